@@ -1,0 +1,43 @@
+# Two commands do all the set-up: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := competency
+
+.PHONY: run test install install-test translations db seed serve update-translations clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+install-test: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+
+translations:
+	$(BIN)/pybabel compile --use-fuzzy -d competency/translations
+
+db:
+	mkdir -p instance
+	$(BIN)/flask db upgrade
+
+seed:
+	$(BIN)/flask seed
+
+serve:
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+run: install translations db seed serve
+
+test: install-test translations
+	$(BIN)/python -m pytest
+
+# Re-extract the translatable strings and merge them into the catalogues (then fill in the zh ones).
+update-translations:
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o competency/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i competency/translations/messages.pot -d competency/translations --no-fuzzy-matching --ignore-obsolete
+
+clean:
+	rm -rf $(VENV) instance/staged

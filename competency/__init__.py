@@ -1,0 +1,47 @@
+"""Competency: KSA assessments, training credits and grade review for bank customer managers."""
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config=None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, CLI and error handlers. No I/O."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    from .config import Config
+
+    app.config.from_object(Config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+
+    from . import extensions, i18n, security
+
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(app, extensions.db, directory=str(ROOT / "migrations"))
+    extensions.csrf.init_app(app)
+    extensions.login_manager.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+
+    from .admin import bp as admin_bp
+    from .auth import bp as auth_bp
+    from .imports import bp as imports_bp
+    from .main import bp as main_bp
+    from .org import bp as org_bp
+
+    for blueprint in (auth_bp, main_bp, org_bp, admin_bp, imports_bp):
+        app.register_blueprint(blueprint)
+
+    from . import cli, handlers
+
+    cli.init_app(app)
+    handlers.init_app(app)
+    return app

@@ -1,0 +1,79 @@
+"""Account administration and the audit log (admin only)."""
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..errors import DomainError
+from ..extensions import db
+from ..models import Role, User
+from ..security import roles_required
+from ..services import accounts
+from . import bp
+from .forms import ActivationForm, CreateUserForm, ResetPasswordForm, RolesForm, UserSearchForm, role_choices
+
+
+@bp.route("/users")
+@roles_required(Role.ADMIN)
+def users():
+    """All accounts, searchable and paginated."""
+    form = UserSearchForm(request.args)
+    query = accounts.user_query(form.q.data if form.validate() else "")
+    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return render_template("admin/users.html", form=form, page=page)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def new_user():
+    """Create an account linked to an employee or identified by email."""
+    form = CreateUserForm()
+    form.roles.choices = role_choices()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_account(
+                staff_no=form.staff_no.data, email=form.email.data, password=form.password.data,
+                roles=form.roles.data, actor=current_user,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            flash(_("Account created."), "success")
+            return redirect(url_for("admin.user", user_id=user.id))
+    return render_template("admin/new_user.html", form=form)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def user(user_id: int):
+    """One account: its roles, a password reset, and (de)activation."""
+    account = db.get_or_404(User, user_id)
+    roles_form = RolesForm(prefix="roles", data={"roles": [r.value for r in account.roles]})
+    roles_form.roles.choices = role_choices()
+    password_form = ResetPasswordForm(prefix="pw")
+    activation_form = ActivationForm(prefix="act")
+    if roles_form.submit.data and roles_form.validate_on_submit():
+        accounts.change_roles(account, roles_form.roles.data, actor=current_user)
+        flash(_("Roles saved."), "success")
+        return redirect(url_for("admin.user", user_id=account.id))
+    if password_form.submit.data and password_form.validate_on_submit():
+        accounts.change_password(account, password_form.password.data, actor=current_user)
+        flash(_("Password reset."), "success")
+        return redirect(url_for("admin.user", user_id=account.id))
+    if activation_form.submit.data and activation_form.validate_on_submit():
+        try:
+            accounts.toggle_active(account, actor=current_user)
+        except DomainError as error:
+            flash(str(error), "error")
+        return redirect(url_for("admin.user", user_id=account.id))
+    return render_template("admin/user.html", account=account, roles_form=roles_form,
+                           password_form=password_form, activation_form=activation_form)
+
+
+@bp.route("/audit")
+@roles_required(Role.ADMIN)
+def audit_log():
+    """The audit trail, newest first, paginated."""
+    page = db.paginate(accounts.audit_query(request.args.get("action", "")),
+                       per_page=current_app.config["PAGE_SIZE"] * 2, error_out=False)
+    return render_template("admin/audit.html", page=page, action=request.args.get("action", ""))

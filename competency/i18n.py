@@ -1,0 +1,72 @@
+"""Languages: locale selection, the labels of coded values, and bilingual field helpers."""
+from flask import current_app, has_request_context, request, session
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from .extensions import babel
+from .models import EmployeeStatus, Grade, OrgUnitKind, Role
+from .timeutil import utcnow
+
+LABELS = {
+    Grade.TRAINEE: _l("Trainee"),
+    Grade.JUNIOR: _l("Junior"),
+    Grade.INTERMEDIATE: _l("Intermediate"),
+    Grade.SENIOR: _l("Senior"),
+    OrgUnitKind.HEAD_OFFICE: _l("Head office"),
+    OrgUnitKind.TIER1_BRANCH: _l("Tier-1 branch"),
+    OrgUnitKind.TIER2_BRANCH: _l("Tier-2 branch"),
+    OrgUnitKind.SUB_BRANCH: _l("Sub-branch"),
+    Role.EMPLOYEE: _l("Employee"),
+    Role.SUPERVISOR: _l("Supervisor"),
+    Role.TRAINER: _l("Trainer"),
+    Role.HR: _l("HR"),
+    Role.ADMIN: _l("Administrator"),
+    EmployeeStatus.PROBATION: _l("On probation"),
+    EmployeeStatus.ACTIVE: _l("Active"),
+    EmployeeStatus.TRANSFERRED: _l("Transferred"),
+    EmployeeStatus.LEFT: _l("Left"),
+}
+
+
+def label(value) -> str:
+    """The translated label of a coded value (grade, role, status, kind)."""
+    if value is None:
+        return ""
+    return str(LABELS.get(value, value))
+
+
+def lang() -> str:
+    """'zh' or 'en': the language of the current request."""
+    locale = get_locale()
+    return "en" if locale is not None and locale.language == "en" else "zh"
+
+
+def localized(obj, field: str = "name") -> str:
+    """obj.<field>_zh or obj.<field>_en in the current language, falling back to the other."""
+    if obj is None:
+        return ""
+    first, second = ("en", "zh") if lang() == "en" else ("zh", "en")
+    return getattr(obj, f"{field}_{first}", None) or getattr(obj, f"{field}_{second}", None) or ""
+
+
+def select_locale() -> str:
+    """The browser's language by default; a stored choice (account or session) wins."""
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def init_app(app) -> None:
+    """Wire Flask-Babel and the template helpers."""
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals.update(label=label, localized=localized, lang=lang)
+    app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["l10n"] = localized
+    app.context_processor(lambda: {"now": utcnow()})

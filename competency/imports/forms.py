@@ -1,0 +1,22 @@
+"""Forms for uploading an import file and confirming it."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import HiddenField, SelectField, SubmitField
+from wtforms.validators import DataRequired
+
+from ..formutil import options
+
+KINDS = [("org_units", _l("Org units")), ("employees", _l("Employees"))]
+
+
+class UploadForm(FlaskForm):
+    kind = SelectField(_l("What the file holds"), choices=options(KINDS))
+    file = FileField(_l("File (.csv or .xlsx)"), validators=[
+        FileRequired(), FileAllowed(["csv", "xlsx"], _l("Use a .csv or .xlsx file."))])
+    submit = SubmitField(_l("Check the file"))
+
+
+class ConfirmForm(FlaskForm):
+    token = HiddenField(validators=[DataRequired()])
+    submit = SubmitField(_l("Import"))

@@ -1,0 +1,63 @@
+"""Upload, preview (dry run) and confirm imports of org units and employees."""
+from flask import current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..models import Role
+from ..security import roles_required
+from ..services import imports as import_service
+from ..services import staging
+from ..services.tabular import ImportFailed
+from . import bp
+from .forms import ConfirmForm, UploadForm
+
+
+def run_import(kind: str, data: bytes, filename: str, dry_run: bool):
+    """Run the import of that kind (org_units or employees) with the app's settings."""
+    if kind == "org_units":
+        return import_service.import_org_units(data, filename, dry_run=dry_run, actor=current_user)
+    return import_service.import_employees(
+        data, filename, dry_run=dry_run, actor=current_user,
+        probation_months=current_app.config["PROBATION_MONTHS"],
+        hash_method=current_app.config.get("PASSWORD_HASH_METHOD"),
+    )
+
+
+@bp.route("/", methods=["GET", "POST"])
+@roles_required(Role.HR, Role.ADMIN)
+def upload():
+    """Check an uploaded file without writing anything and show what the import would do."""
+    form = UploadForm()
+    if form.validate_on_submit():
+        upload_file = form.file.data
+        data, filename = upload_file.read(), upload_file.filename
+        try:
+            result = run_import(form.kind.data, data, filename, dry_run=True)
+        except ImportFailed as failure:
+            return render_template("imports/upload.html", form=form, errors=failure.errors), 422
+        token = staging.stage(current_app.instance_path, data, {
+            "kind": form.kind.data, "filename": filename, "user": current_user.id})
+        return render_template("imports/upload.html", form=form, result=result,
+                               confirm=ConfirmForm(token=token))
+    return render_template("imports/upload.html", form=form)
+
+
+@bp.route("/confirm", methods=["POST"])
+@roles_required(Role.HR, Role.ADMIN)
+def confirm():
+    """Import a previously checked file for real (all or nothing)."""
+    form = ConfirmForm()
+    staged = staging.load(current_app.instance_path, form.token.data) if form.validate_on_submit() else None
+    if staged is None or staged[1]["user"] != current_user.id:
+        flash(_("That upload has expired: choose the file again."), "error")
+        return redirect(url_for("imports.upload"))
+    data, meta = staged
+    try:
+        result = run_import(meta["kind"], data, meta["filename"], dry_run=False)
+    except ImportFailed as failure:
+        return render_template("imports/upload.html", form=UploadForm(), errors=failure.errors), 422
+    finally:
+        staging.discard(current_app.instance_path, form.token.data)
+    flash(_("Imported: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.",
+            created=result.created, updated=result.updated, unchanged=result.unchanged), "success")
+    return redirect(url_for("imports.upload"))

@@ -1,0 +1,56 @@
+"""The domain's fixed vocabularies; their values are the codes used in files, the CLI and JSON."""
+import enum
+
+from sqlalchemy import Enum as SAEnum
+
+
+class Grade(enum.StrEnum):
+    TRAINEE = "trainee"
+    JUNIOR = "junior"
+    INTERMEDIATE = "intermediate"
+    SENIOR = "senior"
+
+    @property
+    def rank(self) -> int:
+        """Position in the ordered set trainee < junior < intermediate < senior."""
+        return list(Grade).index(self)
+
+    def next(self) -> "Grade | None":
+        """The grade above this one, or None for senior."""
+        grades = list(Grade)
+        return grades[self.rank + 1] if self.rank + 1 < len(grades) else None
+
+
+class OrgUnitKind(enum.StrEnum):
+    HEAD_OFFICE = "head_office"
+    TIER1_BRANCH = "tier1_branch"
+    TIER2_BRANCH = "tier2_branch"
+    SUB_BRANCH = "sub_branch"
+
+
+class Role(enum.StrEnum):
+    EMPLOYEE = "employee"
+    SUPERVISOR = "supervisor"
+    TRAINER = "trainer"
+    HR = "hr"
+    ADMIN = "admin"
+
+
+class EmployeeStatus(enum.StrEnum):
+    PROBATION = "probation"
+    ACTIVE = "active"
+    TRANSFERRED = "transferred"
+    LEFT = "left"
+
+
+def enum_column(enum_cls: type[enum.Enum], name: str):
+    """A VARCHAR column type holding the enum's values, with a CHECK constraint in the database."""
+    return SAEnum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=max(len(m.value) for m in enum_cls),
+        values_callable=lambda cls: [m.value for m in cls],
+        validate_strings=True,
+    )

@@ -1,0 +1,81 @@
+"""The organisation: org units, positions, employees and their grade history."""
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..timeutil import utcnow
+from .enums import EmployeeStatus, Grade, OrgUnitKind, enum_column
+
+
+class OrgUnit(db.Model):
+    __tablename__ = "org_unit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    kind: Mapped[OrgUnitKind] = mapped_column(enum_column(OrgUnitKind, "org_unit_kind"))
+    name_zh: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120))
+
+    parent: Mapped["OrgUnit | None"] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list["OrgUnit"]] = relationship(back_populates="parent", order_by="OrgUnit.code")
+
+    __table_args__ = (CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),)
+
+
+class Position(db.Model):
+    __tablename__ = "position"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120))
+
+
+class Employee(db.Model):
+    __tablename__ = "employee"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_no: Mapped[str] = mapped_column(String(32), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120))
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    position_id: Mapped[int] = mapped_column(ForeignKey("position.id"), index=True)
+    grade: Mapped[Grade] = mapped_column(enum_column(Grade, "grade"))
+    hire_date: Mapped[date] = mapped_column(Date)
+    probation_end: Mapped[date] = mapped_column(Date)
+    supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("employee.id"), index=True)
+    status: Mapped[EmployeeStatus] = mapped_column(enum_column(EmployeeStatus, "employee_status"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    org_unit: Mapped[OrgUnit] = relationship()
+    position: Mapped[Position] = relationship()
+    supervisor: Mapped["Employee | None"] = relationship(remote_side=[id], back_populates="reports")
+    reports: Mapped[list["Employee"]] = relationship(back_populates="supervisor", order_by="Employee.staff_no")
+    grade_history: Mapped[list["GradeHistory"]] = relationship(
+        back_populates="employee", order_by="GradeHistory.effective_date.desc(), GradeHistory.id.desc()"
+    )
+
+    __table_args__ = (
+        CheckConstraint("supervisor_id IS NULL OR supervisor_id <> id", name="not_own_supervisor"),
+        CheckConstraint("probation_end >= hire_date", name="probation_after_hire"),
+    )
+
+
+class GradeHistory(db.Model):
+    __tablename__ = "grade_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"), index=True)
+    from_grade: Mapped[Grade | None] = mapped_column(enum_column(Grade, "from_grade"))
+    to_grade: Mapped[Grade] = mapped_column(enum_column(Grade, "to_grade"))
+    effective_date: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    employee: Mapped[Employee] = relationship(back_populates="grade_history")
+    approved_by: Mapped["User | None"] = relationship()  # noqa: F821

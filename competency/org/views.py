@@ -1,0 +1,89 @@
+"""Org tree, employee list, employee detail and edit."""
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..errors import DomainError
+from ..extensions import db
+from ..i18n import localized
+from ..models import Employee, EmployeeStatus, Grade, Role
+from ..security import roles_required
+from ..services import org as org_service
+from ..services.scope import can_see_employee
+from . import bp
+from .forms import EditEmployeeForm, EmployeeFilterForm
+
+
+@bp.route("/org")
+@roles_required(Role.HR, Role.ADMIN, Role.TRAINER, Role.SUPERVISOR)
+def tree():
+    """The org unit tree with each unit's headcount."""
+    return render_template("org/tree.html", units=org_service.org_tree())
+
+
+@bp.route("/employees")
+@login_required
+def employees():
+    """The employees the user may see, searchable, filtered and paginated."""
+    form = EmployeeFilterForm(request.args)
+    form.fill_choices(org_service.org_tree(), org_service.positions(), localized)
+    filters = org_service.EmployeeFilters()
+    if form.validate():
+        filters = org_service.EmployeeFilters(
+            q=form.q.data or "",
+            org_unit_id=int(form.org_unit.data) if form.org_unit.data else None,
+            position_id=int(form.position.data) if form.position.data else None,
+            grade=form.grade.data or None,
+            status=form.status.data or None,
+        )
+    page = db.paginate(
+        org_service.employee_query(current_user, filters),
+        per_page=current_app.config["PAGE_SIZE"],
+        error_out=False,
+    )
+    return render_template("org/employees.html", form=form, page=page)
+
+
+def _visible_employee_or_404(employee_id: int) -> Employee:
+    employee = db.session.get(Employee, employee_id)
+    if employee is None or not can_see_employee(current_user, employee_id):
+        abort(404)
+    return employee
+
+
+@bp.route("/employees/<int:employee_id>")
+@login_required
+def employee(employee_id: int):
+    """One employee's profile and grade history (404 for people the user may not see)."""
+    person = _visible_employee_or_404(employee_id)
+    return render_template("org/employee.html", person=person)
+
+
+@bp.route("/employees/<int:employee_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.HR, Role.ADMIN)
+def edit_employee(employee_id: int):
+    """Edit an employee's record (hr and admin)."""
+    person = _visible_employee_or_404(employee_id)
+    form = EditEmployeeForm(obj=person)
+    form.fill_choices(org_service.org_tree(), org_service.positions(), localized)
+    if request.method == "GET":
+        form.org_unit.data, form.position.data = person.org_unit_id, person.position_id
+        form.grade.data, form.status.data = person.grade.value, person.status.value
+        form.supervisor.data = person.supervisor.staff_no if person.supervisor else ""
+    if form.validate_on_submit():
+        values = {
+            "name_zh": form.name_zh.data, "name_en": form.name_en.data,
+            "org_unit_id": form.org_unit.data, "position_id": form.position.data,
+            "grade": Grade(form.grade.data), "status": EmployeeStatus(form.status.data),
+            "hire_date": form.hire_date.data, "probation_end": form.probation_end.data,
+            "supervisor_staff_no": (form.supervisor.data or "").strip() or None,
+        }
+        try:
+            org_service.update_employee(person, values, actor=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return render_template("org/edit_employee.html", form=form, person=person)
+        flash(_("Saved."), "success")
+        return redirect(url_for("org.employee", employee_id=person.id))
+    return render_template("org/edit_employee.html", form=form, person=person)

@@ -1,0 +1,40 @@
+"""Loading seeds/: positions, the demo organisation and its accounts. Idempotent."""
+from pathlib import Path
+
+import yaml
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Position
+from . import imports
+
+
+def seed_positions(path: Path) -> int:
+    """Upsert positions by code; return how many were created or changed. Commits."""
+    changed = 0
+    existing = {p.code: p for p in db.session.scalars(select(Position))}
+    for item in yaml.safe_load(path.read_text(encoding="utf-8")):
+        position = existing.get(item["code"])
+        if position is None:
+            db.session.add(Position(**item))
+            changed += 1
+        elif (position.name_zh, position.name_en) != (item["name_zh"], item["name_en"]):
+            position.name_zh, position.name_en = item["name_zh"], item["name_en"]
+            changed += 1
+    db.session.commit()
+    return changed
+
+
+def seed_all(seeds_dir: str, *, probation_months: int, hash_method=None) -> dict:
+    """Load every seed file in order; return what each step changed."""
+    folder = Path(seeds_dir)
+    demo = yaml.safe_load((folder / "demo.yaml").read_text(encoding="utf-8"))
+    report = {"positions": seed_positions(folder / "positions.yaml")}
+    units = imports.import_org_units((folder / "org_units.csv").read_bytes(), "org_units.csv")
+    report["org_units"] = units.changed
+    people = imports.import_employees(
+        (folder / "employees.csv").read_bytes(), "employees.csv",
+        probation_months=probation_months, password=demo["demo_password"], hash_method=hash_method,
+    )
+    report["employees"] = people.changed
+    return report

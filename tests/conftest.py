@@ -1,0 +1,114 @@
+"""Fixtures: an app on a clean database (SQLite, or PostgreSQL with TEST_DATABASE_URL), clients, logins."""
+import os
+
+import psycopg
+import pytest
+from sqlalchemy import text
+
+from competency import create_app
+from competency.config import TestingConfig
+from competency.extensions import db
+
+from . import factories
+
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def postgres_url() -> str | None:
+    """The PostgreSQL URL the tests may use, or None when no server answers."""
+    url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("TEST_POSTGRES_URL") or PG_DEFAULT
+    if not url.startswith("postgresql"):
+        return None
+    try:
+        psycopg.connect(url.replace("+psycopg", ""), connect_timeout=3).close()
+    except psycopg.OperationalError:
+        return None
+    return url
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """TEST_DATABASE_URL when set, else an SQLite file private to this test run."""
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def make_app(database_url):
+    """Build an app on the test database with config overrides (shares the schema of the session)."""
+
+    def build(**overrides):
+        return create_app(dict(vars_of(TestingConfig), SQLALCHEMY_DATABASE_URI=database_url, **overrides))
+
+    return build
+
+
+def vars_of(config_class) -> dict:
+    return {k: getattr(config_class, k) for k in dir(config_class) if k.isupper()}
+
+
+@pytest.fixture(scope="session")
+def _session_app(make_app, tmp_path_factory):
+    """One app for the session, with the schema created fresh from the models."""
+    app = make_app(SEEDS_DIR=os.path.join(os.path.dirname(__file__), "..", "seeds"))
+    app.instance_path = str(tmp_path_factory.mktemp("instance"))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.drop_all()
+        db.engine.dispose()
+
+
+def _wipe() -> None:
+    """Empty every table (children first), so the next test starts clean."""
+    db.session.remove()
+    tables = list(reversed(db.metadata.sorted_tables))
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def app(_session_app):
+    """The app inside an app context, on an empty database; emptied again afterwards."""
+    with _session_app.app_context():
+        _wipe()
+        yield _session_app
+        _wipe()
+
+
+@pytest.fixture
+def client(app):
+    """A test client of the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def login_as(app, client):
+    """Log the client in as a user: pass a User, or role names to create one with those roles."""
+
+    def login(user_or_role=None, *roles, **employee_fields):
+        user = user_or_role
+        if user is None or isinstance(user_or_role, str):
+            wanted = [user_or_role, *roles] if user_or_role else ["employee"]
+            user = factories.user(roles=wanted, **employee_fields)
+            db.session.commit()
+        with client.session_transaction() as session:
+            session["_user_id"] = str(user.id)
+            session["_fresh"] = True
+        return user
+
+    return login
+
+
+@pytest.fixture
+def pg_url():
+    """A PostgreSQL URL, or skip the test with the reason."""
+    url = postgres_url()
+    if url is None:
+        pytest.skip("no PostgreSQL server answers at TEST_DATABASE_URL or 127.0.0.1:5432")
+    return url

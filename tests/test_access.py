@@ -1,0 +1,92 @@
+"""The access matrix: each role and relationship against each page: allowed, 403 or 404."""
+import pytest
+
+from competency.extensions import db
+
+from . import factories
+
+
+@pytest.fixture
+def org(app):
+    """A small organisation: a boss over a team lead over a member, an outsider, and staff roles."""
+    boss = factories.user(roles=["employee", "supervisor"], staff_no="B1")
+    lead = factories.user(roles=["employee", "supervisor"], staff_no="S1", supervisor=boss.employee)
+    member = factories.user(roles=["employee"], staff_no="E1", supervisor=lead.employee)
+    outsider = factories.user(roles=["employee"], staff_no="X1")
+    people = {
+        "boss": boss, "lead": lead, "member": member, "outsider": outsider,
+        "hr": factories.user(roles=["employee", "hr"], staff_no="H1"),
+        "admin": factories.user(roles=["admin"], email="admin@example.org", with_employee=False),
+        "trainer": factories.user(roles=["employee", "trainer"], staff_no="T1"),
+    }
+    db.session.commit()
+    return {k: v.id for k, v in people.items()} | {f"{k}_emp": v.employee_id for k, v in people.items()}
+
+
+def _user(key, org):
+    from competency.models import User
+
+    return db.session.get(User, org[key])
+
+
+# (who, page, expected status); pages name the employee they open by key.
+MATRIX = [
+    # dashboard: everyone logged in
+    *[(who, "/", 200) for who in ("member", "lead", "boss", "hr", "admin", "trainer")],
+    # employee list: everyone logged in (scoped)
+    *[(who, "/employees", 200) for who in ("member", "lead", "hr", "admin", "trainer")],
+    # org tree: staff roles and supervisors only
+    ("member", "/org", 403), ("lead", "/org", 200), ("hr", "/org", 200), ("admin", "/org", 200), ("trainer", "/org", 200),
+    # employee detail: self, supervisor chain, hr/admin/trainer; others 404
+    ("member", "/employees/{member_emp}", 200),
+    ("member", "/employees/{lead_emp}", 404),
+    ("member", "/employees/{outsider_emp}", 404),
+    ("lead", "/employees/{member_emp}", 200),
+    ("boss", "/employees/{member_emp}", 200),
+    ("lead", "/employees/{boss_emp}", 404),
+    ("lead", "/employees/{outsider_emp}", 404),
+    ("outsider", "/employees/{member_emp}", 404),
+    ("hr", "/employees/{member_emp}", 200),
+    ("admin", "/employees/{member_emp}", 200),
+    ("trainer", "/employees/{member_emp}", 200),
+    ("hr", "/employees/999999", 404),
+    # employee edit: hr/admin only
+    ("member", "/employees/{member_emp}/edit", 403),
+    ("lead", "/employees/{member_emp}/edit", 403),
+    ("trainer", "/employees/{member_emp}/edit", 403),
+    ("hr", "/employees/{member_emp}/edit", 200),
+    ("admin", "/employees/{member_emp}/edit", 200),
+    # imports: hr/admin
+    ("member", "/imports/", 403), ("lead", "/imports/", 403), ("trainer", "/imports/", 403),
+    ("hr", "/imports/", 200), ("admin", "/imports/", 200),
+    # account admin and audit log: admin only
+    *[(who, "/admin/users", 403) for who in ("member", "lead", "hr", "trainer")],
+    ("admin", "/admin/users", 200), ("admin", "/admin/users/new", 200), ("admin", "/admin/users/{member}", 200),
+    ("hr", "/admin/users/{member}", 403), ("hr", "/admin/audit", 403), ("admin", "/admin/audit", 200),
+    ("admin", "/admin/users/999999", 404),
+]
+
+
+@pytest.mark.parametrize(("who", "page", "expected"), MATRIX)
+def test_access_matrix(org, client, login_as, who, page, expected):
+    login_as(_user(who, org))
+    assert client.get(page.format(**org)).status_code == expected
+
+
+@pytest.mark.parametrize("page", ["/", "/employees", "/org", "/admin/users", "/imports/", "/employees/1"])
+def test_anonymous_is_sent_to_login(app, client, page):
+    response = client.get(page)
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_employee_list_is_scoped_to_what_the_user_may_see(org, client, login_as):
+    login_as(_user("lead", org))
+    page = client.get("/employees").data.decode()
+    assert "E1" in page and "S1" in page
+    assert "X1" not in page and "B1" not in page and "H1" not in page
+
+
+def test_member_cannot_post_an_edit(org, client, login_as):
+    login_as(_user("member", org))
+    response = client.post(f"/employees/{org['member_emp']}/edit", data={"grade": "senior"})
+    assert response.status_code == 403

@@ -1,0 +1,71 @@
+"""Languages: complete zh catalogue, browser default, stored choice, switcher."""
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from competency.extensions import db
+
+from . import factories
+
+ROOT = Path(__file__).resolve().parent.parent
+METHOD_MAP = [("competency/**.py", "python"), ("templates/**.html", "jinja2")]
+
+
+def _source_messages() -> set[str]:
+    found = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(ROOT), METHOD_MAP, keywords={"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "ngettext": (1, 2)}
+    ):
+        found.add(message[0] if isinstance(message, tuple) else message)
+    return found
+
+
+def _catalog(lang: str):
+    with open(ROOT / "competency" / "translations" / lang / "LC_MESSAGES" / "messages.po", "rb") as f:
+        return read_po(f)
+
+
+def test_every_translatable_string_has_a_chinese_translation():
+    catalog = _catalog("zh")
+    missing = sorted(
+        m for m in _source_messages()
+        if catalog.get(m) is None or not catalog.get(m).string or catalog.get(m).fuzzy
+    )
+    assert missing == [], f"{len(missing)} strings lack a zh translation, e.g. {missing[:10]}"
+
+
+def test_english_catalogue_lists_every_string():
+    catalog = _catalog("en")
+    missing = sorted(m for m in _source_messages() if catalog.get(m) is None)
+    assert missing == []
+
+
+def test_browser_language_is_the_default(app, client):
+    assert "登录".encode() in client.get("/login", headers={"Accept-Language": "zh-CN,zh;q=0.9"}).data
+    assert b"Log in" in client.get("/login", headers={"Accept-Language": "en-US,en;q=0.9"}).data
+
+
+def test_switcher_changes_the_page_and_is_stored_on_the_account(app, client, login_as):
+    account = login_as("employee")
+    assert "仪表板".encode() in client.get("/", headers={"Accept-Language": "zh-CN"}).data
+    response = client.post("/language", data={"lang": "en", "next": "/"})
+    assert response.headers["Location"] == "/"
+    assert b"Dashboard" in client.get("/", headers={"Accept-Language": "zh-CN"}).data
+    assert db.session.get(type(account), account.id).locale == "en"
+
+
+def test_stored_choice_wins_over_the_browser_at_next_login(app, client):
+    account = factories.user(staff_no="E8001")
+    account.locale = "en"
+    db.session.commit()
+    client.post("/login", data={"identifier": "E8001", "password": factories.PASSWORD})
+    assert b"Dashboard" in client.get("/", headers={"Accept-Language": "zh-CN"}).data
+
+
+def test_error_pages_are_bilingual(app, client, login_as):
+    login_as("employee")
+    assert "不存在".encode() in client.get("/no-such-page", headers={"Accept-Language": "zh"}).data
+    client.post("/language", data={"lang": "en", "next": "/"})
+    assert b"does not exist" in client.get("/no-such-page").data
+    assert b"permission" in client.get("/admin/users").data
