@@ -3,6 +3,7 @@ import os
 
 import psycopg
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from competency import create_app
@@ -32,12 +33,27 @@ def database_url(tmp_path_factory) -> str:
     return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 
 
+class FreshContextClient(FlaskClient):
+    """Runs each request in its own app context (own `g` and db session), as a real server does,
+    even though the test itself holds an app context open. The test's session commits before the
+    request (so the request sees the test's data) and after it (so the test sees the request's)."""
+
+    def open(self, *args, **kwargs):
+        db.session.commit()
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        db.session.commit()
+        return response
+
+
 @pytest.fixture(scope="session")
 def make_app(database_url):
     """Build an app on the test database with config overrides (shares the schema of the session)."""
 
     def build(**overrides):
-        return create_app(dict(vars_of(TestingConfig), SQLALCHEMY_DATABASE_URI=database_url, **overrides))
+        app = create_app(dict(vars_of(TestingConfig), SQLALCHEMY_DATABASE_URI=database_url, **overrides))
+        app.test_client_class = FreshContextClient
+        return app
 
     return build
 

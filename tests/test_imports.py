@@ -196,4 +196,4 @@ def test_cli_import_reports_errors_and_exit_code(base, tmp_path):
     result = runner.invoke(args=["import", "employees", str(good)])
     assert result.exit_code == 0 and "created 3" in result.output
     result = runner.invoke(args=["import", "org-units", "--dry-run", str(tmp_path / "good.csv")])
-    assert result.exit_code != 0 and "Missing column" in result.output
+    assert result.exit_code != 0 and "line 1, code" in result.output and "nothing was written" in result.output
