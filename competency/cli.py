@@ -9,6 +9,7 @@ from .errors import DomainError
 from .models import Role
 from .services import accounts
 from .services import imports as import_service
+from .services import ksa, ksa_io
 from .services import seed as seed_service
 from .services.tabular import ImportFailed
 
@@ -60,6 +61,37 @@ def seed():
     click.echo("seeded: " + ", ".join(f"{k} {v} changed" for k, v in report.items()))
 
 
+model_group = AppGroup("model", help="Export and import competency models.")
+
+
+@model_group.command("export")
+@click.option("--position", "position_code", required=True, help="Position code, e.g. CM_CORP.")
+@click.option("--format", "fmt", type=click.Choice(["yaml", "xlsx"]), default="yaml", show_default=True)
+@click.option("--version", "number", type=int, help="Version number (default: the published one, else the latest).")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+def model_export(position_code, fmt, number, file):
+    """Write a position's competency model to FILE as YAML or .xlsx."""
+    try:
+        version = ksa.version_for_export(position_code, number)
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    content = ksa_io.export_yaml(version).encode("utf-8") if fmt == "yaml" else ksa_io.export_xlsx(version)
+    Path(file).write_bytes(content)
+    click.echo(f"exported {position_code} version {version.number} ({version.status.value}) to {file}")
+
+
+@model_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def model_import(file):
+    """Import a .yaml or .xlsx model file as a new draft version of the position it names."""
+    path = Path(file)
+    try:
+        version = ksa_io.import_file(path.read_bytes(), path.name)
+    except ImportFailed as failure:
+        _report_failure(failure)
+    click.echo(f"imported {version.position.code} as draft version {version.number}")
+
+
 user_group = AppGroup("user", help="Manage login accounts.")
 
 
@@ -81,4 +113,5 @@ def init_app(app) -> None:
     """Register the commands."""
     app.cli.add_command(import_group)
     app.cli.add_command(user_group)
+    app.cli.add_command(model_group)
     app.cli.add_command(seed)

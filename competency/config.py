@@ -47,6 +47,7 @@ class TestingConfig(Config):
     """Settings for the test suite: CSRF off unless a test turns it on, fast hashing."""
 
     TESTING = True
+    BABEL_DEFAULT_LOCALE = "en"
     WTF_CSRF_ENABLED = False
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     SERVER_NAME = None

@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .extensions import babel
-from .models import EmployeeStatus, Grade, OrgUnitKind, Role
+from .models import EmployeeStatus, Grade, OrgUnitKind, Role, VersionStatus
 from .timeutil import utcnow
 
 LABELS = {
@@ -26,6 +26,9 @@ LABELS = {
     EmployeeStatus.ACTIVE: _l("Active"),
     EmployeeStatus.TRANSFERRED: _l("Transferred"),
     EmployeeStatus.LEFT: _l("Left"),
+    VersionStatus.DRAFT: _l("Draft"),
+    VersionStatus.PUBLISHED: _l("Published"),
+    VersionStatus.RETIRED: _l("Retired"),
 }
 
 

@@ -1,4 +1,5 @@
 """Fixtures: an app on a clean database (SQLite, or PostgreSQL with TEST_DATABASE_URL), clients, logins."""
+import gc
 import os
 
 import psycopg
@@ -95,6 +96,7 @@ def app(_session_app):
         _wipe()
         yield _session_app
         _wipe()
+    gc.collect()  # surface a leaked connection in the test that leaked it, not in a later one
 
 
 @pytest.fixture

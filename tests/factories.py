@@ -59,3 +59,40 @@ def user(roles=("employee",), employee_=None, email=None, password=PASSWORD, wit
     db.session.add(account)
     db.session.flush()
     return account
+
+
+def model_data(position_code="CM_CORP", codes=("K1", "S1")) -> dict:
+    """A complete, publishable competency model in the YAML structure."""
+    categories = {"K": "knowledge", "S": "skills", "A": "general"}
+    return {
+        "position": position_code,
+        "name_zh": "测试模型",
+        "name_en": "Test model",
+        "duty_areas": [{"code": "D1", "name_zh": "客户开发", "name_en": "Development", "tasks_zh": ["拜访"], "tasks_en": ["Visiting"]}],
+        "clusters": [{"code": cluster, "category": cat, "name_zh": f"类{cat}", "name_en": f"Cluster {cat}"}
+                     for cat, cluster in categories.items()],
+        "competencies": [
+            {
+                "code": code, "category": code[0], "cluster": categories[code[0]],
+                "name_zh": f"能力{code}", "name_en": f"Competency {code}",
+                "description_zh": "描述", "description_en": "Description", "weight": 10 + i, "duty_areas": ["D1"],
+                "descriptors": {level: {"zh": f"{code}第{level}级", "en": f"{code} level {level}"} for level in range(1, 6)},
+                "targets": {"trainee": 1, "junior": 2, "intermediate": 3, "senior": 4},
+            }
+            for i, code in enumerate(codes)
+        ],
+    }
+
+
+def model_version(position_code="CM_CORP", publish=False, **overrides):
+    """A draft (or published) model version of the position, built through the importer."""
+    import yaml
+
+    from competency.services import ksa, ksa_io
+
+    position(position_code)
+    data = model_data(position_code) | overrides
+    version = ksa_io.import_file(yaml.safe_dump(data, allow_unicode=True).encode(), "model.yaml")
+    if publish:
+        ksa.publish(version)
+    return version

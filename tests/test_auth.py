@@ -105,6 +105,7 @@ def test_csrf_token_is_required_when_enabled(make_app, app):
         token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
         ok = client.post("/login", data={"identifier": "E7006", "password": factories.PASSWORD, "csrf_token": token})
         assert ok.status_code == 302
+        db.engine.dispose()
 
 
 def test_security_headers_and_cookie_flags(app, client):

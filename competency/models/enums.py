@@ -43,6 +43,21 @@ class EmployeeStatus(enum.StrEnum):
     LEFT = "left"
 
 
+class VersionStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    RETIRED = "retired"
+
+
+class Category(enum.StrEnum):
+    K = "K"
+    S = "S"
+    A = "A"
+
+
+LEVELS = (1, 2, 3, 4, 5)
+
+
 def enum_column(enum_cls: type[enum.Enum], name: str):
     """A VARCHAR column type holding the enum's values, with a CHECK constraint in the database."""
     return SAEnum(

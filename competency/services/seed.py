@@ -5,15 +5,16 @@ import yaml
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Position
-from . import imports
+from ..models import ModelVersion, Position
+from . import imports, ksa, ksa_io
 
 
 def seed_positions(path: Path) -> int:
     """Upsert positions by code; return how many were created or changed. Commits."""
     changed = 0
     existing = {p.code: p for p in db.session.scalars(select(Position))}
-    for item in yaml.safe_load(path.read_text(encoding="utf-8")):
+    for entry in yaml.safe_load(path.read_text(encoding="utf-8")):
+        item = {k: entry[k] for k in ("code", "name_zh", "name_en")}
         position = existing.get(item["code"])
         if position is None:
             db.session.add(Position(**item))
@@ -37,4 +38,21 @@ def seed_all(seeds_dir: str, *, probation_months: int, hash_method=None) -> dict
         probation_months=probation_months, password=demo["demo_password"], hash_method=hash_method,
     )
     report["employees"] = people.changed
+    report["models"] = seed_models(folder)
     return report
+
+
+def seed_models(folder: Path) -> int:
+    """Publish the seeded competency model for each position that names one and has no version yet."""
+    created = 0
+    for entry in yaml.safe_load((folder / "positions.yaml").read_text(encoding="utf-8")):
+        if not entry.get("model"):
+            continue
+        position = db.session.scalar(select(Position).where(Position.code == entry["code"]))
+        if db.session.scalar(select(ModelVersion.id).where(ModelVersion.position_id == position.id).limit(1)):
+            continue
+        path = folder / entry["model"]
+        version = ksa_io.import_file(path.read_bytes(), path.name, position_code=position.code)
+        ksa.publish(version)
+        created += 1
+    return created
