@@ -32,13 +32,15 @@ def create_app(config=None) -> Flask:
     security.init_app(app)
 
     from .admin import bp as admin_bp
+    from .assessments import bp as assessments_bp
     from .auth import bp as auth_bp
+    from .cycles import bp as cycles_bp
     from .imports import bp as imports_bp
     from .main import bp as main_bp
     from .models_editor import bp as models_bp
     from .org import bp as org_bp
 
-    for blueprint in (auth_bp, main_bp, org_bp, admin_bp, imports_bp, models_bp):
+    for blueprint in (auth_bp, main_bp, org_bp, admin_bp, imports_bp, models_bp, cycles_bp, assessments_bp):
         app.register_blueprint(blueprint)
 
     from . import cli, handlers

@@ -9,7 +9,7 @@ from .errors import DomainError
 from .models import Role
 from .services import accounts
 from .services import imports as import_service
-from .services import ksa, ksa_io
+from .services import ksa, ksa_io, ratings_import
 from .services import seed as seed_service
 from .services.tabular import ImportFailed
 
@@ -48,6 +48,22 @@ def import_employees(file, dry_run):
     _run(import_service.import_employees, file, dry_run,
          probation_months=current_app.config["PROBATION_MONTHS"],
          hash_method=current_app.config.get("PASSWORD_HASH_METHOD"))
+
+
+@import_group.command("ratings")
+@click.option("--cycle", "cycle_code", required=True, help="Cycle code; created as a closed historical cycle if new.")
+@click.option("--start", type=click.DateTime(formats=["%Y-%m-%d"]), required=True, help="Period start, YYYY-MM-DD.")
+@click.option("--end", type=click.DateTime(formats=["%Y-%m-%d"]), required=True, help="Period end, YYYY-MM-DD.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def import_ratings(cycle_code, start, end, file):
+    """Import past ratings: staff_no, competency_code, rater, level, comment."""
+    path = Path(file)
+    try:
+        counts = ratings_import.import_ratings(path.read_bytes(), path.name, cycle_code=cycle_code,
+                                               start=start.date(), end=end.date())
+    except ImportFailed as failure:
+        _report_failure(failure)
+    click.echo(f"cycle {cycle_code}: {counts['completed']} completed, {counts['incomplete']} incomplete assessments")
 
 
 @click.command("seed")

@@ -5,7 +5,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .extensions import babel
-from .models import EmployeeStatus, Grade, OrgUnitKind, Role, VersionStatus
+from .models import AssessmentStatus, CycleStatus, EmployeeStatus, Grade, OrgUnitKind, Role, VersionStatus
+from .services.scoring import display
 from .timeutil import utcnow
 
 LABELS = {
@@ -29,6 +30,15 @@ LABELS = {
     VersionStatus.DRAFT: _l("Draft"),
     VersionStatus.PUBLISHED: _l("Published"),
     VersionStatus.RETIRED: _l("Retired"),
+    CycleStatus.DRAFT: _l("Draft"),
+    CycleStatus.OPEN: _l("Open"),
+    CycleStatus.CLOSED: _l("Closed"),
+    AssessmentStatus.NOT_STARTED: _l("Not started"),
+    AssessmentStatus.SELF_IN_PROGRESS: _l("Self-assessment in progress"),
+    AssessmentStatus.SELF_SUBMITTED: _l("Self-assessment submitted"),
+    AssessmentStatus.SUPERVISOR_IN_PROGRESS: _l("Supervisor assessment in progress"),
+    AssessmentStatus.COMPLETED: _l("Completed"),
+    AssessmentStatus.INCOMPLETE: _l("Incomplete"),
 }
 
 
@@ -72,4 +82,5 @@ def init_app(app) -> None:
     app.jinja_env.globals.update(label=label, localized=localized, lang=lang)
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["l10n"] = localized
+    app.jinja_env.filters["score"] = display
     app.context_processor(lambda: {"now": utcnow()})

@@ -3,6 +3,7 @@ from flask import render_template
 from flask_login import current_user, login_required
 
 from ..models import Role
+from ..services import assessment as assessments
 from ..services import dashboard as figures
 from . import bp
 
@@ -13,6 +14,11 @@ def dashboard():
     """Show the sections of the dashboard that the user's roles call for."""
     user = current_user
     context = {"me": user.employee}
+    if user.employee:
+        context["todo"] = [a for a in assessments.my_assessments(user)
+                           if a.cycle.status.value == "open" and a.status in assessments.SELF_EDITABLE]
+    if user.has_role(Role.SUPERVISOR):
+        context["to_rate"] = [a for a in assessments.team_assessments(user) if a.status in assessments.SUPERVISOR_EDITABLE]
     if user.has_role(Role.SUPERVISOR) and user.employee:
         context["team"] = user.employee.reports
     if user.has_role(Role.HR, Role.ADMIN, Role.TRAINER):

@@ -1,11 +1,20 @@
 """All models, imported here so that Alembic and the app see every table."""
+from .assessment import Assessment, Cycle, Rating
 from .audit import AuditEvent
-from .enums import LEVELS, Category, EmployeeStatus, Grade, OrgUnitKind, Role, VersionStatus
+from .enums import (
+    LEVELS, AssessmentStatus, Category, CycleStatus, EmployeeStatus, Grade, OrgUnitKind, Rater, Role, VersionStatus,
+)
 from .ksa import Cluster, Competency, Descriptor, DutyArea, ModelVersion, Target, competency_duty_area
 from .org import Employee, GradeHistory, OrgUnit, Position
 from .user import User, UserRole
 
 __all__ = [
+    "Assessment",
+    "AssessmentStatus",
+    "Cycle",
+    "CycleStatus",
+    "Rater",
+    "Rating",
     "LEVELS",
     "Category",
     "Cluster",

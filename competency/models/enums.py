@@ -58,6 +58,26 @@ class Category(enum.StrEnum):
 LEVELS = (1, 2, 3, 4, 5)
 
 
+class CycleStatus(enum.StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class AssessmentStatus(enum.StrEnum):
+    NOT_STARTED = "not_started"
+    SELF_IN_PROGRESS = "self_in_progress"
+    SELF_SUBMITTED = "self_submitted"
+    SUPERVISOR_IN_PROGRESS = "supervisor_in_progress"
+    COMPLETED = "completed"
+    INCOMPLETE = "incomplete"
+
+
+class Rater(enum.StrEnum):
+    SELF = "self"
+    SUPERVISOR = "supervisor"
+
+
 def enum_column(enum_cls: type[enum.Enum], name: str):
     """A VARCHAR column type holding the enum's values, with a CHECK constraint in the database."""
     return SAEnum(

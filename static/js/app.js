@@ -6,3 +6,11 @@ document.addEventListener("submit", function (event) {
     event.preventDefault();
   }
 });
+
+// A submit button may ask for confirmation of its own: <button data-confirm-submit="question">.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("button[data-confirm-submit]");
+  if (button && !window.confirm(button.getAttribute("data-confirm-submit"))) {
+    event.preventDefault();
+  }
+});

@@ -1,0 +1,60 @@
+"""Build a synthetic bank for benchmarks: org units, positions, employees with supervisors, a published model."""
+import random
+from datetime import date
+
+import yaml
+from sqlalchemy import insert, select
+
+from competency.extensions import db
+from competency.models import Employee, EmployeeStatus, Grade, OrgUnit, OrgUnitKind, Position
+from competency.services import ksa, ksa_io
+
+SEEDS = "seeds/ksa_model.yaml"
+
+
+def build_bank(employees: int, seed: int = 7) -> dict:
+    """Insert `employees` customer managers in sub-branches of 20 branches, in bulk; returns what was made."""
+    rng = random.Random(seed)
+    session = db.session
+    session.add_all([Position(code="CM_CORP", name_zh="公司客户经理", name_en="Corporate customer manager")])
+    head = OrgUnit(code="HO", kind=OrgUnitKind.HEAD_OFFICE, name_zh="总行", name_en="Head office")
+    session.add(head)
+    session.flush()
+    branches = max(1, min(20, employees // 5000 or 1))
+    subs_per_branch = 10
+    units = []
+    for b in range(branches):
+        branch = OrgUnit(code=f"B{b}", kind=OrgUnitKind.TIER1_BRANCH, parent=head, name_zh=f"分行{b}", name_en=f"Branch {b}")
+        session.add(branch)
+        for s in range(subs_per_branch):
+            units.append(OrgUnit(code=f"B{b}S{s}", kind=OrgUnitKind.SUB_BRANCH, parent=branch,
+                                 name_zh=f"支行{b}-{s}", name_en=f"Sub-branch {b}-{s}"))
+    session.add_all(units)
+    session.flush()
+    position_id = session.scalar(select(Position.id).where(Position.code == "CM_CORP"))
+    grades = [Grade.TRAINEE, Grade.JUNIOR, Grade.JUNIOR, Grade.INTERMEDIATE, Grade.INTERMEDIATE, Grade.SENIOR]
+    rows, next_id = [], 1
+    per_unit = max(1, employees // len(units))
+    for unit in units:
+        lead_id = None
+        for i in range(per_unit):
+            if len(rows) >= employees:
+                break
+            is_lead = i % 8 == 0
+            rows.append(dict(id=next_id, staff_no=f"X{next_id:07d}", name_zh=f"员工{next_id}", name_en=f"Person {next_id}",
+                             org_unit_id=unit.id, position_id=position_id,
+                             grade=Grade.SENIOR if is_lead else rng.choice(grades),
+                             hire_date=date(2018, 1, 1), probation_end=date(2018, 4, 1),
+                             supervisor_id=None if is_lead else lead_id, status=EmployeeStatus.ACTIVE))
+            if is_lead:
+                lead_id = next_id
+            next_id += 1
+    for start in range(0, len(rows), 10000):
+        session.execute(insert(Employee), rows[start:start + 10000])
+    with open(SEEDS, "rb") as f:
+        data = yaml.safe_load(f)
+    data["position"] = "CM_CORP"
+    version = ksa_io.import_file(yaml.safe_dump(data, allow_unicode=True).encode(), "model.yaml")
+    ksa.publish(version)
+    session.commit()
+    return {"employees": len(rows), "org_units": len(units) + branches + 1, "version": version}

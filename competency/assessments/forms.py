@@ -1,0 +1,38 @@
+"""The rating form (built per model version) and hr's forms on an assessment."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..formutil import options
+from ..models import LEVELS
+
+
+def rating_form(version, ratings: dict, lock_version: int, formdata=None):
+    """A form with, per competency, a level 1–5 (the descriptors are the choices) and a comment."""
+
+    class RatingForm(FlaskForm):
+        lock_version = IntegerField(widget=HiddenField.widget)
+        save = SubmitField(_l("Save draft"))
+        submit = SubmitField(_l("Submit"))
+
+    for comp in version.competencies:
+        setattr(RatingForm, f"level_{comp.id}", RadioField(
+            comp.code, choices=options((str(level), str(level)) for level in LEVELS), validators=[Optional()]))
+        setattr(RatingForm, f"comment_{comp.id}", TextAreaField(_l("Comment"), validators=[Length(max=2000)]))
+    data = {"lock_version": lock_version}
+    for comp_id, rating in ratings.items():
+        data[f"level_{comp_id}"] = str(rating.level) if rating.level else None
+        data[f"comment_{comp_id}"] = rating.comment
+    return RatingForm(formdata=formdata, data=data) if formdata is not None else RatingForm(data=data)
+
+
+class ReopenForm(FlaskForm):
+    phase = SelectField(_l("Reopen to"), choices=options([("self", _l("Self-assessment")), ("supervisor", _l("Supervisor assessment"))]))
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=1000)])
+    submit = SubmitField(_l("Reopen"))
+
+
+class ChangeSupervisorForm(FlaskForm):
+    staff_no = StringField(_l("Assessing supervisor's staff number"), validators=[DataRequired(), Length(max=32)])
+    submit = SubmitField(_l("Change supervisor"))
