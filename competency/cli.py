@@ -9,7 +9,7 @@ from .errors import DomainError
 from .models import Role
 from .services import accounts
 from .services import imports as import_service
-from .services import ksa, ksa_io, ratings_import
+from .services import ksa, ksa_io, ratings_import, training_io
 from .services import seed as seed_service
 from .services.tabular import ImportFailed
 
@@ -48,6 +48,26 @@ def import_employees(file, dry_run):
     _run(import_service.import_employees, file, dry_run,
          probation_months=current_app.config["PROBATION_MONTHS"],
          hash_method=current_app.config.get("PASSWORD_HASH_METHOD"))
+
+
+@import_group.command("courses")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Check the file and report, writing nothing.")
+def import_courses(file, dry_run):
+    """Import the course catalogue: code, title_zh, title_en, type, delivery, hours, credits, competencies."""
+    _run(training_io.import_courses, file, dry_run)
+
+
+@import_group.command("training")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def import_training(file):
+    """Import past training: staff_no, course_code, completed_on, result, score (passes earn credits)."""
+    path = Path(file)
+    try:
+        counts = training_io.import_training(path.read_bytes(), path.name)
+    except ImportFailed as failure:
+        _report_failure(failure)
+    click.echo(f"imported {counts['passed']} passed and {counts['failed']} failed trainings")
 
 
 @import_group.command("ratings")

@@ -5,7 +5,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .extensions import babel
-from .models import AssessmentStatus, CycleStatus, EmployeeStatus, Grade, OrgUnitKind, Role, VersionStatus
+from .models import (
+    AssessmentStatus, CycleStatus, EmployeeStatus, EnrolmentStatus, Grade, OrgUnitKind, Role, VersionStatus,
+)
 from .services.scoring import display
 from .timeutil import utcnow
 
@@ -39,6 +41,12 @@ LABELS = {
     AssessmentStatus.SUPERVISOR_IN_PROGRESS: _l("Supervisor assessment in progress"),
     AssessmentStatus.COMPLETED: _l("Completed"),
     AssessmentStatus.INCOMPLETE: _l("Incomplete"),
+    EnrolmentStatus.ASSIGNED: _l("Assigned"),
+    EnrolmentStatus.IN_PROGRESS: _l("In progress"),
+    EnrolmentStatus.COMPLETED: _l("Completed"),
+    EnrolmentStatus.FAILED: _l("Failed"),
+    EnrolmentStatus.ABSENT: _l("Absent"),
+    EnrolmentStatus.CANCELLED: _l("Cancelled"),
 }
 
 

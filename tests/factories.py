@@ -96,3 +96,20 @@ def model_version(position_code="CM_CORP", publish=False, **overrides):
     if publish:
         ksa.publish(version)
     return version
+
+
+def course(code="S5-101", credits="3", competencies=None, **fields):
+    """A course (active, classroom) developing the given {code: level} competencies."""
+    from decimal import Decimal
+
+    from competency.models import Course, CourseCompetency, CourseType, Delivery
+
+    values = dict(code=code, title_zh=f"课程{code}", title_en=f"Course {code}", type=CourseType.INDUSTRY,
+                  delivery=Delivery.CLASSROOM, hours=Decimal("8"), credits=Decimal(credits), active=True,
+                  description_zh="", description_en="")
+    values.update(fields)
+    item = Course(**values)
+    item.competencies = [CourseCompetency(competency_code=k, up_to_level=v) for k, v in (competencies or {"S1": 3}).items()]
+    db.session.add(item)
+    db.session.flush()
+    return item

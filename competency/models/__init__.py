@@ -2,13 +2,31 @@
 from .assessment import Assessment, Cycle, Rating
 from .audit import AuditEvent
 from .enums import (
-    LEVELS, AssessmentStatus, Category, CycleStatus, EmployeeStatus, Grade, OrgUnitKind, Rater, Role, VersionStatus,
+    LEVELS, AssessmentStatus, Category, CourseType, CreditSource, CycleStatus, Delivery, EmployeeStatus,
+    EnrolmentStatus, Grade, MentoringStatus, OrgUnitKind, Rater, Role, TrainingResult, VersionStatus,
+)
+from .training import (
+    Certification, Course, CourseCompetency, CreditEntry, CreditRequirement, Enrolment, Mentoring, TrainingSession,
 )
 from .ksa import Cluster, Competency, Descriptor, DutyArea, ModelVersion, Target, competency_duty_area
 from .org import Employee, GradeHistory, OrgUnit, Position
 from .user import User, UserRole
 
 __all__ = [
+    "Certification",
+    "Course",
+    "CourseCompetency",
+    "CourseType",
+    "CreditEntry",
+    "CreditRequirement",
+    "CreditSource",
+    "Delivery",
+    "Enrolment",
+    "EnrolmentStatus",
+    "Mentoring",
+    "MentoringStatus",
+    "TrainingResult",
+    "TrainingSession",
     "Assessment",
     "AssessmentStatus",
     "Cycle",

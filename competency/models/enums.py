@@ -78,6 +78,48 @@ class Rater(enum.StrEnum):
     SUPERVISOR = "supervisor"
 
 
+class CourseType(enum.StrEnum):
+    LAW = "law"
+    INDUSTRY = "industry"
+    SALES = "sales"
+    EXCHANGE = "exchange"
+    MENTORING = "mentoring"
+    CERTIFICATION = "certification"
+
+
+class Delivery(enum.StrEnum):
+    CLASSROOM = "classroom"
+    ONLINE = "online"
+    SELF_STUDY = "self_study"
+    ON_THE_JOB = "on_the_job"
+
+
+class EnrolmentStatus(enum.StrEnum):
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    ABSENT = "absent"
+    CANCELLED = "cancelled"
+
+
+class TrainingResult(enum.StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+
+
+class CreditSource(enum.StrEnum):
+    ENROLMENT = "enrolment"
+    MENTORING = "mentoring"
+    ADJUSTMENT = "adjustment"
+
+
+class MentoringStatus(enum.StrEnum):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
 def enum_column(enum_cls: type[enum.Enum], name: str):
     """A VARCHAR column type holding the enum's values, with a CHECK constraint in the database."""
     return SAEnum(

@@ -69,3 +69,21 @@ def is_in_chain_above(user, employee_id: int) -> bool:
         return False
     ids = report_ids(user.employee_id).subquery()
     return db.session.scalar(select(ids.c.id).where(ids.c.id == employee_id)) is not None
+
+
+def can_see_private(user, employee_id: int) -> bool:
+    """Personal records (credit ledger, certifications, development): the person, their supervisor chain,
+    hr and admin — not trainers."""
+    if user.has_role(Role.HR, Role.ADMIN):
+        return True
+    return user.employee_id == employee_id or is_in_chain_above(user, employee_id)
+
+
+def assignable_ids(user) -> Select:
+    """SELECT of the people the user may assign courses to: everyone for trainers and hr, own reports for
+    supervisors, nobody otherwise."""
+    if user.has_role(Role.TRAINER, Role.HR):
+        return select(Employee.id)
+    if user.has_role(Role.SUPERVISOR) and user.employee_id is not None:
+        return report_ids(user.employee_id)
+    return select(Employee.id).where(literal(False))

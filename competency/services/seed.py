@@ -5,8 +5,8 @@ import yaml
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import ModelVersion, Position
-from . import imports, ksa, ksa_io
+from ..models import CreditRequirement, Grade, ModelVersion, Position
+from . import imports, ksa, ksa_io, training, training_io
 
 
 def seed_positions(path: Path) -> int:
@@ -39,7 +39,18 @@ def seed_all(seeds_dir: str, *, probation_months: int, hash_method=None) -> dict
     )
     report["employees"] = people.changed
     report["models"] = seed_models(folder)
+    report["courses"] = training_io.import_courses((folder / "courses.csv").read_bytes(), "courses.csv").changed
+    report["credit_requirements"] = seed_requirements(folder / "credit_requirements.yaml")
     return report
+
+
+def seed_requirements(path: Path) -> int:
+    """Set the yearly credit requirement of each grade that has none yet."""
+    existing = {r.grade for r in db.session.scalars(select(CreditRequirement))}
+    missing = {g: v for g, v in yaml.safe_load(path.read_text(encoding="utf-8")).items() if Grade(g) not in existing}
+    if missing:
+        training.set_requirements(missing)
+    return len(missing)
 
 
 def seed_models(folder: Path) -> int:

@@ -14,3 +14,26 @@ document.addEventListener("click", function (event) {
     event.preventDefault();
   }
 });
+
+// A "tick all" box: <input type="checkbox" data-check-all="name"> ticks every checkbox of that name.
+document.addEventListener("change", function (event) {
+  var name = event.target.getAttribute && event.target.getAttribute("data-check-all");
+  if (name) {
+    document.querySelectorAll('input[type=checkbox][name="' + name + '"]').forEach(function (box) {
+      box.checked = event.target.checked;
+    });
+  }
+});
+
+// The assignment wizard shows only the fields of the chosen mode.
+(function () {
+  var mode = document.querySelector("select[name=mode]");
+  if (!mode) { return; }
+  function show() {
+    document.querySelectorAll("fieldset.mode").forEach(function (set) {
+      set.hidden = !set.classList.contains("mode-" + mode.value);
+    });
+  }
+  mode.addEventListener("change", show);
+  show();
+})();
