@@ -5,8 +5,8 @@ import yaml
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import CreditRequirement, Grade, ModelVersion, Position
-from . import imports, ksa, ksa_io, training, training_io
+from ..models import CreditRequirement, Cycle, Enrolment, Grade, ModelVersion, Position
+from . import imports, ksa, ksa_io, ratings_import, training, training_io
 
 
 def seed_positions(path: Path) -> int:
@@ -41,7 +41,23 @@ def seed_all(seeds_dir: str, *, probation_months: int, hash_method=None) -> dict
     report["models"] = seed_models(folder)
     report["courses"] = training_io.import_courses((folder / "courses.csv").read_bytes(), "courses.csv").changed
     report["credit_requirements"] = seed_requirements(folder / "credit_requirements.yaml")
+    report["history"] = seed_history(folder, demo.get("history") or {})
     return report
+
+
+def seed_history(folder: Path, history: dict) -> int:
+    """Import the demo's past appraisal and training once (skipped when that history is already there)."""
+    imported = 0
+    ratings = history.get("ratings")
+    if ratings and db.session.scalar(select(Cycle.id).where(Cycle.code == str(ratings["cycle"]))) is None:
+        ratings_import.import_ratings((folder / ratings["file"]).read_bytes(), ratings["file"],
+                                      cycle_code=str(ratings["cycle"]), start=ratings["start"], end=ratings["end"])
+        imported += 1
+    training_file = (history.get("training") or {}).get("file")
+    if training_file and db.session.scalar(select(Enrolment.id).limit(1)) is None:
+        training_io.import_training((folder / training_file).read_bytes(), training_file)
+        imported += 1
+    return imported
 
 
 def seed_requirements(path: Path) -> int:

@@ -325,7 +325,7 @@ def _targets(form: AssignForm) -> list[int]:
 @roles_required(Role.TRAINER, Role.HR, Role.SUPERVISOR)
 def assign():
     """Assign a course: count the people first, then confirm; report who was skipped."""
-    form = AssignForm() if request.method == "POST" else AssignForm(request.args, meta={"csrf": False})
+    form = AssignForm() if request.method == "POST" else AssignForm(request.args)
     _fill_assign(form)
     preview = result = None
     if request.method == "POST" and form.validate():
