@@ -39,10 +39,11 @@ def create_app(config=None) -> Flask:
     from .main import bp as main_bp
     from .models_editor import bp as models_bp
     from .org import bp as org_bp
+    from .review import bp as review_bp
     from .training import bp as training_bp
 
     for blueprint in (auth_bp, main_bp, org_bp, admin_bp, imports_bp, models_bp, cycles_bp, assessments_bp,
-                      training_bp):
+                      training_bp, review_bp):
         app.register_blueprint(blueprint)
 
     from . import cli, handlers

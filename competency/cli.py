@@ -1,15 +1,19 @@
-"""flask commands: seed, imports, user administration."""
+"""flask commands: seed, imports, users, models, standards, probation, review."""
+import json
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from sqlalchemy import select
+
 from .errors import DomainError
-from .models import Role
+from .extensions import db
+from .models import Decision, Employee, Role
 from .services import accounts
 from .services import imports as import_service
-from .services import ksa, ksa_io, ratings_import, training_io
+from .services import grading, ksa, ksa_io, ratings_import, review_data, training_io
 from .services import seed as seed_service
 from .services.tabular import ImportFailed
 
@@ -46,7 +50,7 @@ def import_org_units(file, dry_run):
 def import_employees(file, dry_run):
     """Import employees (and accounts where roles are given)."""
     _run(import_service.import_employees, file, dry_run,
-         probation_months=current_app.config["PROBATION_MONTHS"],
+         probation_months=review_data.probation_months(current_app.config["PROBATION_MONTHS"]),
          hash_method=current_app.config.get("PASSWORD_HASH_METHOD"))
 
 
@@ -86,12 +90,116 @@ def import_ratings(cycle_code, start, end, file):
     click.echo(f"cycle {cycle_code}: {counts['completed']} completed, {counts['incomplete']} incomplete assessments")
 
 
+@import_group.command("sales")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Check the file and report, writing nothing.")
+def import_sales(file, dry_run):
+    """Import annual sales: staff_no, year, amount (upsert per person and year)."""
+    _run(review_data.import_sales, file, dry_run)
+
+
+standards_group = AppGroup("standards", help="Grade standards per position, as YAML.")
+
+
+@standards_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def standards_import(file):
+    """Set grade standards from a YAML file (one document per position, or a list of them)."""
+    try:
+        count = review_data.import_standards(Path(file).read_text(encoding="utf-8-sig"))
+    except ImportFailed as failure:
+        _report_failure(failure)
+    click.echo(f"standards set for {count} position(s)")
+
+
+@standards_group.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+def standards_export(file):
+    """Write every position's grade standards to a YAML file."""
+    Path(file).write_text(review_data.export_standards(), encoding="utf-8")
+    click.echo(f"standards written to {file}")
+
+
+probation_group = AppGroup("probation", help="Probation confirmations.")
+
+
+@probation_group.command("confirm")
+@click.option("--staff-no", required=True)
+@click.option("--qualified/--not-qualified", required=True, help="合格 or not.")
+@click.option("--comment", default="")
+def probation_confirm(staff_no, qualified, comment):
+    """Record a supervisor's probation confirmation for a trainee."""
+    person = db.session.scalar(select(Employee).where(Employee.staff_no == staff_no))
+    if person is None:
+        raise click.ClickException(f"unknown staff number {staff_no}")
+    try:
+        review_data.confirm_probation(person, qualified, comment)
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{staff_no}: {'qualified' if qualified else 'not qualified'}")
+
+
+review_group = AppGroup("review", help="The annual grade review.")
+
+
+def _run_for(year):
+    run = grading.get_run(year)
+    if run is None:
+        raise click.ClickException(f"no review for {year}: run `flask review run --year {year}` first")
+    return run
+
+
+@review_group.command("run")
+@click.option("--year", type=int, required=True, help="The performance year.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per person.")
+def review_run(year, as_json):
+    """Run (or re-run) the review of a performance year."""
+    try:
+        run = grading.run_review(year)
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    items = db.session.scalars(grading.recommendations_query(run)).all()
+    if as_json:
+        for item in items:
+            click.echo(json.dumps({"staff_no": item.employee.staff_no, "current_grade": item.current_grade.value,
+                                   "recommended_grade": item.recommended_grade.value, "action": item.action.value,
+                                   "below_junior": item.below_junior, "explanation": item.explanation},
+                                  ensure_ascii=False))
+    else:
+        counts = grading.action_counts(run)
+        click.echo(f"review {year}: {len(items)} people; " + ", ".join(f"{a.value} {n}" for a, n in sorted(counts.items())))
+
+
+@review_group.command("approve")
+@click.option("--year", type=int, required=True)
+@click.option("--all", "approve_all", is_flag=True, required=True, help="Approve every recommendation.")
+def review_approve(year, approve_all):
+    """Approve the recommendations of a draft review."""
+    try:
+        count = grading.decide(_run_for(year), None, Decision.APPROVED)
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"approved {count} recommendation(s)")
+
+
+@review_group.command("finalise")
+@click.option("--year", type=int, required=True)
+@click.option("--effective", type=click.DateTime(formats=["%Y-%m-%d"]), required=True, help="YYYY-MM-DD")
+def review_finalise(year, effective):
+    """Finalise a review: approved changes update grades and grade history."""
+    try:
+        changed = grading.finalise(_run_for(year), effective.date())
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"review {year} finalised: {changed} change(s) effective {effective.date().isoformat()}")
+
+
 @click.command("seed")
 def seed():
     """Load seeds/ (positions, demo organisation and accounts); safe to run again."""
     report = seed_service.seed_all(
         current_app.config["SEEDS_DIR"],
-        probation_months=current_app.config["PROBATION_MONTHS"],
+        probation_months=review_data.probation_months(current_app.config["PROBATION_MONTHS"]),
         hash_method=current_app.config.get("PASSWORD_HASH_METHOD"),
     )
     click.echo("seeded: " + ", ".join(f"{k} {v} changed" for k, v in report.items()))
@@ -150,4 +258,7 @@ def init_app(app) -> None:
     app.cli.add_command(import_group)
     app.cli.add_command(user_group)
     app.cli.add_command(model_group)
+    app.cli.add_command(standards_group)
+    app.cli.add_command(probation_group)
+    app.cli.add_command(review_group)
     app.cli.add_command(seed)

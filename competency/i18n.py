@@ -6,7 +6,8 @@ from flask_login import current_user
 
 from .extensions import babel
 from .models import (
-    AssessmentStatus, CycleStatus, EmployeeStatus, EnrolmentStatus, Grade, OrgUnitKind, Role, VersionStatus,
+    AssessmentStatus, CycleStatus, Decision, EmployeeStatus, EnrolmentStatus, Grade, OrgUnitKind, ReviewAction, Role,
+    RunStatus, VersionStatus,
 )
 from .services.scoring import display
 from .timeutil import utcnow
@@ -47,6 +48,18 @@ LABELS = {
     EnrolmentStatus.FAILED: _l("Failed"),
     EnrolmentStatus.ABSENT: _l("Absent"),
     EnrolmentStatus.CANCELLED: _l("Cancelled"),
+    ReviewAction.CONFIRM: _l("Confirm (end of probation)"),
+    ReviewAction.REFER: _l("Refer to HR"),
+    ReviewAction.PROMOTE: _l("Promote"),
+    ReviewAction.KEEP: _l("Keep"),
+    ReviewAction.DEMOTE: _l("Demote"),
+    ReviewAction.TRANSFER: _l("Transfer to another post"),
+    RunStatus.DRAFT: _l("Draft"),
+    RunStatus.FINALISED: _l("Finalised"),
+    Decision.PENDING: _l("Pending"),
+    Decision.APPROVED: _l("Approved"),
+    Decision.OVERRIDDEN: _l("Overridden"),
+    Decision.REJECTED: _l("Rejected"),
 }
 
 

@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired
 
 from ..formutil import options
 
-KINDS = [("org_units", _l("Org units")), ("employees", _l("Employees"))]
+KINDS = [("org_units", _l("Org units")), ("employees", _l("Employees")), ("sales", _l("Annual sales"))]
 
 
 class UploadForm(FlaskForm):

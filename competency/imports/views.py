@@ -1,4 +1,4 @@
-"""Upload, preview (dry run) and confirm imports of org units and employees."""
+"""Upload, preview (dry run) and confirm imports of org units, employees and annual sales."""
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -6,19 +6,21 @@ from flask_login import current_user
 from ..models import Role
 from ..security import roles_required
 from ..services import imports as import_service
-from ..services import staging
+from ..services import review_data, staging
 from ..services.tabular import ImportFailed
 from . import bp
 from .forms import ConfirmForm, UploadForm
 
 
 def run_import(kind: str, data: bytes, filename: str, dry_run: bool):
-    """Run the import of that kind (org_units or employees) with the app's settings."""
+    """Run the import of that kind (org_units, employees or sales) with the app's settings."""
     if kind == "org_units":
         return import_service.import_org_units(data, filename, dry_run=dry_run, actor=current_user)
+    if kind == "sales":
+        return review_data.import_sales(data, filename, dry_run=dry_run, actor=current_user)
     return import_service.import_employees(
         data, filename, dry_run=dry_run, actor=current_user,
-        probation_months=current_app.config["PROBATION_MONTHS"],
+        probation_months=review_data.probation_months(current_app.config["PROBATION_MONTHS"]),
         hash_method=current_app.config.get("PASSWORD_HASH_METHOD"),
     )
 

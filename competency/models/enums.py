@@ -120,6 +120,27 @@ class MentoringStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class ReviewAction(enum.StrEnum):
+    CONFIRM = "confirm"
+    REFER = "refer"
+    PROMOTE = "promote"
+    KEEP = "keep"
+    DEMOTE = "demote"
+    TRANSFER = "transfer"
+
+
+class RunStatus(enum.StrEnum):
+    DRAFT = "draft"
+    FINALISED = "finalised"
+
+
+class Decision(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    OVERRIDDEN = "overridden"
+    REJECTED = "rejected"
+
+
 def enum_column(enum_cls: type[enum.Enum], name: str):
     """A VARCHAR column type holding the enum's values, with a CHECK constraint in the database."""
     return SAEnum(

@@ -32,6 +32,7 @@ class Position(db.Model):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name_zh: Mapped[str] = mapped_column(String(120))
     name_en: Mapped[str] = mapped_column(String(120))
+    sales_unit: Mapped[str] = mapped_column(String(20), default="万元", server_default="万元")
 
 
 class Employee(db.Model):
@@ -75,6 +76,7 @@ class GradeHistory(db.Model):
     effective_date: Mapped[date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(Text, default="")
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    recommendation_id: Mapped[int | None] = mapped_column(ForeignKey("recommendation.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     employee: Mapped[Employee] = relationship(back_populates="grade_history")

@@ -5,8 +5,8 @@ import yaml
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import CreditRequirement, Cycle, Enrolment, Grade, ModelVersion, Position
-from . import imports, ksa, ksa_io, ratings_import, training, training_io
+from ..models import AnnualSales, Certification, CreditRequirement, Employee, Cycle, Enrolment, Grade, GradeStandard, ModelVersion, Position
+from . import imports, ksa, ksa_io, ratings_import, review_data, training, training_io
 
 
 def seed_positions(path: Path) -> int:
@@ -41,8 +41,32 @@ def seed_all(seeds_dir: str, *, probation_months: int, hash_method=None) -> dict
     report["models"] = seed_models(folder)
     report["courses"] = training_io.import_courses((folder / "courses.csv").read_bytes(), "courses.csv").changed
     report["credit_requirements"] = seed_requirements(folder / "credit_requirements.yaml")
+    report["grade_standards"] = seed_standards(folder / "grade_standards.yaml")
     report["history"] = seed_history(folder, demo.get("history") or {})
+    report["certifications"] = seed_certifications(demo.get("certifications") or [])
     return report
+
+
+def seed_certifications(items: list[dict]) -> int:
+    """Record the demo certifications that are not there yet (by person, name and number)."""
+    added = 0
+    for item in items:
+        person = db.session.scalar(select(Employee).where(Employee.staff_no == item["staff_no"]))
+        exists = db.session.scalar(select(Certification.id).where(
+            Certification.employee_id == person.id, Certification.name == item["name"], Certification.number == item["number"]))
+        if exists is None:
+            training.save_certification(person, {k: item.get(k) for k in ("name", "issuer", "number", "issued_on", "expires_on")})
+            added += 1
+    return added
+
+
+def seed_standards(path: Path) -> int:
+    """Set the grade standards of positions that have none yet."""
+    have = set(db.session.scalars(select(Position.code).join(GradeStandard, GradeStandard.position_id == Position.id)))
+    documents = [d for d in yaml.safe_load(path.read_text(encoding="utf-8")) if d["position"] not in have]
+    if documents:
+        review_data.import_standards(yaml.safe_dump(documents, allow_unicode=True))
+    return len(documents)
 
 
 def seed_history(folder: Path, history: dict) -> int:
@@ -52,6 +76,10 @@ def seed_history(folder: Path, history: dict) -> int:
     if ratings and db.session.scalar(select(Cycle.id).where(Cycle.code == str(ratings["cycle"]))) is None:
         ratings_import.import_ratings((folder / ratings["file"]).read_bytes(), ratings["file"],
                                       cycle_code=str(ratings["cycle"]), start=ratings["start"], end=ratings["end"])
+        imported += 1
+    sales_file = (history.get("sales") or {}).get("file")
+    if sales_file and db.session.scalar(select(AnnualSales.id).limit(1)) is None:
+        review_data.import_sales((folder / sales_file).read_bytes(), sales_file)
         imported += 1
     training_file = (history.get("training") or {}).get("file")
     if training_file and db.session.scalar(select(Enrolment.id).limit(1)) is None:

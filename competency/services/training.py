@@ -503,9 +503,9 @@ def latest_completed(employee_id: int) -> Assessment | None:
         .order_by(Cycle.period_end.desc(), Assessment.id.desc()).limit(1))
 
 
-def recommendations(employee: Employee, assessment: Assessment | None = None) -> list[Recommendation]:
-    """From the latest completed assessment: competencies below the current grade's target, ranked by
-    weight × gap, each with the active courses that develop it to at least the target, minus those completed."""
+def recommendations(employee: Employee, assessment: Assessment | None = None, grade: Grade | None = None) -> list[Recommendation]:
+    """From the latest completed assessment: competencies below the current grade's target (or `grade`'s), ranked
+    by weight × gap, each with the active courses that develop it to at least the target, minus those completed."""
     from .assessment import result_of
 
     assessment = assessment or latest_completed(employee.id)
@@ -516,7 +516,7 @@ def recommendations(employee: Employee, assessment: Assessment | None = None) ->
     comps = {c.code: c for c in assessment.version.competencies}
     result = []
     for row in result_of(assessment).rows:
-        target = row.competency.target(employee.grade)
+        target = row.competency.target(grade or employee.grade)
         if row.combined is None or target is None or row.combined >= target:
             continue
         offered = db.session.scalars(

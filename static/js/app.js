@@ -37,3 +37,16 @@ document.addEventListener("change", function (event) {
   mode.addEventListener("change", show);
   show();
 })();
+
+// Long work: <form data-busy="message"> disables its buttons and shows the message while the server works.
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  var message = form.getAttribute && form.getAttribute("data-busy");
+  if (message && !event.defaultPrevented) {
+    var text = form.querySelector(".busy-text");
+    if (text) { text.textContent = message; text.hidden = false; }
+    setTimeout(function () {
+      form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+    }, 0);
+  }
+});
