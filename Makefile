@@ -36,7 +36,7 @@ test: install-test translations
 
 # Re-extract the translatable strings and merge them into the catalogues (then fill in the zh ones).
 update-translations:
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o competency/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel extract -F babel.cfg -k _l --ignore-dirs='.*' -o competency/translations/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -i competency/translations/messages.pot -d competency/translations --no-fuzzy-matching --ignore-obsolete
 
 clean:

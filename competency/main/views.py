@@ -1,8 +1,13 @@
 """The dashboard."""
+from datetime import date
+
 from flask import render_template
 from flask_login import current_user, login_required
 
+from ..analytics import figures as charts
 from ..models import Role
+from ..services.analytics import Filters
+from ..services.scope import private_ids, report_ids
 from ..services import assessment as assessments
 from ..services import dashboard as figures
 from . import bp
@@ -29,4 +34,17 @@ def dashboard():
     if user.has_role(Role.ADMIN):
         context["accounts"] = figures.account_summary()
         context["events"] = figures.recent_events()
+    context["charts"] = _charts(user)
     return render_template("main/dashboard.html", **context)
+
+
+def _charts(user) -> list:
+    """The dashboard's charts for the user's roles: own profile and credits, the team's radar, the organisation's grades."""
+    found = []
+    if user.employee:
+        found += [charts.employee_radars(user.employee)[0], charts.credit_progress(user.employee, date.today().year)]
+    if user.has_role(Role.SUPERVISOR) and user.employee:
+        found.append(charts.team_radar(Filters(), report_ids(user.employee_id)))
+    if user.has_role(Role.HR, Role.ADMIN):
+        found.append(charts.grade_distribution(Filters(), private_ids(user)))
+    return [c for c in found if c]

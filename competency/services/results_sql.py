@@ -11,7 +11,7 @@ from ..models import Assessment, AssessmentStatus, Competency, Cycle, Rater, Rat
 
 def combined_levels(cycle_id: int | None = None, latest_only: bool = False):
     """Subquery of completed assessments' levels: assessment_id, employee_id, cycle_id, grade, competency_code,
-    weight, combined, target (for the assessed grade). `latest_only` keeps each person's most recent completed
+    weight, combined, target (for the assessed grade), self_level, supervisor_level. `latest_only` keeps each person's most recent completed
     assessment (by cycle end)."""
     assessments = select(Assessment.id, Assessment.employee_id, Assessment.cycle_id, Assessment.version_id,
                          Assessment.grade, Cycle.self_weight, Cycle.supervisor_weight)
@@ -31,7 +31,7 @@ def combined_levels(cycle_id: int | None = None, latest_only: bool = False):
     return (
         select(a.c.id.label("assessment_id"), a.c.employee_id, a.c.cycle_id, a.c.grade,
                Competency.code.label("competency_code"), Competency.weight, combined.label("combined"),
-               Target.level.label("target"))
+               Target.level.label("target"), own.level.label("self_level"), sup.level.label("supervisor_level"))
         .join(Competency, Competency.version_id == a.c.version_id)
         .join(sup, and_(sup.assessment_id == a.c.id, sup.competency_id == Competency.id, sup.rater == Rater.SUPERVISOR,
                         sup.level.is_not(None)))

@@ -13,7 +13,7 @@ from ..models import Employee, OrgUnit, Role
 
 def org_subtree_ids(unit_id: int) -> Select:
     """SELECT of the ids of an org unit and all units below it."""
-    tree = select(OrgUnit.id).where(OrgUnit.id == unit_id).cte("subtree", recursive=True)
+    tree = select(OrgUnit.id).where(OrgUnit.id == unit_id).cte(recursive=True)
     child = db.aliased(OrgUnit)
     tree = tree.union_all(select(child.id).where(child.parent_id == tree.c.id))
     return select(tree.c.id)
@@ -21,9 +21,7 @@ def org_subtree_ids(unit_id: int) -> Select:
 
 def org_closure():
     """CTE (ancestor_id, descendant_id) pairing every org unit with itself and everything below it."""
-    closure = select(OrgUnit.id.label("ancestor_id"), OrgUnit.id.label("descendant_id")).cte(
-        "org_closure", recursive=True
-    )
+    closure = select(OrgUnit.id.label("ancestor_id"), OrgUnit.id.label("descendant_id")).cte(recursive=True)
     child = db.aliased(OrgUnit)
     return closure.union_all(
         select(closure.c.ancestor_id, child.id).where(child.parent_id == closure.c.descendant_id)
@@ -32,7 +30,7 @@ def org_closure():
 
 def report_ids(employee_id: int) -> Select:
     """SELECT of the ids of everyone reporting to the employee, directly or indirectly."""
-    chain = select(Employee.id).where(Employee.supervisor_id == employee_id).cte("reports", recursive=True)
+    chain = select(Employee.id).where(Employee.supervisor_id == employee_id).cte(recursive=True)
     below = db.aliased(Employee)
     chain = chain.union_all(select(below.id).where(below.supervisor_id == chain.c.id))
     return select(chain.c.id)
@@ -87,3 +85,16 @@ def assignable_ids(user) -> Select:
     if user.has_role(Role.SUPERVISOR) and user.employee_id is not None:
         return report_ids(user.employee_id)
     return select(Employee.id).where(literal(False))
+
+
+def private_ids(user) -> Select:
+    """SELECT of the people whose personal results the user may read: everyone for hr and admin, else
+    themself and (for supervisors) their direct and indirect reports."""
+    if user.has_role(Role.HR, Role.ADMIN):
+        return select(Employee.id)
+    if user.employee_id is None:
+        return select(Employee.id).where(literal(False))
+    own = select(literal(user.employee_id).label("id"))
+    if user.has_role(Role.SUPERVISOR):
+        return select(union(own, report_ids(user.employee_id)).subquery().c.id)
+    return own

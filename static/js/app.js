@@ -50,3 +50,10 @@ document.addEventListener("submit", function (event) {
     }, 0);
   }
 });
+
+// <button data-print> prints the page (A4 print stylesheet).
+document.addEventListener("click", function (event) {
+  if (event.target.closest && event.target.closest("[data-print]")) {
+    window.print();
+  }
+});

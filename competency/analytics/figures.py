@@ -1,0 +1,119 @@
+"""Each chart of the dashboards: fetch the aggregate, label it in the user's language, build the figure."""
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..extensions import db
+from ..i18n import label, localized
+from ..models import Competency, Grade, OrgUnit, ReviewAction
+from ..services import analytics, assessment, charts, grading, training
+
+
+
+def _names(codes: list[str], version=None) -> list[str]:
+    """Competency codes with their names in the user's language (from any version that has them)."""
+    found = {}
+    for comp in db.session.scalars(select(Competency).where(Competency.code.in_(codes))):
+        found.setdefault(comp.code, localized(comp))
+    return [f"{c} {found.get(c, '')}".strip() for c in codes]
+
+
+def employee_radars(employee) -> tuple[dict | None, dict | None]:
+    """Combined levels against the current and next grade's targets, and self vs supervisor."""
+    latest = training.latest_completed(employee.id)
+    if latest is None:
+        return None, None
+    result = assessment.result_of(latest)
+    codes = [r.competency.code for r in result.rows]
+    series = [(_("Assessed level"), {r.competency.code: r.combined for r in result.rows}),
+              (_("Target: %(grade)s", grade=label(employee.grade)), {r.competency.code: r.competency.target(employee.grade) for r in result.rows})]
+    if employee.grade.next():
+        series.append((_("Target: %(grade)s", grade=label(employee.grade.next())),
+                       {r.competency.code: r.competency.target(employee.grade.next()) for r in result.rows}))
+    levels = charts.radar(codes, series, _("Competency profile (%(cycle)s)", cycle=localized(latest.cycle)))
+    raters = charts.radar(codes, [(_("Self"), {r.competency.code: r.self_level for r in result.rows}),
+                                  (_("Supervisor"), {r.competency.code: r.supervisor_level for r in result.rows})],
+                          _("Self vs supervisor"))
+    return levels, raters
+
+
+def credit_progress(employee, year: int) -> dict:
+    earned, required = training.my_year(employee, year)
+    return charts.progress(float(earned), float(required), _("Credits %(year)s", year=year), _("Earned"), _("Required"))
+
+
+def grade_timeline(employee) -> dict:
+    history = sorted(employee.grade_history, key=lambda h: (h.effective_date, h.id))
+    points = [(employee.hire_date.isoformat(), (history[0].from_grade or history[0].to_grade).rank if history else employee.grade.rank)]
+    points += [(h.effective_date.isoformat(), h.to_grade.rank) for h in history]
+    points.append((date.today().isoformat(), employee.grade.rank))
+    return charts.timeline([p[0] for p in points], [p[1] for p in points], [label(g) for g in Grade], _("Grade over time"))
+
+
+def team_radar(filters, scope) -> dict | None:
+    codes, levels, targets = analytics.average_levels(filters, scope)
+    if not codes:
+        return None
+    return charts.radar(codes, [(_("Team average"), levels), (_("Average target"), targets)], _("Team average against the target"))
+
+
+def member_heatmap(filters, scope) -> dict | None:
+    members, codes, cells = analytics.member_gap_heatmap(filters, scope)
+    if not members:
+        return None
+    return charts.heatmap([f"{localized(m)} {m.staff_no}" for m in members], codes, cells, _("Gaps by team member"),
+                          row_keys=[m.id for m in members])
+
+
+def unit_heatmap(filters, scope) -> dict | None:
+    units, codes, cells = analytics.unit_gap_heatmap(filters, scope)
+    if not units:
+        return None
+    z = {(u, c): v[0] for (u, c), v in cells.items()}
+    return charts.heatmap([localized(u) for u in units], codes, z, _("Average gap by org unit (sub-units included)"),
+                          row_keys=[u.id for u in units])
+
+
+def grade_distribution(filters, scope) -> dict | None:
+    units, counts = analytics.grade_distribution(filters, scope)
+    if not units:
+        return None
+    return charts.stacked_bars([localized(u) for u in units],
+                               [(label(g), [counts.get((u.id, g), 0) for u in units]) for g in Grade],
+                               _("Grade distribution by org unit"))
+
+
+def _unit_names(ids) -> dict:
+    return {u.id: localized(u) for u in db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(list(ids))))}
+
+
+def completion(cycle) -> dict | None:
+    rows = assessment.progress_by_unit(cycle) if cycle else []
+    if not rows:
+        return None
+    names = _unit_names(r[0] for r in rows)
+    rows = sorted(rows, key=lambda r: names[r[0]])
+    return charts.bars([names[u] for u, _t, _d in rows], [100 * d / t for _u, t, d in rows],
+                       _("Cycle completion by org unit: %(cycle)s", cycle=localized(cycle)), percent=True)
+
+
+def compliance(year: int, ids) -> dict | None:
+    rows = training.compliance_by_unit(year, ids)
+    if not rows:
+        return None
+    names = _unit_names(r[0] for r in rows)
+    rows = sorted(rows, key=lambda r: names[r[0]])
+    return charts.bars([names[u] for u, _n, _o in rows], [100 * ok / n for _u, n, ok in rows],
+                       _("Credit compliance by org unit, %(year)s", year=year), percent=True, colour=charts.COLOURS[2])
+
+
+def review_actions(run) -> dict | None:
+    counts = grading.action_counts(run) if run else {}
+    if not counts:
+        return None
+    actions = [a for a in ReviewAction if counts.get(a)]
+    return charts.bars([label(a) for a in actions], [counts[a] for a in actions],
+                       _("Review %(year)s: recommendations by action", year=run.year), colour=charts.COLOURS[3])
+
+

@@ -1,0 +1,72 @@
+"""Exports (CSV and .xlsx) of results, gaps, credit compliance and review recommendations, for the rows a user
+may see and with the same filters as the charts."""
+import csv
+import io
+
+from sqlalchemy import Float, cast, select
+
+from ..extensions import db
+from ..models import Cycle, Employee, OrgUnit, Recommendation, ReviewRun
+from .analytics import Filters, people
+from .results_sql import combined_levels
+from .training import yearly_status
+
+KINDS = ("results", "gaps", "credits", "recommendations")
+
+
+def rows(kind: str, filters: Filters, scope, year: int) -> tuple[list[str], list[list]]:
+    """The header and rows of one export."""
+    who = people(filters, scope).subquery()
+    if kind in ("results", "gaps"):
+        levels = combined_levels(cycle_id=filters.cycle_id, latest_only=filters.cycle_id is None)
+        query = (select(Employee.staff_no, Employee.name_zh, Employee.name_en, OrgUnit.code, Cycle.code, levels.c.competency_code,
+                        levels.c.self_level, levels.c.supervisor_level, levels.c.combined, levels.c.target,
+                        cast(levels.c.target, Float) - levels.c.combined)
+                 .join(Employee, Employee.id == levels.c.employee_id).join(OrgUnit, OrgUnit.id == Employee.org_unit_id)
+                 .join(Cycle, Cycle.id == levels.c.cycle_id)
+                 .where(levels.c.employee_id.in_(select(who.c.id))).order_by(Employee.staff_no, levels.c.competency_code))
+        if kind == "gaps":
+            query = query.where(levels.c.target.is_not(None), levels.c.combined < levels.c.target)
+        header = ["staff_no", "name_zh", "name_en", "org_unit", "cycle", "competency", "self", "supervisor", "combined", "target", "gap"]
+        return header, [[*r[:8], round(r[8], 4), r[9], None if r[10] is None else round(r[10], 4)] for r in db.session.execute(query)]
+    if kind == "credits":
+        header = ["staff_no", "name_zh", "name_en", "grade", "year", "earned", "required", "met"]
+        return header, [[p.staff_no, p.name_zh, p.name_en, p.grade.value, year, float(earned), float(required), earned >= required]
+                        for p, earned, required in db.session.execute(yearly_status(select(who.c.id), year))]
+    run = db.session.scalar(select(ReviewRun).where(ReviewRun.year == year))
+    header = ["staff_no", "name_zh", "name_en", "year", "current_grade", "recommended_grade", "action", "below_junior", "decision",
+              "final_grade"]
+    if run is None:
+        return header, []
+    query = (select(Recommendation, Employee).join(Employee, Employee.id == Recommendation.employee_id)
+             .where(Recommendation.run_id == run.id, Recommendation.employee_id.in_(select(who.c.id))).order_by(Employee.staff_no))
+    return header, [[e.staff_no, e.name_zh, e.name_en, year, r.current_grade.value, r.recommended_grade.value, r.action.value,
+                     r.below_junior, r.decision.value, r.final_grade.value if r.final_grade else None]
+                    for r, e in db.session.execute(query)]
+
+
+def to_csv(header: list[str], data: list[list]) -> bytes:
+    """UTF-8 CSV with a BOM, as Excel expects."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(data)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def to_xlsx(header: list[str], data: list[list], sheet: str) -> bytes:
+    """An .xlsx workbook with one sheet."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook(write_only=False)
+    ws = book.active
+    ws.title = sheet
+    ws.append(header)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in data:
+        ws.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,5 @@
+// Draws every <div class="chart" data-figure="…"> with the plotly.js the app serves.
+document.querySelectorAll(".chart[data-figure]").forEach(function (el) {
+  var figure = JSON.parse(el.getAttribute("data-figure"));
+  window.Plotly.newPlot(el, figure.data, figure.layout, { displaylogo: false, responsive: true });
+});

@@ -1,0 +1,141 @@
+"""Charts and exports: exact values on a small fixture, and that a supervisor sees only their team."""
+import csv
+import io
+from datetime import date, timedelta
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from competency.extensions import db
+from competency.models import Assessment, Grade, OrgUnitKind, Rater
+from competency.services import analytics, assessment, charts
+from competency.services.analytics import Filters
+
+from . import factories
+
+
+@pytest.fixture
+def team(app):
+    """Model K1 (weight 10), S1 (weight 11); a lead with two reports and an outsider, all assessed by supervisors only."""
+    version = factories.model_version(publish=True)
+    branch = factories.org_unit(code="BR", kind=OrgUnitKind.TIER1_BRANCH, name_en="Branch")
+    sub = factories.org_unit(code="SUB", parent=branch, name_en="Sub")
+    other = factories.org_unit(code="OTH", name_en="Other")
+    lead = factories.user(roles=["employee", "supervisor"], staff_no="LEAD", org_unit=sub, grade=Grade.SENIOR)
+    a = factories.employee(staff_no="A", org_unit=sub, grade=Grade.JUNIOR, supervisor=lead.employee)
+    b = factories.employee(staff_no="B", org_unit=sub, grade=Grade.JUNIOR, supervisor=lead.employee)
+    c = factories.employee(staff_no="OUTSIDER", org_unit=other, grade=Grade.JUNIOR)
+    cycle = assessment.save_cycle(assessment.CycleValues(
+        code="C", name_zh="周期", name_en="Cycle", version_id=version.id, period_start=date(2026, 1, 1), period_end=date(2026, 6, 30),
+        self_deadline=date.today() + timedelta(days=3), supervisor_deadline=date.today() + timedelta(days=6), self_weight=0,
+        filter_grades=("junior",)))
+    assessment.open_cycle(cycle)
+    comps = {comp.code: comp.id for comp in version.competencies}
+    for person, (k1, s1) in ((a, (1, 3)), (b, (2, 4)), (c, (5, 5))):
+        item = db.session.scalar(select(Assessment).where(Assessment.employee_id == person.id))
+        assessment.save_ratings(item, Rater.SUPERVISOR, {comps["K1"]: (k1, "x"), comps["S1"]: (s1, "x")}, submit=True,
+                                lock_version=item.lock_version)
+    return dict(lead=lead, a=a, b=b, c=c, branch=branch, sub=sub, other=other, cycle=cycle)
+
+
+def test_team_average_levels_exact(team):
+    from competency.services.scope import report_ids
+
+    codes, levels, targets = analytics.average_levels(Filters(), report_ids(team["lead"].employee_id))
+    assert codes == ["K1", "S1"]
+    assert levels == {"K1": pytest.approx(1.5), "S1": pytest.approx(3.5)}   # A: 1, 3; B: 2, 4
+    assert targets == {"K1": 2.0, "S1": 2.0}                                 # junior targets
+
+
+def test_member_gap_heatmap_exact_and_team_only(team):
+    from competency.services.scope import report_ids
+
+    members, codes, cells = analytics.member_gap_heatmap(Filters(), report_ids(team["lead"].employee_id))
+    assert [m.staff_no for m in members] == ["A", "B"]
+    assert cells == {(team["a"].id, "K1"): 1.0, (team["a"].id, "S1"): -1.0, (team["b"].id, "K1"): 0.0, (team["b"].id, "S1"): -2.0}
+    figure = charts.heatmap(["A", "B"], codes, cells, "t", row_keys=[team["a"].id, team["b"].id])
+    assert figure["data"][0]["z"] == [[1.0, -1.0], [0.0, -2.0]] and list(figure["data"][0]["y"]) == ["A", "B"]
+
+
+def test_unit_heatmap_includes_sub_units(team):
+    from sqlalchemy import select as sel
+
+    from competency.models import Employee
+
+    units, codes, cells = analytics.unit_gap_heatmap(Filters(), sel(Employee.id))
+    # BR and SUB: A and B (K1 gaps 1 and 0 → 0.5); OTH: the outsider (K1 target 2 − 5 = −3)
+    assert cells[(team["branch"].id, "K1")] == (pytest.approx(0.5), 2)
+    assert cells[(team["sub"].id, "S1")] == (pytest.approx(-1.5), 2)
+    assert cells[(team["other"].id, "K1")] == (pytest.approx(-3.0), 1)
+    units, _codes, only_branch = analytics.unit_gap_heatmap(Filters(org_unit_id=team["branch"].id), sel(Employee.id))
+    assert {u.code for u in units} == {"BR", "SUB"}
+
+
+def test_radar_figure_closes_the_loop_with_exact_values():
+    figure = charts.radar(["K1", "S1", "A1"], [("level", {"K1": 2.6, "S1": 3, "A1": 4})], "t")
+    trace = figure["data"][0]
+    assert list(trace["r"]) == [2.6, 3, 4, 2.6] and list(trace["theta"]) == ["K1", "S1", "A1", "K1"]
+    assert figure["layout"]["polar"]["radialaxis"]["range"] == [0, 5]
+
+
+def test_supervisor_charts_contain_only_their_team(team, client, login_as):
+    login_as(team["lead"])
+    page = client.get("/team/analytics", headers={"Accept-Language": "en"}).data.decode()
+    assert "OUTSIDER" not in page
+    assert "A" in page and "B" in page and 'class="chart"' in page
+
+
+def _csv(response):
+    return list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+
+
+def test_supervisor_exports_contain_only_their_team(team, client, login_as):
+    login_as(team["lead"])
+    rows = _csv(client.get("/exports/results.csv"))
+    assert rows[0] == ["staff_no", "name_zh", "name_en", "org_unit", "cycle", "competency", "self", "supervisor", "combined", "target", "gap"]
+    assert {r[0] for r in rows[1:]} == {"A", "B"}
+    assert [r[5:] for r in rows[1:] if r[0] == "A"] == [["K1", "", "1", "1.0", "2", "1.0"], ["S1", "", "3", "3.0", "2", "-1.0"]]
+    workbook = load_workbook(io.BytesIO(client.get("/exports/gaps.xlsx").data))
+    values = list(workbook.active.iter_rows(values_only=True))
+    assert {v[0] for v in values[1:]} == {"A"} and [v[5] for v in values[1:]] == ["K1"]   # only below-target rows
+    credits = _csv(client.get("/exports/credits.csv?year=2026"))
+    assert {r[0] for r in credits[1:]} == {"A", "B"}
+
+
+def test_hr_exports_everyone_with_filters(team, client, login_as):
+    login_as("hr")
+    everyone = {r[0] for r in _csv(client.get("/exports/results.csv"))[1:]}
+    assert everyone == {"A", "B", "OUTSIDER"}
+    filtered = {r[0] for r in _csv(client.get(f"/exports/results.csv?org_unit={team['other'].id}"))[1:]}
+    assert filtered == {"OUTSIDER"}
+
+
+@pytest.mark.parametrize(("role", "url", "expected"), [
+    ("employee", "/analytics", 403), ("supervisor", "/analytics", 403), ("hr", "/analytics", 200), ("admin", "/analytics", 200),
+    ("employee", "/team/analytics", 403), ("employee", "/exports/results.csv", 403), ("trainer", "/exports/results.csv", 403),
+    ("employee", "/development", 200),
+])
+def test_analytics_access(team, client, login_as, role, url, expected):
+    login_as(role)
+    assert client.get(url).status_code == expected
+
+
+def test_development_report_is_private(team, client, login_as):
+    account = factories.user(employee_=team["a"])
+    login_as(account)
+    page = client.get("/development", headers={"Accept-Language": "en"}).data.decode()
+    assert "Development report" in page and 'class="chart"' in page and "Print" in page
+    assert client.get(f"/employees/{team['c'].id}/development").status_code == 404
+    login_as(team["lead"])
+    assert client.get(f"/employees/{team['a'].id}/development").status_code == 200
+    assert client.get(f"/employees/{team['c'].id}/development").status_code == 404
+
+
+def test_plotly_is_served_by_the_app_and_allowed_by_the_csp(app, client, login_as):
+    with client.get("/vendor/plotly.min.js") as response:
+        assert response.status_code == 200 and response.mimetype == "text/javascript" and len(response.data) > 1_000_000
+    login_as("hr")
+    page = client.get("/analytics")
+    assert 'src="/vendor/plotly.min.js"' in page.data.decode() and "cdn" not in page.data.decode().lower()
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
