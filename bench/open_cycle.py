@@ -8,7 +8,6 @@ everyone and prints each timing and the median.
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -16,13 +15,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import text  # noqa: E402
 
-from competency import create_app  # noqa: E402
 from competency.extensions import db  # noqa: E402
 from competency.services import assessment  # noqa: E402
-from synthetic import build_bank  # noqa: E402
+from synthetic import build_bank, fresh_app  # noqa: E402
 
 
 def main() -> None:
@@ -31,13 +27,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--database-url", help="an empty database (default: a new SQLite file)")
     args = parser.parse_args()
-    url = args.database_url or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    app = fresh_app(args.database_url)
     with app.app_context():
-        if url.startswith("postgresql"):
-            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-            db.session.commit()
-        upgrade()
         started = time.perf_counter()
         bank = build_bank(args.employees)
         print(f"built {bank['employees']} employees in {bank['org_units']} org units "

@@ -10,7 +10,6 @@ import random
 import resource
 import statistics
 import sys
-import tempfile
 import time
 from datetime import date
 from decimal import Decimal
@@ -19,16 +18,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import insert, select, text  # noqa: E402
+from sqlalchemy import insert, select  # noqa: E402
 
-from competency import create_app  # noqa: E402
 from competency.extensions import db  # noqa: E402
 from competency.models import (  # noqa: E402
     AnnualSales, Assessment, AssessmentStatus, CreditEntry, CreditSource, Cycle, CycleStatus, Employee,
 )
 from competency.services import grading, review_data  # noqa: E402
-from synthetic import build_bank  # noqa: E402
+from synthetic import build_bank, fresh_app  # noqa: E402
 
 YEAR = 2025
 STANDARDS = """position: CM_CORP
@@ -67,13 +64,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--database-url")
     args = parser.parse_args()
-    url = args.database_url or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    app = fresh_app(args.database_url)
     with app.app_context():
-        if url.startswith("postgresql"):
-            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-            db.session.commit()
-        upgrade()
         started = time.perf_counter()
         bank = build_bank(args.employees)
         review_data.import_standards(STANDARDS)

@@ -58,3 +58,22 @@ def build_bank(employees: int, seed: int = 7) -> dict:
     ksa.publish(version)
     session.commit()
     return {"employees": len(rows), "org_units": len(units) + branches + 1, "version": version}
+
+
+def fresh_app(url: str | None):
+    """An app on an empty database (a new SQLite file by default), migrated to the current schema."""
+    import tempfile
+
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from competency import create_app
+
+    url = url or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        if url.startswith("postgresql"):
+            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            db.session.commit()
+        upgrade()
+    return app

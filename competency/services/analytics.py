@@ -5,6 +5,7 @@ from sqlalchemy import Float, cast, func, select
 
 from ..extensions import db
 from ..models import Employee, EmployeeStatus, Grade, OrgUnit
+from .org import narrow
 from .results_sql import combined_levels
 from .scope import org_closure, org_subtree_ids
 
@@ -20,13 +21,7 @@ class Filters:
 def people(filters: Filters, scope):
     """SELECT of employee ids within the scope and the filters (org subtree, position, grade), not left."""
     query = select(Employee.id).where(Employee.id.in_(scope), Employee.status != EmployeeStatus.LEFT)
-    if filters.org_unit_id:
-        query = query.where(Employee.org_unit_id.in_(org_subtree_ids(filters.org_unit_id)))
-    if filters.position_id:
-        query = query.where(Employee.position_id == filters.position_id)
-    if filters.grade:
-        query = query.where(Employee.grade == Grade(filters.grade))
-    return query
+    return narrow(query, filters.org_unit_id, filters.position_id, filters.grade)
 
 
 def _levels(filters: Filters):
@@ -37,9 +32,8 @@ def _codes_order(codes) -> list[str]:
     return sorted(set(codes), key=lambda c: ("KSA".index(c[0]) if c[:1] in ("K", "S", "A") else 9, c))
 
 
-def unit_gap_heatmap(filters: Filters, scope) -> tuple[list[OrgUnit], list[str], dict]:
-    """Average gap (target − combined level) per org unit and competency; each unit includes its sub-units.
-    Units are the filter's unit and everything below it (all units without a filter)."""
+def unit_gap_query(filters: Filters, scope):
+    """SELECT (unit id, competency code, average gap, people) — each unit including its sub-units."""
     levels = _levels(filters)
     closure = org_closure()
     who = people(filters, scope).subquery()
@@ -51,7 +45,13 @@ def unit_gap_heatmap(filters: Filters, scope) -> tuple[list[OrgUnit], list[str],
              .group_by(closure.c.ancestor_id, levels.c.competency_code))
     if filters.org_unit_id:
         query = query.where(closure.c.ancestor_id.in_(org_subtree_ids(filters.org_unit_id)))
-    cells = {(unit, code): (float(gap), n) for unit, code, gap, n in db.session.execute(query)}
+    return query
+
+
+def unit_gap_heatmap(filters: Filters, scope) -> tuple[list[OrgUnit], list[str], dict]:
+    """Average gap (target − combined level) per org unit and competency; each unit includes its sub-units.
+    Units are the filter's unit and everything below it (all units without a filter)."""
+    cells = {(unit, code): (float(gap), n) for unit, code, gap, n in db.session.execute(unit_gap_query(filters, scope))}
     unit_ids = {u for u, _ in cells}
     units = db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(unit_ids)).order_by(OrgUnit.code)).all() if unit_ids else []
     return units, _codes_order(c for _, c in cells), cells

@@ -28,15 +28,21 @@ def employee_query(user, filters: EmployeeFilters):
         query = query.where(
             or_(Employee.staff_no.ilike(like), Employee.name_zh.ilike(like), Employee.name_en.ilike(like))
         )
-    if filters.org_unit_id:
-        query = query.where(Employee.org_unit_id.in_(org_subtree_ids(filters.org_unit_id)))
-    if filters.position_id:
-        query = query.where(Employee.position_id == filters.position_id)
-    if filters.grade:
-        query = query.where(Employee.grade == Grade(filters.grade))
+    query = narrow(query, filters.org_unit_id, filters.position_id, filters.grade)
     if filters.status:
         query = query.where(Employee.status == EmployeeStatus(filters.status))
     return query.order_by(Employee.staff_no)
+
+
+def narrow(query, org_unit_id: int | None, position_id: int | None, grade: str | None):
+    """Narrow a query over employees to an org unit's subtree, a position and a grade (each optional)."""
+    if org_unit_id:
+        query = query.where(Employee.org_unit_id.in_(org_subtree_ids(org_unit_id)))
+    if position_id:
+        query = query.where(Employee.position_id == position_id)
+    if grade:
+        query = query.where(Employee.grade == Grade(grade))
+    return query
 
 
 def org_tree() -> list[tuple[OrgUnit, int, int]]:

@@ -45,6 +45,11 @@ def visible_employee_ids(user) -> Select:
     """SELECT of the employee ids the user may see: use as `Employee.id.in_(visible_employee_ids(u))`."""
     if sees_everyone(user):
         return select(Employee.id)
+    return _self_and_reports(user)
+
+
+def _self_and_reports(user) -> Select:
+    """SELECT of the user's own employee id and, for supervisors, their direct and indirect reports."""
     if user.employee_id is None:
         return select(Employee.id).where(literal(False))
     own = select(literal(user.employee_id).label("id"))
@@ -92,9 +97,4 @@ def private_ids(user) -> Select:
     themself and (for supervisors) their direct and indirect reports."""
     if user.has_role(Role.HR, Role.ADMIN):
         return select(Employee.id)
-    if user.employee_id is None:
-        return select(Employee.id).where(literal(False))
-    own = select(literal(user.employee_id).label("id"))
-    if user.has_role(Role.SUPERVISOR):
-        return select(union(own, report_ids(user.employee_id)).subquery().c.id)
-    return own
+    return _self_and_reports(user)

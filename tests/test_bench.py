@@ -1,0 +1,20 @@
+"""The benchmark scripts run end to end on a small synthetic bank (so they cannot rot between measurements)."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+
+
+@pytest.mark.parametrize(("script", "expected"), [
+    ("open_cycle.py", "median time to open a cycle for 400 participants"),
+    ("review.py", "median review time for 400 employees"),
+    ("heatmap.py", "ratio page/bare"),
+])
+def test_benchmark_script_runs(script, expected):
+    result = subprocess.run([sys.executable, str(BENCH / script), "--employees", "400", "--repeat", "1"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert expected in result.stdout
