@@ -3,6 +3,7 @@ from datetime import date
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -88,7 +89,8 @@ def finalise(year: int):
     if form.validate_on_submit():
         try:
             changed = grading.finalise(item, form.effective.data, actor=current_user)
-            flash(_("The review is finalised: %(n)s people's grades or posts changed.", n=changed), "success")
+            flash(ngettext("The review is finalised: %(num)s person's grade or post changed.",
+                           "The review is finalised: %(num)s people's grades or posts changed.", changed), "success")
         except DomainError as error:
             db.session.rollback()
             flash(str(error), "error")

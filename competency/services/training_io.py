@@ -1,4 +1,5 @@
 """Imports of the course catalogue (upsert by code) and of past training (all or nothing)."""
+from datetime import datetime, time
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
@@ -108,7 +109,8 @@ def import_training(data: bytes, filename: str, *, actor=None) -> dict:
         raise ImportFailed(errors)
     counts = {"passed": 0, "failed": 0}
     for person, course, on, outcome, score in items:
-        enrolment = Enrolment(course=course, employee=person, status=EnrolmentStatus.IN_PROGRESS, assigned_by_id=getattr(actor, "id", None))
+        enrolment = Enrolment(course=course, employee=person, status=EnrolmentStatus.IN_PROGRESS, assigned_by_id=getattr(actor, "id", None),
+                              assigned_at=datetime.combine(on, time()))
         db.session.add(enrolment)
         record_result(enrolment, outcome, score=score or None, on=on, actor=actor, commit=False)
         counts["passed" if outcome == "pass" else "failed"] += 1

@@ -4,6 +4,7 @@ from datetime import date
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -254,7 +255,7 @@ def roster(course_id: int):
                 service.record_result(enrolment, form.outcome.data, score=form.score.data, on=form.on.data,
                                       actor=current_user, commit=False)
             db.session.commit()
-            flash(_("Recorded for %(n)s people.", n=len(chosen)), "success")
+            flash(ngettext("Recorded for %(num)s person.", "Recorded for %(num)s people.", len(chosen)), "success")
         except DomainError as error:
             db.session.rollback()
             flash(str(error), "error")
