@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, extract, func, insert, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from ..errors import DomainError
 from ..extensions import db
@@ -250,7 +251,7 @@ def finalise(run: ReviewRun, effective: date, actor=None) -> int:
     becomes read-only. Commits; returns how many people's grade or status changed."""
     _draft(run)
     changed = 0
-    decided = db.session.scalars(select(Recommendation).where(
+    decided = db.session.scalars(select(Recommendation).options(selectinload(Recommendation.employee)).where(
         Recommendation.run_id == run.id, Recommendation.decision.in_([Decision.APPROVED, Decision.OVERRIDDEN]))).all()
     for item in decided:
         person = item.employee
