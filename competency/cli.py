@@ -71,7 +71,8 @@ def import_training(file):
         counts = training_io.import_training(path.read_bytes(), path.name)
     except ImportFailed as failure:
         _report_failure(failure)
-    click.echo(f"imported {counts['passed']} passed and {counts['failed']} failed trainings")
+    click.echo(f"imported {counts['passed']} passed and {counts['failed']} failed trainings"
+               f" ({counts['unchanged']} already imported)")
 
 
 @import_group.command("ratings")

@@ -414,3 +414,16 @@ def test_import_ratings_bad_rows_write_nothing(org):
     assert [(e.line, e.column) for e in failure.value.errors] == [
         (3, "staff_no"), (4, "competency_code"), (5, "rater"), (6, "level"), (7, "rater")]
     assert (db.session.scalar(select(func.count(Cycle.id))), db.session.scalar(select(func.count(Rating.id)))) == before
+
+
+def test_assessing_supervisor_must_hold_the_role(org):
+    cycle = _open(org)
+    a = _assessment(cycle, org["e1"])
+    with pytest.raises(DomainError, match="supervisor role"):
+        service.change_supervisor(a, org["e2"].employee)
+    service.change_supervisor(a, org["outsider"].employee)
+    assert a.supervisor_id == org["outsider"].employee_id
+    _rate(a, Rater.SELF, 3, 3)
+    _rate(a, Rater.SUPERVISOR, 3, 3)
+    with pytest.raises(DomainError, match="unfinished"):
+        service.change_supervisor(a, org["lead"].employee)

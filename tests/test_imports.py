@@ -165,7 +165,7 @@ def test_csv_with_bom_is_accepted(base):
 
 
 def test_upload_page_previews_then_imports(base, client, login_as):
-    login_as("hr")
+    login_as("admin")
     before = _snapshot()
     page = client.post("/imports/", data={"kind": "employees", "file": (io.BytesIO(PEOPLE.encode()), "p.csv")},
                        headers={"Accept-Language": "en"}, content_type="multipart/form-data")
@@ -174,7 +174,19 @@ def test_upload_page_previews_then_imports(base, client, login_as):
     token = page.data.decode().split('name="token" type="hidden" value="')[1].split('"')[0]
     done = client.post("/imports/confirm", data={"token": token}, follow_redirects=True, headers={"Accept-Language": "en"})
     assert b"3 created" in done.data
-    assert db.session.scalar(select(func.count(Employee.id))) == 3 + 1  # plus the hr user's own record
+    assert db.session.scalar(select(func.count(Employee.id))) == 3 + 1  # plus the admin's own record
+
+
+def test_hr_cannot_grant_roles_or_create_accounts_through_an_import(base, client, login_as):
+    hr = login_as("hr", staff_no="H9")
+    before = _snapshot()
+    escalate = PEOPLE_HEADER + f"H9,{hr.employee.name_zh},{hr.employee.name_en},BJ_HD,CM_CORP,junior,2020-01-01,,,,employee;hr;admin\n"
+    page = client.post("/imports/", data={"kind": "employees", "file": (io.BytesIO(escalate.encode()), "p.csv")},
+                       headers={"Accept-Language": "en"}, content_type="multipart/form-data")
+    assert page.status_code == 422 and b"Only an administrator can create accounts or change roles." in page.data
+    assert _snapshot() == before and not db.session.get(User, hr.id).has_role("admin")
+    people_without_accounts = PEOPLE_HEADER + "E0003,张伟,Wei Zhang,BJ_HD,CM_RETAIL,junior,2022-01-31,,,,\n"
+    assert imports.import_employees(people_without_accounts.encode(), "p.csv", actor=db.session.get(User, hr.id)).created == 1
 
 
 def test_upload_page_lists_row_errors(base, client, login_as):

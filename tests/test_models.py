@@ -268,3 +268,18 @@ def test_my_model_without_a_published_model_says_so(app, client, login_as):
     login_as("employee")
     page = client.get("/my-model", headers={"Accept-Language": "en"}).data.decode()
     assert "No competency model is published for your position yet" in page
+
+
+@pytest.mark.parametrize("spoil", [
+    lambda d: d.update(duty_areas=["D1"]),
+    lambda d: d.update(clusters=["knowledge"]),
+    lambda d: d["competencies"][0].update(cluster=["knowledge"]),
+    lambda d: d["competencies"][0].update(duty_areas="D1"),
+])
+def test_malformed_model_files_are_refused_with_errors_not_crashes(app, spoil):
+    factories.position("CM_CORP")
+    data = factories.model_data()
+    spoil(data)
+    with pytest.raises(ImportFailed) as failure:
+        ksa_io.import_file(yaml.safe_dump(data).encode(), "m.yaml")
+    assert failure.value.errors

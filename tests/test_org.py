@@ -95,3 +95,24 @@ def test_employee_page_shows_grade_history(app, client, login_as):
     login_as("hr")
     page = client.get(f"/employees/{person.id}", headers={"Accept-Language": "en"}).data.decode()
     assert "Probation confirmed" in page and "2024-01-01" in page
+
+
+def test_grade_change_on_the_employee_page_writes_grade_history(app, client, login_as):
+    from competency.models import GradeHistory
+
+    person = factories.employee(staff_no="GH2", grade=Grade.JUNIOR)
+    db.session.commit()
+    hr = login_as("hr")
+    form = {"name_zh": person.name_zh, "name_en": person.name_en, "org_unit": person.org_unit_id, "position": person.position_id,
+            "grade": "senior", "status": "active", "hire_date": "2020-01-01", "probation_end": "2020-04-01", "supervisor": ""}
+    client.post(f"/employees/{person.id}/edit", data=form)
+    history = db.session.scalars(select(GradeHistory)).all()
+    assert [(h.from_grade, h.to_grade, h.approved_by_id) for h in history] == [(Grade.JUNIOR, Grade.SENIOR, hr.id)]
+
+
+def test_trainers_see_the_directory_but_not_grade_history(app, client, login_as):
+    person = factories.employee(staff_no="TR1")
+    db.session.commit()
+    login_as("trainer")
+    page = client.get(f"/employees/{person.id}", headers={"Accept-Language": "en"}).data.decode()
+    assert "TR1" in page and "Grade history" not in page

@@ -313,3 +313,18 @@ def test_settings_change_the_probation_length_used_by_imports(setup, client, log
     login_as("hr")
     client.post("/settings", data={"probation_months": "6"})
     assert review_data.probation_months() == 6
+
+
+def test_finalising_twice_is_refused_and_writes_history_once(setup):
+    up = _person("UP", sales=900)
+    _scored(up, 75.0)
+    training.adjust(up, "30", "x", on=date(2025, 5, 1))
+    run = grading.run_review(2025)
+    grading.decide(run, None, Decision.APPROVED)
+    grading.finalise(run, date(2026, 1, 1))
+    with db.session.no_autoflush:
+        run.status = RunStatus.DRAFT  # as a second request that loaded the run before the first one finished sees it
+        with pytest.raises(DomainError):
+            grading.finalise(run, date(2026, 1, 1))
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(GradeHistory.id))) == 1

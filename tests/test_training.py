@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from competency.errors import AppendOnlyViolation, DomainError
 from competency.extensions import db
 from competency.models import (
-    AuditEvent, Course, CourseType, CreditEntry, CreditRequirement, CreditSource, Enrolment, EnrolmentStatus, Grade,
+    AuditEvent, Certification, Course, CourseType, CreditEntry, CreditRequirement, CreditSource, Enrolment, EnrolmentStatus, Grade,
     Rater, TrainingSession,
 )
 from competency.services import assessment, training, training_io
@@ -338,15 +338,21 @@ def test_trainer_records_results_in_bulk_on_the_roster(app, client, login_as):
     assert db.session.scalar(select(func.sum(CreditEntry.amount))) == Decimal("4")
 
 
-def test_certification_expiring_within_60_days_is_highlighted(app, client, login_as):
-    account = login_as("employee")
-    client.post("/training/certifications", data={"name": "AFP", "issuer": "FPSB China", "number": "A1",
-                                                  "issued_on": "2024-01-01", "expires_on": (date.today() + timedelta(days=30)).isoformat()})
-    client.post("/training/certifications", data={"name": "CFP", "issuer": "FPSB", "number": "C1",
-                                                  "issued_on": "2024-01-01", "expires_on": (date.today() + timedelta(days=400)).isoformat()})
+def test_hr_records_certifications_and_expiry_within_60_days_is_highlighted(app, client, login_as):
+    person = factories.user(roles=["employee"])
+    db.session.commit()
+    login_as(person)
+    client.post("/training/certifications", data={"name": "AFP", "issued_on": "2024-01-01"})
+    assert db.session.scalar(select(func.count()).select_from(Certification)) == 0   # the review relies on them: hr records
+    login_as("hr")
+    url = f"/employees/{person.employee_id}/certifications"
+    client.post(url, data={"name": "AFP", "issuer": "FPSB China", "number": "A1", "issued_on": "2024-01-01",
+                           "expires_on": (date.today() + timedelta(days=30)).isoformat()})
+    client.post(url, data={"name": "CFP", "issuer": "FPSB", "number": "C1", "issued_on": "2024-01-01",
+                           "expires_on": (date.today() + timedelta(days=400)).isoformat()})
+    login_as(person)
     page = client.get("/training/certifications", headers={"Accept-Language": "en"}).data.decode()
     assert page.count("Expires within 60 days") == 1 and "CFP" in page
-    assert account.employee_id
 
 
 # --- imports --------------------------------------------------------------------------------------
@@ -396,3 +402,38 @@ def test_past_training_import_bad_rows_write_nothing(app):
         (2, "staff_no"), (3, "course_code"), (4, "completed_on"), (5, "result"), (6, "score")]
     assert db.session.scalar(select(func.count(Enrolment.id))) == 0
     assert db.session.scalar(select(func.count(CreditEntry.id))) == 0
+
+
+def test_employees_cancel_only_what_they_enrolled_in_themselves(app, client, login_as):
+    course = factories.course()
+    person = factories.user(roles=["employee"])
+    training.assign(course, [person.employee_id], None)
+    assigned = db.session.scalar(select(Enrolment))
+    login_as(person)
+    assert client.post(f"/training/enrolments/{assigned.id}/cancel").status_code == 403
+    assert db.session.get(Enrolment, assigned.id).status == E.ASSIGNED
+
+
+def test_no_second_seat_after_completion_and_none_in_a_started_session(app):
+    course = factories.course()
+    person = factories.employee()
+    training.assign(course, [person.id], None)
+    training.record_result(db.session.scalar(select(Enrolment)), "pass")
+    session = _session(course, capacity=5)
+    with pytest.raises(DomainError, match="already completed"):
+        training.enrol_in_session(session, person)
+    started = TrainingSession(course=factories.course("LATE"), starts_at=datetime.now() - timedelta(hours=1),
+                              ends_at=datetime.now() + timedelta(hours=1), capacity=5, seats_taken=0, open=True)
+    db.session.add(started)
+    db.session.commit()
+    with pytest.raises(DomainError, match="not open"):
+        training.enrol_in_session(started, factories.employee())
+
+
+def test_importing_the_same_past_training_twice_earns_once(app):
+    person = factories.employee(staff_no="P1")
+    factories.course("S5-101", credits="2")
+    data = b"staff_no,course_code,completed_on,result,score\nP1,S5-101,2025-06-01,pass,90\n"
+    assert training_io.import_training(data, "t.csv")["passed"] == 1
+    assert training_io.import_training(data, "t.csv") == {"passed": 0, "failed": 0, "unchanged": 1}
+    assert _ledger(person) == [(Decimal("2.00"), CreditSource.ENROLMENT, False)]

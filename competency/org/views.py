@@ -9,7 +9,7 @@ from ..i18n import localized
 from ..models import Employee, EmployeeStatus, Grade, Role
 from ..security import roles_required
 from ..services import org as org_service
-from ..services.scope import can_see_employee
+from ..services.scope import can_see_employee, can_see_private
 from . import bp
 from .forms import EditEmployeeForm, EmployeeFilterForm
 
@@ -56,7 +56,7 @@ def _visible_employee_or_404(employee_id: int) -> Employee:
 def employee(employee_id: int):
     """One employee's profile and grade history (404 for people the user may not see)."""
     person = _visible_employee_or_404(employee_id)
-    return render_template("org/employee.html", person=person)
+    return render_template("org/employee.html", person=person, private=can_see_private(current_user, person.id))
 
 
 @bp.route("/employees/<int:employee_id>/edit", methods=["GET", "POST"])

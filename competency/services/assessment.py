@@ -14,7 +14,7 @@ from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..models import (
     LEVELS, Assessment, AssessmentStatus, Competency, Cycle, CycleStatus, Employee, EmployeeStatus, Grade,
-    ModelVersion, Rater, Rating, Role, VersionStatus,
+    ModelVersion, Rater, Rating, Role, User, VersionStatus,
 )
 from ..timeutil import utcnow
 from . import audit, scoring
@@ -224,6 +224,11 @@ def change_supervisor(assessment: Assessment, supervisor: Employee, actor=None) 
     """Let another supervisor do the supervisor assessment. Commits."""
     if supervisor.id == assessment.employee_id:
         raise DomainError(_l("Nobody assesses themself as supervisor."))
+    if assessment.cycle.status != CycleStatus.OPEN or assessment.status == S.COMPLETED:
+        raise DomainError(_l("Only an unfinished assessment of an open cycle can change its supervisor."))
+    account = db.session.scalar(select(User).where(User.employee_id == supervisor.id, User.active.is_(True)))
+    if account is None or not account.has_role(Role.SUPERVISOR):
+        raise DomainError(_l("%(no)s has no active account with the supervisor role.", no=supervisor.staff_no))
     before = assessment.supervisor_id
     assessment.supervisor_id, assessment.updated_at = supervisor.id, utcnow()
     audit.record("assessment.change_supervisor", "assessment", assessment.id, actor=actor, before=before, after=supervisor.id)

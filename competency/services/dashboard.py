@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import AuditEvent, Employee, EmployeeStatus, Grade, OrgUnit, User
 from ..timeutil import utcnow
-from .scope import visible_employee_ids
+from .scope import private_ids, visible_employee_ids
 
 
 def grade_counts(user) -> dict[Grade, int]:
@@ -38,7 +38,7 @@ def probation_ending(user, within_days: int = 30, today: date | None = None) -> 
     return db.session.scalars(
         select(Employee)
         .where(
-            Employee.id.in_(visible_employee_ids(user)),
+            Employee.id.in_(private_ids(user)),
             Employee.grade == Grade.TRAINEE,
             Employee.status.in_([EmployeeStatus.PROBATION, EmployeeStatus.ACTIVE]),
             Employee.probation_end <= today + timedelta(days=within_days),

@@ -250,6 +250,11 @@ def finalise(run: ReviewRun, effective: date, actor=None) -> int:
     """Finalise a review: approved and overridden changes update grades and write grade history; the run
     becomes read-only. Commits; returns how many people's grade or status changed."""
     _draft(run)
+    claimed = db.session.execute(update(ReviewRun).where(ReviewRun.id == run.id, ReviewRun.status == RunStatus.DRAFT)
+                                 .values(status=RunStatus.FINALISED).execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:  # finalised meanwhile (a double click, another tab)
+        db.session.rollback()
+        raise DomainError(_l("This review is finalised: it can no longer change."))
     changed = 0
     decided = db.session.scalars(select(Recommendation).options(selectinload(Recommendation.employee)).where(
         Recommendation.run_id == run.id, Recommendation.decision.in_([Decision.APPROVED, Decision.OVERRIDDEN]))).all()

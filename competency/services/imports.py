@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Employee, EmployeeStatus, Grade, OrgUnit, OrgUnitKind, Position, Role, User
+from ..models import Employee, EmployeeStatus, Grade, GradeHistory, OrgUnit, OrgUnitKind, Position, Role, User
 from . import audit, users
 from .tabular import ImportFailed, RowError, add_months, parse_date, read_rows
 
@@ -168,6 +168,7 @@ def import_employees(data: bytes, filename: str, *, dry_run=False, actor=None, p
     def err(row, column, message):
         errors.append(RowError(row.line, column, message))
 
+    manages_accounts = actor is None or actor.has_role(Role.ADMIN)
     for row in rows:
         staff_no = row.get("staff_no")
         item = {}
@@ -220,6 +221,12 @@ def import_employees(data: bytes, filename: str, *, dry_run=False, actor=None, p
             item["roles"] = _parse_roles(row.get("roles"))
         except ValueError:
             err(row, "roles", _l("Unknown role in %(value)s: use employee, supervisor, trainer, hr or admin.", value=row.get("roles")))
+        if not manages_accounts:
+            account = accounts.get(existing[staff_no].id) if staff_no in existing else None
+            if item.get("roles") and (account is None or account.roles != set(item["roles"])):
+                err(row, "roles", _l("Only an administrator can create accounts or change roles."))
+            if item["email"] and (account is None or (account.email or "").lower() != item["email"].lower()):
+                err(row, "email", _l("Only an administrator can create accounts or change their email."))
         parsed[row.line] = item
 
     supervisor_of = {e.staff_no: (e.supervisor.staff_no if e.supervisor else None) for e in existing.values()}
@@ -257,7 +264,12 @@ def import_employees(data: bytes, filename: str, *, dry_run=False, actor=None, p
             db.session.add(person)
             result.actions.append([row.line, staff_no, "create"])
         else:
-            result.actions.append([row.line, staff_no, "update" if _set(person, values) else "unchanged"])
+            before = person.grade
+            changed = _set(person, values)
+            if before != person.grade:
+                db.session.add(GradeHistory(employee=person, from_grade=before, to_grade=person.grade, effective_date=today,
+                                            reason=f"import {filename}", approved_by_id=getattr(actor, "id", None)))
+            result.actions.append([row.line, staff_no, "update" if changed else "unchanged"])
     db.session.flush()
     for index, row in enumerate(rows):
         person, item = people[row.get("staff_no")], parsed[row.line]

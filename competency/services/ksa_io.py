@@ -235,11 +235,15 @@ def validate(data: dict, where: dict) -> tuple[list[RowError], Position | None]:
     areas = _unique_codes(data.get("duty_areas", []), "duty_areas", err)
     clusters = _unique_codes(data.get("clusters", []), "clusters", err)
     for index, area in enumerate(data.get("duty_areas", [])):
+        if not isinstance(area, dict):
+            continue
         _require(area, ("name_zh", "name_en"), "duty_areas", index, err)
         for field in ("tasks_zh", "tasks_en"):
             if not isinstance(area.get(field, []), list):
                 err("duty_areas", index, field, _l("Must be a list."))
     for index, cluster in enumerate(data.get("clusters", [])):
+        if not isinstance(cluster, dict):
+            continue
         _require(cluster, ("name_zh", "name_en"), "clusters", index, err)
         if cluster.get("category") not in {c.value for c in Category}:
             err("clusters", index, "category", _l("Unknown category %(value)s: use K, S or A.", value=cluster.get("category")))
@@ -255,7 +259,8 @@ def _unique_codes(items, section, err) -> dict:
         if not isinstance(item, dict):
             err(section, index, "", _l("Must be a mapping."))
             continue
-        code = str(item.get("code") or "").strip()
+        code = item.get("code")
+        code = str(code).strip() if isinstance(code, (str, int)) else ""
         if not code:
             err(section, index, "code", _l("Required."))
         elif code in seen:
@@ -277,7 +282,7 @@ def _validate_competency(comp, index, areas, clusters, err) -> None:
     _require(comp, ("name_zh", "name_en"), "competencies", index, err)
     if comp.get("category") not in {c.value for c in Category}:
         err("competencies", index, "category", _l("Unknown category %(value)s: use K, S or A.", value=comp.get("category")))
-    cluster = clusters.get(comp.get("cluster"))
+    cluster = clusters.get(comp.get("cluster")) if isinstance(comp.get("cluster"), str) else None
     if cluster is None:
         err("competencies", index, "cluster", _l("Unknown cluster %(code)s.", code=comp.get("cluster")))
     elif cluster.get("category") != comp.get("category"):
@@ -288,8 +293,12 @@ def _validate_competency(comp, index, areas, clusters, err) -> None:
             raise ValueError
     except (InvalidOperation, ValueError):
         err("competencies", index, "weight", _l("The weight must be a positive number."))
-    for code in comp.get("duty_areas") or []:
-        if code not in areas:
+    duty_areas = comp.get("duty_areas") or []
+    if not isinstance(duty_areas, list):
+        err("competencies", index, "duty_areas", _l("Must be a list."))
+        duty_areas = []
+    for code in duty_areas:
+        if not isinstance(code, str) or code not in areas:
             err("competencies", index, "duty_areas", _l("Unknown duty area %(code)s.", code=code))
     descriptors = comp.get("descriptors") or {}
     if not isinstance(descriptors, dict) or any(_int(k) not in LEVELS or not isinstance(v, dict) for k, v in descriptors.items()):

@@ -1,12 +1,13 @@
 """Queries and changes on org units and employees."""
 from dataclasses import dataclass
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
 from ..errors import DomainError
 from ..extensions import db
-from ..models import Employee, EmployeeStatus, Grade, OrgUnit, Position
+from ..models import Employee, EmployeeStatus, Grade, GradeHistory, OrgUnit, Position
 from . import audit
 from .scope import org_subtree_ids, visible_employee_ids
 
@@ -98,6 +99,10 @@ def update_employee(employee: Employee, values: dict, actor=None) -> Employee:
     if values.get("probation_end") and values.get("hire_date") and values["probation_end"] < values["hire_date"]:
         raise DomainError(_l("Probation cannot end before the hire date."))
     changes = {}
+    if values.get("grade") is not None and values["grade"] != employee.grade:
+        db.session.add(GradeHistory(employee=employee, from_grade=employee.grade, to_grade=values["grade"],
+                                    effective_date=date.today(), reason=str(_l("Changed on the employee page")),
+                                    approved_by_id=getattr(actor, "id", None)))
     for key, value in values.items():
         before = getattr(employee, key)
         if before != value:

@@ -29,7 +29,9 @@ def org_closure():
 
 
 def report_ids(employee_id: int) -> Select:
-    """SELECT of the ids of everyone reporting to the employee, directly or indirectly."""
+    """SELECT of the ids of everyone reporting to the employee, directly or indirectly (nobody for None)."""
+    if employee_id is None:
+        return select(Employee.id).where(literal(False))
     chain = select(Employee.id).where(Employee.supervisor_id == employee_id).cte(recursive=True)
     below = db.aliased(Employee)
     chain = chain.union_all(select(below.id).where(below.supervisor_id == chain.c.id))

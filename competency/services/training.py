@@ -1,7 +1,7 @@
 """Training: catalogue, assignment (also by gap), sessions with capacity, results, the credit ledger,
 requirements, mentoring, certifications and course recommendations. Units of work commit and are audited."""
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
@@ -197,8 +197,11 @@ def enrol_in_session(session: TrainingSession, employee: Employee, actor=None) -
     The seat is taken by a conditional UPDATE that is the first statement of its transaction, so concurrent
     enrolments queue on the database's write lock and never overbook, on SQLite as on PostgreSQL.
     """
-    if not session.open or not session.course.active:
+    if not session.open or not session.course.active or session.starts_at <= datetime.now():  # sessions keep the local time they were planned in
         raise DomainError(_l("This session is not open for enrolment."))
+    if db.session.scalar(select(Enrolment.id).where(Enrolment.employee_id == employee.id, Enrolment.course_id == session.course_id,
+                                                    Enrolment.status == E.COMPLETED)) is not None:
+        raise DomainError(_l("You have already completed this course."))
     session_id, course_id, employee_id = session.id, session.course_id, employee.id
     db.session.commit()  # end any read snapshot: SQLite cannot turn a stale snapshot into a write
     taken = db.session.execute(
@@ -278,6 +281,9 @@ def _net_credits(enrolment_id: int) -> Decimal:
 
 def _award_once(enrolment: Enrolment, on: date, actor) -> CreditEntry | None:
     db.session.flush()
+    # Take the enrolment's row lock (a no-op update) so that two simultaneous passes award one entry.
+    db.session.execute(update(Enrolment).where(Enrolment.id == enrolment.id).values(updated_at=utcnow())
+                       .execution_options(synchronize_session=False))
     if _net_credits(enrolment.id) > 0:
         return None
     entry = CreditEntry(employee_id=enrolment.employee_id, amount=enrolment.course.credits, earned_on=on,
@@ -441,6 +447,11 @@ def complete_mentoring(mentoring: Mentoring, on: date | None = None, actor=None)
     if mentoring.status != MentoringStatus.ACTIVE:
         raise DomainError(_l("This pairing was cancelled."))
     on = on or date.today()
+    claimed = db.session.execute(update(Mentoring).where(Mentoring.id == mentoring.id, Mentoring.status == MentoringStatus.ACTIVE)
+                                 .values(status=MentoringStatus.COMPLETED, completed_on=on).execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:  # completed meanwhile: the credits are already there
+        db.session.rollback()
+        return
     mentoring.status, mentoring.completed_on = MentoringStatus.COMPLETED, on
     for person in (mentoring.mentor, mentoring.mentee):
         db.session.add(CreditEntry(employee_id=person.id, amount=mentoring.course.credits, earned_on=on,

@@ -107,8 +107,13 @@ def import_training(data: bytes, filename: str, *, actor=None) -> dict:
         items.append((person, course, on, row.get("result"), score))
     if errors:
         raise ImportFailed(errors)
-    counts = {"passed": 0, "failed": 0}
+    known = set(db.session.execute(select(Enrolment.employee_id, Enrolment.course_id, Enrolment.completed_on).where(
+        Enrolment.employee_id.in_([p.id for p in people.values()]), Enrolment.completed_on.is_not(None))).all())
+    counts = {"passed": 0, "failed": 0, "unchanged": 0}
     for person, course, on, outcome, score in items:
+        if (person.id, course.id, on) in known:
+            counts["unchanged"] += 1  # imported before: importing the same file twice earns nothing twice
+            continue
         enrolment = Enrolment(course=course, employee=person, status=EnrolmentStatus.IN_PROGRESS, assigned_by_id=getattr(actor, "id", None),
                               assigned_at=datetime.combine(on, time()))
         db.session.add(enrolment)

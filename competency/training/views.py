@@ -77,8 +77,11 @@ def enrol(session_id: int):
 def cancel(enrolment_id: int):
     """Cancel my own active enrolment (trainers and hr may cancel anyone's)."""
     enrolment = db.get_or_404(Enrolment, enrolment_id)
-    if enrolment.employee_id != current_user.employee_id and not current_user.has_role(*STAFF):
-        abort(404)
+    if not current_user.has_role(*STAFF):
+        if enrolment.employee_id != current_user.employee_id:
+            abort(404)
+        if enrolment.assigned_by_id != current_user.id:
+            abort(403)  # a course someone assigned is cancelled by a trainer or hr
     if ActionForm().validate_on_submit():
         try:
             service.cancel(enrolment, actor=current_user)
@@ -151,11 +154,11 @@ def reverse(entry_id: int):
 @bp.route("/employees/<int:employee_id>/certifications", methods=["GET", "POST"])
 @login_required
 def certifications(employee_id: int | None = None):
-    """Certifications of a person (mine by default); the person and hr may add them."""
+    """Certifications of a person (mine by default); hr records them (the annual review relies on them)."""
     person = db.session.get(Employee, employee_id) if employee_id else current_user.employee
     if person is None or not can_see_private(current_user, person.id):
         abort(404)
-    may_edit = person.id == current_user.employee_id or current_user.has_role(Role.HR)
+    may_edit = current_user.has_role(Role.HR)  # the review counts certifications: hr records them from the certificate
     form = CertificationForm()
     if may_edit and form.validate_on_submit():
         try:

@@ -73,3 +73,13 @@ def test_org_subtree_and_closure(app):
     pairs = set(db.session.execute(select(closure.c.ancestor_id, closure.c.descendant_id)).all())
     assert (head.id, sub.id) in pairs and (branch.id, sub.id) in pairs and (sub.id, sub.id) in pairs
     assert (sub.id, branch.id) not in pairs and (other.id, sub.id) not in pairs
+
+
+def test_supervisor_account_without_an_employee_sees_no_reports(app):
+    from competency.services.scope import private_ids, report_ids
+
+    _chain()
+    lost = factories.user(roles=["supervisor"], with_employee=False, email="lost-boss@x.org")
+    assert set(db.session.scalars(report_ids(lost.employee_id))) == set()
+    assert _visible(lost) == set()
+    assert set(db.session.scalars(private_ids(lost))) == set()
