@@ -10,6 +10,7 @@ from ..services.analytics import Filters
 from ..services.scope import private_ids, report_ids
 from ..services import assessment as assessments
 from ..services import dashboard as figures
+from ..services import training
 from . import bp
 
 
@@ -31,6 +32,8 @@ def dashboard():
         context["units"] = figures.headcount_by_unit(user)
     if user.has_role(Role.HR, Role.SUPERVISOR):
         context["probation"] = figures.probation_ending(user)
+    if user.has_role(Role.TRAINER):
+        context["demand"] = training.demand()[:5]
     if user.has_role(Role.ADMIN):
         context["accounts"] = figures.account_summary()
         context["events"] = figures.recent_events()
