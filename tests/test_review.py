@@ -70,7 +70,7 @@ def test_the_run_loads_sales_scores_credits_and_last_year(setup):
     _scored(promoted, 72.0)
     training.adjust(promoted, "31", "training", on=date(2025, 6, 1))
     training.adjust(promoted, "50", "other year", on=date(2024, 6, 1))
-    no_data = _person("P2")
+    _person("P2")
     trainee = _person("T1", grade=Grade.TRAINEE, hire_date=date(2025, 1, 1), probation_end=date(2025, 4, 1),
                       status=EmployeeStatus.PROBATION)
     db.session.add(ProbationConfirmation(employee=trainee, qualified=True, confirmed_on=date(2025, 4, 1)))

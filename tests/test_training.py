@@ -242,7 +242,7 @@ def test_supervisor_may_only_assign_to_their_reports(app, client, login_as):
 
 def test_recommendations_ranked_by_weight_times_gap_with_reasons(assessed):
     _cycle, people, _ = assessed
-    s1_course = factories.course("S1-201", competencies={"S1": 3})
+    factories.course("S1-201", competencies={"S1": 3})
     weak_course = factories.course("S1-101", competencies={"S1": 2})   # does not reach the intermediate target 3
     k1_course = factories.course("K1-101", competencies={"K1": 4})
     factories.course("K1-OFF", competencies={"K1": 4}, active=False)

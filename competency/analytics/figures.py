@@ -6,25 +6,18 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..i18n import label, localized
-from ..models import Competency, Grade, OrgUnit, ReviewAction
+from ..models import Grade, OrgUnit, ReviewAction
 from ..services import analytics, assessment, charts, grading, training
 
 
 
-def _names(codes: list[str], version=None) -> list[str]:
-    """Competency codes with their names in the user's language (from any version that has them)."""
-    found = {}
-    for comp in db.session.scalars(select(Competency).where(Competency.code.in_(codes))):
-        found.setdefault(comp.code, localized(comp))
-    return [f"{c} {found.get(c, '')}".strip() for c in codes]
-
-
-def employee_radars(employee) -> tuple[dict | None, dict | None]:
-    """Combined levels against the current and next grade's targets, and self vs supervisor."""
-    latest = training.latest_completed(employee.id)
+def employee_radars(employee, latest=None, result=None) -> tuple[dict | None, dict | None]:
+    """Combined levels against the current and next grade's targets, and self vs supervisor (from the latest
+    completed assessment and its result, looked up when not given)."""
+    latest = latest or training.latest_completed(employee.id)
     if latest is None:
         return None, None
-    result = assessment.result_of(latest)
+    result = result or assessment.result_of(latest)
     codes = [r.competency.code for r in result.rows]
     series = [(_("Assessed level"), {r.competency.code: r.combined for r in result.rows}),
               (_("Target: %(grade)s", grade=label(employee.grade)), {r.competency.code: r.competency.target(employee.grade) for r in result.rows})]

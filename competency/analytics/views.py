@@ -83,13 +83,14 @@ def development(employee_id: int | None = None):
     """A person's development: radars, credits, grade timeline; printable as the development report."""
     person = _person(employee_id)
     year = date.today().year
-    levels, raters = figures.employee_radars(person)
     latest = training.latest_completed(person.id)
+    result = assessment.result_of(latest) if latest else None
+    levels, raters = figures.employee_radars(person, latest, result)
     earned, required = training.my_year(person, year)
     return render_template(
         "analytics/development.html", person=person, year=year, levels=levels, raters=raters,
         credits=figures.credit_progress(person, year), timeline=figures.grade_timeline(person), earned=earned,
-        required=required, latest=latest, result=assessment.result_of(latest) if latest else None,
+        required=required, latest=latest, result=result,
         recommendations=training.recommendations(person, latest) if latest else [],
         path=grading.next_grade_path(person, year), printed=request.args.get("print") == "1")
 

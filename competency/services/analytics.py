@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from sqlalchemy import Float, cast, func, select
 
 from ..extensions import db
-from ..models import Employee, EmployeeStatus, Grade, OrgUnit
+from ..models import Employee, EmployeeStatus, OrgUnit
 from .org import narrow
 from .results_sql import combined_levels
 from .scope import org_closure, org_subtree_ids

@@ -453,12 +453,7 @@ def cycle_assessments(cycle: Cycle, status: str | None = None):
 def leniency(cycle: Cycle) -> list[tuple]:
     """Per assessing supervisor: (employee, mean supervisor rating, people rated, difference from the
     organisation's mean), over the cycle's completed assessments — computed in SQL."""
-    base = (select(Assessment.supervisor_id.label("supervisor_id"), Assessment.id.label("assessment_id"),
-                   Rating.level.label("level"))
-            .join(Rating, Rating.assessment_id == Assessment.id)
-            .where(Assessment.cycle_id == cycle.id, Assessment.status == S.COMPLETED,
-                   Rating.rater == Rater.SUPERVISOR, Rating.level.is_not(None))
-            .subquery())
+    base = _supervisor_ratings(cycle)
     org_mean = select(func.avg(base.c.level)).scalar_subquery()
     mean = func.avg(base.c.level)
     rows = db.session.execute(
@@ -470,12 +465,19 @@ def leniency(cycle: Cycle) -> list[tuple]:
     return [(person, float(avg), n, float(diff)) for person, avg, n, diff in rows]
 
 
+def _supervisor_ratings(cycle: Cycle):
+    """Subquery of the supervisor ratings of the cycle's completed assessments (supervisor, assessment, level)."""
+    return (select(Assessment.supervisor_id.label("supervisor_id"), Assessment.id.label("assessment_id"),
+                   Rating.level.label("level"))
+            .join(Rating, Rating.assessment_id == Assessment.id)
+            .where(Assessment.cycle_id == cycle.id, Assessment.status == S.COMPLETED,
+                   Rating.rater == Rater.SUPERVISOR, Rating.level.is_not(None))
+            .subquery())
+
+
 def organisation_mean(cycle: Cycle) -> float | None:
     """The mean supervisor rating over the cycle's completed assessments."""
-    value = db.session.scalar(
-        select(func.avg(Rating.level)).join(Assessment, Rating.assessment_id == Assessment.id)
-        .where(Assessment.cycle_id == cycle.id, Assessment.status == S.COMPLETED, Rating.rater == Rater.SUPERVISOR)
-    )
+    value = db.session.scalar(select(func.avg(_supervisor_ratings(cycle).c.level)))
     return None if value is None else float(value)
 
 

@@ -81,6 +81,18 @@ def _find_cycle(parent_of: dict) -> set:
     return on_cycle
 
 
+def check_code(row, seen: dict, errors: list) -> str:
+    """The row's `code`: required and unique in the file (remembers the first line of each code in `seen`)."""
+    code = row.get("code")
+    if not code:
+        errors.append(RowError(row.line, "code", _l("Required.")))
+    elif code in seen:
+        errors.append(RowError(row.line, "code", _l("Duplicate code %(code)s (also on line %(line)s).", code=code, line=seen[code])))
+    else:
+        seen[code] = row.line
+    return code
+
+
 def import_org_units(data: bytes, filename: str, *, dry_run=False, actor=None) -> ImportResult:
     """Upsert org units by code from a CSV/.xlsx file; raise ImportFailed (nothing written) on any error."""
     rows = read_rows(data, filename, ORG_UNIT_COLUMNS)
@@ -88,13 +100,7 @@ def import_org_units(data: bytes, filename: str, *, dry_run=False, actor=None) -
     errors: list[RowError] = []
     seen: dict[str, int] = {}
     for row in rows:
-        code = row.get("code")
-        if not code:
-            errors.append(RowError(row.line, "code", _l("Required.")))
-        elif code in seen:
-            errors.append(RowError(row.line, "code", _l("Duplicate code %(code)s (also on line %(line)s).", code=code, line=seen[code])))
-        else:
-            seen[code] = row.line
+        check_code(row, seen, errors)
         for column in ("name_zh", "name_en"):
             if not row.get(column):
                 errors.append(RowError(row.line, column, _l("Required.")))

@@ -23,16 +23,10 @@ SCALE = {
     4: (_l("Advanced"), "精通"),
     5: (_l("Expert"), "专家"),
 }
-CATEGORY_NAMES = {Category.K: _l("Knowledge"), Category.S: _l("Skills"), Category.A: _l("Abilities")}
 
 
 class ReadOnlyVersion(DomainError):
     """A published or retired version cannot change."""
-
-
-def level_name(level: int) -> str:
-    """The translated name of a proficiency level."""
-    return str(SCALE[level][0])
 
 
 # --- reading -------------------------------------------------------------------------------------

@@ -78,7 +78,7 @@ def import_standards(text: str, actor=None) -> int:
         documents = documents[0]
     errors, parsed = [], []
     for index, doc in enumerate(documents, start=1):
-        def err(column, message):
+        def err(column, message, index=index):
             errors.append(RowError(index, column, message, "standards"))
         if not isinstance(doc, dict):
             err("", _l("Must be a mapping."))

@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, extract, func, insert, literal, or_, select, update
+from sqlalchemy import case, extract, func, insert, select, update
 
 from ..errors import DomainError
 from ..extensions import db

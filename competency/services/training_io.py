@@ -8,7 +8,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Course, CourseType, Delivery, Employee, Enrolment, EnrolmentStatus, TrainingResult
 from . import audit
-from .imports import ImportResult, _finish
+from .imports import ImportResult, _finish, check_code
 from .tabular import ImportFailed, RowError, parse_date, read_rows
 from .training import CourseValues, apply_course, parse_competencies, record_result
 
@@ -30,12 +30,7 @@ def import_courses(data: bytes, filename: str, *, dry_run=False, actor=None) -> 
     existing = {c.code: c for c in db.session.scalars(select(Course))}
     errors, seen, parsed = [], {}, []
     for row in rows:
-        code = row.get("code")
-        if not code:
-            errors.append(RowError(row.line, "code", _l("Required.")))
-        elif code in seen:
-            errors.append(RowError(row.line, "code", _l("Duplicate code %(code)s (also on line %(line)s).", code=code, line=seen[code])))
-        seen.setdefault(code, row.line)
+        code = check_code(row, seen, errors)
         for column in ("title_zh", "title_en"):
             if not row.get(column):
                 errors.append(RowError(row.line, column, _l("Required.")))

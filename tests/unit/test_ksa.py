@@ -2,6 +2,7 @@
 from decimal import Decimal
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy import func, select
 
 from competency.errors import DomainError
@@ -73,7 +74,7 @@ def test_publish_refused_lists_problems_and_changes_nothing(app):
 def test_weight_constraint_in_the_database(app):
     version = _draft()
     version.competencies[0].weight = Decimal("-1")
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):
         db.session.flush()
     db.session.rollback()
 
@@ -81,7 +82,7 @@ def test_weight_constraint_in_the_database(app):
 def test_target_unique_per_competency_and_grade_in_the_database(app):
     version = _draft()
     db.session.add(Target(competency=version.competencies[0], grade=Grade.JUNIOR, level=3))
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):
         db.session.flush()
     db.session.rollback()
 
@@ -99,7 +100,7 @@ def test_one_published_version_per_position_in_the_database(app):
     first = factories.model_version(publish=True)
     second = ksa.new_version(first)
     second.status = VersionStatus.PUBLISHED
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):
         db.session.flush()
     db.session.rollback()
 
