@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := competency
 
-.PHONY: run test install install-test translations db seed serve update-translations clean
+.PHONY: run test lint install install-test translations db seed serve update-translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,13 +31,16 @@ serve:
 
 run: install translations db seed serve
 
-test: install-test translations
+lint: install-test
+	$(BIN)/ruff check .
+
+test: install-test translations lint
 	$(BIN)/python -m pytest
 
 # Re-extract the translatable strings and merge them into the catalogues (then fill in the zh ones).
 update-translations:
-	$(BIN)/pybabel extract -F babel.cfg -k _l --ignore-dirs='.*' -o competency/translations/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel update -i competency/translations/messages.pot -d competency/translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel extract -F babel.cfg -k _l --ignore-dirs='.*' -o competency/translations/messages.pot --no-location --sort-output --no-wrap .
+	$(BIN)/pybabel update -i competency/translations/messages.pot -d competency/translations --no-fuzzy-matching --ignore-obsolete --no-wrap
 
 clean:
 	rm -rf $(VENV) instance/staged

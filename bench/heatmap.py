@@ -18,12 +18,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sqlalchemy import insert, select, text  # noqa: E402
+from synthetic import build_bank, fresh_app  # noqa: E402
 
 from competency.analytics import figures  # noqa: E402
 from competency.extensions import db  # noqa: E402
 from competency.models import Assessment, AssessmentStatus, Competency, Cycle, CycleStatus, Employee, Rater, Rating  # noqa: E402
 from competency.services.analytics import Filters, unit_gap_query  # noqa: E402
-from synthetic import build_bank, fresh_app  # noqa: E402
 
 
 def add_assessments(version_id: int, seed: int = 5) -> int:

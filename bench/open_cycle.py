@@ -16,9 +16,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
-from competency.extensions import db  # noqa: E402
-from competency.services import assessment  # noqa: E402
 from synthetic import build_bank, fresh_app  # noqa: E402
+
+from competency.extensions import db  # noqa: E402
+from competency.services.assessments import cycles  # noqa: E402
 
 
 def main() -> None:
@@ -35,12 +36,12 @@ def main() -> None:
               f"in {time.perf_counter() - started:.1f}s ({db.engine.dialect.name})")
         timings = []
         for n in range(args.repeat):
-            cycle = assessment.save_cycle(assessment.CycleValues(
+            cycle = cycles.save_cycle(cycles.CycleValues(
                 code=f"BENCH{n}", name_zh="基准", name_en="Bench", version_id=bank["version"].id,
                 period_start=date(2026, 1, 1), period_end=date(2026, 12, 31),
                 self_deadline=date(2026, 12, 1), supervisor_deadline=date(2026, 12, 15)))
             started = time.perf_counter()
-            created = assessment.open_cycle(cycle)
+            created = cycles.open_cycle(cycle)
             timings.append(time.perf_counter() - started)
             print(f"open cycle {n + 1}: {created} assessments in {timings[-1]:.2f}s")
         print(f"median time to open a cycle for {created} participants: {statistics.median(timings):.2f}s")

@@ -19,13 +19,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sqlalchemy import insert, select  # noqa: E402
+from synthetic import build_bank, fresh_app  # noqa: E402
 
 from competency.extensions import db  # noqa: E402
 from competency.models import (  # noqa: E402
-    AnnualSales, Assessment, AssessmentStatus, CreditEntry, CreditSource, Cycle, CycleStatus, Employee,
+    AnnualSales,
+    Assessment,
+    AssessmentStatus,
+    CreditEntry,
+    CreditSource,
+    Cycle,
+    CycleStatus,
+    Employee,
 )
-from competency.services import grading, review_data  # noqa: E402
-from synthetic import build_bank, fresh_app  # noqa: E402
+from competency.services.review import (
+    runs,  # noqa: E402
+    standards,  # noqa: E402
+)
 
 YEAR = 2025
 STANDARDS = """position: CM_CORP
@@ -49,7 +59,8 @@ def add_review_data(version_id: int, seed: int = 11) -> None:
     grades = dict(db.session.execute(select(Employee.id, Employee.grade)).all())
     for start in range(0, len(ids), 10000):
         chunk = ids[start:start + 10000]
-        db.session.execute(insert(AnnualSales), [{"employee_id": i, "year": YEAR, "amount": Decimal(rng.randint(100, 2000))} for i in chunk])
+        db.session.execute(insert(AnnualSales), [{"employee_id": i, "year": YEAR, "amount": Decimal(rng.randint(100, 2000))}
+                                                 for i in chunk])
         db.session.execute(insert(CreditEntry), [{"employee_id": i, "amount": Decimal(rng.randint(5, 25)), "earned_on": date(YEAR, m, 1),
                                                  "source": CreditSource.ADJUSTMENT, "reason": "bench"} for i in chunk for m in (3, 9)])
         db.session.execute(insert(Assessment), [{"cycle_id": cycle.id, "employee_id": i, "version_id": version_id, "grade": grades[i],
@@ -68,7 +79,7 @@ def main() -> None:
     with app.app_context():
         started = time.perf_counter()
         bank = build_bank(args.employees)
-        review_data.import_standards(STANDARDS)
+        standards.import_standards(STANDARDS)
         add_review_data(bank["version"].id)
         print(f"built {bank['employees']} employees with sales, credits and scores in {time.perf_counter() - started:.1f}s "
               f"({db.engine.dialect.name})")
@@ -76,9 +87,9 @@ def main() -> None:
         timings = []
         for n in range(args.repeat):
             started = time.perf_counter()
-            run = grading.run_review(YEAR, as_of=date(2026, 1, 15))
+            run = runs.run_review(YEAR, as_of=date(2026, 1, 15))
             timings.append(time.perf_counter() - started)
-            counts = grading.action_counts(run)
+            counts = runs.action_counts(run)
             print(f"review {n + 1}: {sum(counts.values())} recommendations in {timings[-1]:.2f}s "
                   f"({', '.join(f'{a.value} {c}' for a, c in sorted(counts.items()))})")
             db.session.expunge_all()

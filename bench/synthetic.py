@@ -7,7 +7,7 @@ from sqlalchemy import insert, select
 
 from competency.extensions import db
 from competency.models import Employee, EmployeeStatus, Grade, OrgUnit, OrgUnitKind, Position
-from competency.services import ksa, ksa_io
+from competency.services.ksa import importer, versions
 
 SEEDS = "seeds/ksa_model.yaml"
 
@@ -54,8 +54,8 @@ def build_bank(employees: int, seed: int = 7) -> dict:
     with open(SEEDS, "rb") as f:
         data = yaml.safe_load(f)
     data["position"] = "CM_CORP"
-    version = ksa_io.import_file(yaml.safe_dump(data, allow_unicode=True).encode(), "model.yaml")
-    ksa.publish(version)
+    version = importer.import_file(yaml.safe_dump(data, allow_unicode=True).encode(), "model.yaml")
+    versions.publish(version)
     session.commit()
     return {"employees": len(rows), "org_units": len(units) + branches + 1, "version": version}
 

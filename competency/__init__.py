@@ -37,13 +37,13 @@ def create_app(config=None) -> Flask:
     from .auth import bp as auth_bp
     from .cycles import bp as cycles_bp
     from .imports import bp as imports_bp
+    from .ksa import bp as ksa_bp
     from .main import bp as main_bp
-    from .models_editor import bp as models_bp
     from .org import bp as org_bp
     from .review import bp as review_bp
     from .training import bp as training_bp
 
-    for blueprint in (auth_bp, main_bp, org_bp, admin_bp, imports_bp, models_bp, cycles_bp, assessments_bp,
+    for blueprint in (auth_bp, main_bp, org_bp, admin_bp, imports_bp, ksa_bp, cycles_bp, assessments_bp,
                       training_bp, review_bp, analytics_bp):
         app.register_blueprint(blueprint)
 

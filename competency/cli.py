@@ -6,16 +6,17 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from sqlalchemy import select
-
 from .errors import DomainError
 from .extensions import db
-from .models import Decision, Employee, Role
-from .services import accounts
-from .services import imports as import_service
-from .services import grading, ksa, ksa_io, ratings_import, review_data, training_io
+from .models import Decision, Role
+from .services import accounts, imports, settings
 from .services import seed as seed_service
-from .services.tabular import ImportFailed
+from .services.imports import ImportFailed
+from .services.ksa import export as ksa_export
+from .services.ksa import importer as ksa_importer
+from .services.ksa import versions
+from .services.org import employee_by_staff_no
+from .services.review import probation, runs, standards
 
 import_group = AppGroup("import", help="Import data from CSV or .xlsx files (all or nothing).")
 
@@ -26,12 +27,17 @@ def _report_failure(failure: ImportFailed) -> None:
     raise click.ClickException(f"{len(failure.errors)} error(s); nothing was written.")
 
 
-def _run(importer, file: str, dry_run: bool, **kwargs) -> None:
+def _import(importer, file: str, dry_run: bool = False, **kwargs):
+    """Run an importer on a file; report its errors and exit non-zero when it is refused."""
     path = Path(file)
     try:
-        result = importer(path.read_bytes(), path.name, dry_run=dry_run, **kwargs)
+        return importer(path.read_bytes(), path.name, dry_run=dry_run, **kwargs)
     except ImportFailed as failure:
         _report_failure(failure)
+
+
+def _run(importer, file: str, dry_run: bool, **kwargs) -> None:
+    result = _import(importer, file, dry_run, **kwargs)
     prefix = "dry run: would have " if dry_run else ""
     click.echo(f"{prefix}created {result.created}, updated {result.updated}, unchanged {result.unchanged}")
 
@@ -41,7 +47,7 @@ def _run(importer, file: str, dry_run: bool, **kwargs) -> None:
 @click.option("--dry-run", is_flag=True, help="Check the file and report, writing nothing.")
 def import_org_units(file, dry_run):
     """Import org units: code, parent_code, kind, name_zh, name_en."""
-    _run(import_service.import_org_units, file, dry_run)
+    _run(imports.import_org_units, file, dry_run)
 
 
 @import_group.command("employees")
@@ -49,8 +55,8 @@ def import_org_units(file, dry_run):
 @click.option("--dry-run", is_flag=True, help="Check the file and report, writing nothing.")
 def import_employees(file, dry_run):
     """Import employees (and accounts where roles are given)."""
-    _run(import_service.import_employees, file, dry_run,
-         probation_months=review_data.probation_months(current_app.config["PROBATION_MONTHS"]),
+    _run(imports.import_employees, file, dry_run,
+         probation_months=settings.probation_months(current_app.config["PROBATION_MONTHS"]),
          hash_method=current_app.config.get("PASSWORD_HASH_METHOD"))
 
 
@@ -59,20 +65,16 @@ def import_employees(file, dry_run):
 @click.option("--dry-run", is_flag=True, help="Check the file and report, writing nothing.")
 def import_courses(file, dry_run):
     """Import the course catalogue: code, title_zh, title_en, type, delivery, hours, credits, competencies."""
-    _run(training_io.import_courses, file, dry_run)
+    _run(imports.import_courses, file, dry_run)
 
 
 @import_group.command("training")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def import_training(file):
     """Import past training: staff_no, course_code, completed_on, result, score (passes earn credits)."""
-    path = Path(file)
-    try:
-        counts = training_io.import_training(path.read_bytes(), path.name)
-    except ImportFailed as failure:
-        _report_failure(failure)
-    click.echo(f"imported {counts['passed']} passed and {counts['failed']} failed trainings"
-               f" ({counts['unchanged']} already imported)")
+    result = _import(imports.import_training, file)
+    click.echo(f"imported {result.counts['passed']} passed and {result.counts['failed']} failed trainings"
+               f" ({result.unchanged} already imported)")
 
 
 @import_group.command("ratings")
@@ -82,13 +84,8 @@ def import_training(file):
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def import_ratings(cycle_code, start, end, file):
     """Import past ratings: staff_no, competency_code, rater, level, comment."""
-    path = Path(file)
-    try:
-        counts = ratings_import.import_ratings(path.read_bytes(), path.name, cycle_code=cycle_code,
-                                               start=start.date(), end=end.date())
-    except ImportFailed as failure:
-        _report_failure(failure)
-    click.echo(f"cycle {cycle_code}: {counts['completed']} completed, {counts['incomplete']} incomplete assessments")
+    result = _import(imports.import_ratings, file, cycle_code=cycle_code, start=start.date(), end=end.date())
+    click.echo(f"cycle {cycle_code}: {result.counts['completed']} completed, {result.counts['incomplete']} incomplete assessments")
 
 
 @import_group.command("sales")
@@ -96,7 +93,7 @@ def import_ratings(cycle_code, start, end, file):
 @click.option("--dry-run", is_flag=True, help="Check the file and report, writing nothing.")
 def import_sales(file, dry_run):
     """Import annual sales: staff_no, year, amount (upsert per person and year)."""
-    _run(review_data.import_sales, file, dry_run)
+    _run(imports.import_sales, file, dry_run)
 
 
 standards_group = AppGroup("standards", help="Grade standards per position, as YAML.")
@@ -107,7 +104,7 @@ standards_group = AppGroup("standards", help="Grade standards per position, as Y
 def standards_import(file):
     """Set grade standards from a YAML file (one document per position, or a list of them)."""
     try:
-        count = review_data.import_standards(Path(file).read_text(encoding="utf-8-sig"))
+        count = standards.import_standards(Path(file).read_text(encoding="utf-8-sig"))
     except ImportFailed as failure:
         _report_failure(failure)
     click.echo(f"standards set for {count} position(s)")
@@ -117,7 +114,7 @@ def standards_import(file):
 @click.argument("file", type=click.Path(dir_okay=False, writable=True))
 def standards_export(file):
     """Write every position's grade standards to a YAML file."""
-    Path(file).write_text(review_data.export_standards(), encoding="utf-8")
+    Path(file).write_text(standards.export_standards(), encoding="utf-8")
     click.echo(f"standards written to {file}")
 
 
@@ -130,11 +127,11 @@ probation_group = AppGroup("probation", help="Probation confirmations.")
 @click.option("--comment", default="")
 def probation_confirm(staff_no, qualified, comment):
     """Record a supervisor's probation confirmation for a trainee."""
-    person = db.session.scalar(select(Employee).where(Employee.staff_no == staff_no))
+    person = employee_by_staff_no(staff_no)
     if person is None:
         raise click.ClickException(f"unknown staff number {staff_no}")
     try:
-        review_data.confirm_probation(person, qualified, comment)
+        probation.confirm_probation(person, qualified, comment)
     except DomainError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"{staff_no}: {'qualified' if qualified else 'not qualified'}")
@@ -144,7 +141,7 @@ review_group = AppGroup("review", help="The annual grade review.")
 
 
 def _run_for(year):
-    run = grading.get_run(year)
+    run = runs.get_run(year)
     if run is None:
         raise click.ClickException(f"no review for {year}: run `flask review run --year {year}` first")
     return run
@@ -156,10 +153,10 @@ def _run_for(year):
 def review_run(year, as_json):
     """Run (or re-run) the review of a performance year."""
     try:
-        run = grading.run_review(year)
+        run = runs.run_review(year)
     except DomainError as error:
         raise click.ClickException(str(error)) from None
-    items = db.session.scalars(grading.recommendations_query(run)).all()
+    items = db.session.scalars(runs.recommendations_query(run)).all()
     if as_json:
         for item in items:
             click.echo(json.dumps({"staff_no": item.employee.staff_no, "current_grade": item.current_grade.value,
@@ -167,7 +164,7 @@ def review_run(year, as_json):
                                    "below_junior": item.below_junior, "explanation": item.explanation},
                                   ensure_ascii=False))
     else:
-        counts = grading.action_counts(run)
+        counts = runs.action_counts(run)
         click.echo(f"review {year}: {len(items)} people; " + ", ".join(f"{a.value} {n}" for a, n in sorted(counts.items())))
 
 
@@ -177,7 +174,7 @@ def review_run(year, as_json):
 def review_approve(year, approve_all):
     """Approve the recommendations of a draft review."""
     try:
-        count = grading.decide(_run_for(year), None, Decision.APPROVED)
+        count = runs.decide(_run_for(year), None, Decision.APPROVED)
     except DomainError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"approved {count} recommendation(s)")
@@ -189,7 +186,7 @@ def review_approve(year, approve_all):
 def review_finalise(year, effective):
     """Finalise a review: approved changes update grades and grade history."""
     try:
-        changed = grading.finalise(_run_for(year), effective.date())
+        changed = runs.finalise(_run_for(year), effective.date())
     except DomainError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"review {year} finalised: {changed} change(s) effective {effective.date().isoformat()}")
@@ -200,7 +197,7 @@ def seed():
     """Load seeds/ (positions, demo organisation and accounts); safe to run again."""
     report = seed_service.seed_all(
         current_app.config["SEEDS_DIR"],
-        probation_months=review_data.probation_months(current_app.config["PROBATION_MONTHS"]),
+        probation_months=settings.probation_months(current_app.config["PROBATION_MONTHS"]),
         hash_method=current_app.config.get("PASSWORD_HASH_METHOD"),
     )
     click.echo("seeded: " + ", ".join(f"{k} {v} changed" for k, v in report.items()))
@@ -217,10 +214,10 @@ model_group = AppGroup("model", help="Export and import competency models.")
 def model_export(position_code, fmt, number, file):
     """Write a position's competency model to FILE as YAML or .xlsx."""
     try:
-        version = ksa.version_for_export(position_code, number)
+        version = versions.version_for_export(position_code, number)
     except DomainError as error:
         raise click.ClickException(str(error)) from None
-    content = ksa_io.export_yaml(version).encode("utf-8") if fmt == "yaml" else ksa_io.export_xlsx(version)
+    content = ksa_export.export_yaml(version).encode("utf-8") if fmt == "yaml" else ksa_export.export_xlsx(version)
     Path(file).write_bytes(content)
     click.echo(f"exported {position_code} version {version.number} ({version.status.value}) to {file}")
 
@@ -231,7 +228,7 @@ def model_import(file):
     """Import a .yaml or .xlsx model file as a new draft version of the position it names."""
     path = Path(file)
     try:
-        version = ksa_io.import_file(path.read_bytes(), path.name)
+        version = ksa_importer.import_file(path.read_bytes(), path.name)
     except ImportFailed as failure:
         _report_failure(failure)
     click.echo(f"imported {version.position.code} as draft version {version.number}")

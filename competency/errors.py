@@ -1,4 +1,6 @@
-"""Domain exceptions; views turn them into form errors, flashes or HTTP statuses."""
+"""Domain exceptions; views turn them into form errors or flashes, and an uncaught one becomes a translated
+4xx page (handlers.py): NotFound 404, Forbidden 403, Conflict 409, any other DomainError 400."""
+from flask_babel import lazy_gettext as _l
 
 
 class DomainError(Exception):
@@ -10,7 +12,15 @@ class NotFound(DomainError):
 
 
 class Forbidden(DomainError):
-    """The user may not do this."""
+    """The user may see this but not do it."""
+
+
+class Conflict(DomainError):
+    """Someone else changed the same thing first (a stale form, a double submit)."""
+
+    def __init__(self, message=None):
+        super().__init__(message or _l("Someone changed this since you opened it. Nothing was saved: reload the "
+                                       "page to see the latest version."))
 
 
 class AppendOnlyViolation(DomainError):

@@ -6,8 +6,18 @@ from flask_login import current_user
 
 from .extensions import babel
 from .models import (
-    AssessmentStatus, CycleStatus, Decision, EmployeeStatus, EnrolmentStatus, Grade, OrgUnitKind, ReviewAction, Role,
-    RunStatus, VersionStatus,
+    AssessmentStatus,
+    CycleStatus,
+    Decision,
+    EmployeeStatus,
+    EnrolmentStatus,
+    Grade,
+    MentoringStatus,
+    OrgUnitKind,
+    ReviewAction,
+    Role,
+    RunStatus,
+    VersionStatus,
 )
 from .services.scoring import display
 from .timeutil import utcnow
@@ -48,6 +58,9 @@ LABELS = {
     EnrolmentStatus.FAILED: _l("Failed"),
     EnrolmentStatus.ABSENT: _l("Absent"),
     EnrolmentStatus.CANCELLED: _l("Cancelled"),
+    MentoringStatus.ACTIVE: _l("Active"),
+    MentoringStatus.COMPLETED: _l("Completed"),
+    MentoringStatus.CANCELLED: _l("Cancelled"),
     ReviewAction.CONFIRM: _l("Confirm (end of probation)"),
     ReviewAction.REFER: _l("Refer to HR"),
     ReviewAction.PROMOTE: _l("Promote"),

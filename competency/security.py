@@ -1,12 +1,12 @@
-"""Login wiring, role checks and HTTP security headers."""
+"""Login wiring, the permission decorator of views and HTTP security headers."""
 from functools import wraps
 
-from flask import abort
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from .extensions import db, login_manager
 from .models import User
+from .services import access
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -21,15 +21,16 @@ def load_user(user_id: str):
     return user if user is not None and user.active else None
 
 
-def roles_required(*roles):
-    """View decorator: log in first, then 403 unless the account holds one of the roles."""
+def permission_required(permission: str):
+    """View decorator: log in first, then 403 unless `access.can(current_user, permission)`."""
+    if permission not in access.PERMISSIONS:  # a misspelt name fails when the view is defined, not when visited
+        raise KeyError(permission)
 
     def decorator(view):
         @wraps(view)
         @login_required
         def wrapped(*args, **kwargs):
-            if not current_user.has_role(*roles):
-                abort(403)
+            access.require(current_user, permission)
             return view(*args, **kwargs)
 
         return wrapped
@@ -50,4 +51,5 @@ def init_app(app) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"
+    access.init_app(app)
     app.after_request(_headers)

@@ -88,13 +88,13 @@ def model_version(position_code="CM_CORP", publish=False, **overrides):
     """A draft (or published) model version of the position, built through the importer."""
     import yaml
 
-    from competency.services import ksa, ksa_io
+    from competency.services.ksa import importer, versions
 
     position(position_code)
     data = model_data(position_code) | overrides
-    version = ksa_io.import_file(yaml.safe_dump(data, allow_unicode=True).encode(), "model.yaml")
+    version = importer.import_file(yaml.safe_dump(data, allow_unicode=True).encode(), "model.yaml")
     if publish:
-        ksa.publish(version)
+        versions.publish(version)
     return version
 
 

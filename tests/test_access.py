@@ -90,3 +90,63 @@ def test_member_cannot_post_an_edit(org, client, login_as):
     login_as(_user("member", org))
     response = client.post(f"/employees/{org['member_emp']}/edit", data={"grade": "senior"})
     assert response.status_code == 403
+
+
+# Relationship rules that used to live in the views, now in services/access.py: personal records, team pages,
+# exports, probation confirmations. (who, page, expected status)
+RELATIONSHIP_MATRIX = [
+    *[(who, page, expected) for page in ("/employees/{member_emp}/credits", "/employees/{member_emp}/certifications",
+                                         "/employees/{member_emp}/development", "/employees/{member_emp}/grade")
+      for who, expected in (("member", 200), ("lead", 200), ("boss", 200), ("hr", 200), ("admin", 200),
+                            ("trainer", 404), ("outsider", 404))],
+    ("member", "/employees/{lead_emp}/credits", 404),
+    *[(who, "/exports/results.csv", expected) for who, expected in
+      (("member", 403), ("trainer", 403), ("outsider", 403), ("lead", 200), ("hr", 200), ("admin", 200))],
+    ("lead", "/team/probation/{member_emp}", 200), ("boss", "/team/probation/{member_emp}", 200),
+    ("lead", "/team/probation/{outsider_emp}", 404), ("lead", "/team/probation/{boss_emp}", 404),
+    ("hr", "/team/probation/{member_emp}", 403), ("member", "/team/probation/{member_emp}", 403),
+    *[(who, "/team/credits", expected) for who, expected in (("lead", 200), ("member", 403), ("hr", 403))],
+    *[(who, "/mentoring", expected) for who, expected in (("lead", 200), ("hr", 200), ("member", 403), ("trainer", 403))],
+]
+
+
+@pytest.mark.parametrize(("who", "page", "expected"), RELATIONSHIP_MATRIX)
+def test_relationship_matrix(org, client, login_as, who, page, expected):
+    login_as(_user(who, org))
+    assert client.get(page.format(**org)).status_code == expected
+
+
+def test_supervisor_export_holds_only_their_team(org, client, login_as):
+    login_as(_user("lead", org))
+    rows = client.get("/exports/credits.csv").data.decode("utf-8-sig").splitlines()
+    assert {line.split(",")[0] for line in rows[1:]} == {"E1"}
+
+
+def test_supervisors_complete_only_their_teams_pairings(org, client, login_as):
+    from datetime import date
+
+    from competency.models import CourseType, Employee, Grade, Mentoring
+
+    course = factories.course("MENTOR-1", type=CourseType.MENTORING)
+    member, boss, outsider = (db.session.get(Employee, org[k]) for k in ("member_emp", "boss_emp", "outsider_emp"))
+    boss.grade = Grade.SENIOR
+    inside = Mentoring(course=course, mentor=boss, mentee=member, started_on=date(2026, 1, 5))
+    outside = Mentoring(course=course, mentor=boss, mentee=outsider, started_on=date(2026, 1, 5))
+    db.session.add_all([inside, outside])
+    db.session.commit()
+    login_as(_user("lead", org))
+    assert client.post(f"/mentoring/{outside.id}/complete").status_code == 404
+    assert client.post(f"/mentoring/{inside.id}/complete").status_code == 302
+    assert db.session.get(Mentoring, inside.id).status.value == "completed"
+    assert db.session.get(Mentoring, outside.id).status.value == "active"
+
+
+def test_templates_and_views_ask_the_access_module(org, client, login_as):
+    from competency.services import access
+
+    trainer, hr, lead = (_user(k, org) for k in ("trainer", "hr", "lead"))
+    assert access.can(trainer, "training.manage") and not access.can(trainer, "review.manage")
+    assert access.can(hr, "review.manage") and not access.can(hr, "accounts.manage")
+    login_as(lead)
+    nav = client.get("/").data.decode()
+    assert 'href="/team"' in nav and 'href="/review"' not in nav and 'href="/catalogue"' not in nav

@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from competency.extensions import db
 from competency.models import Assessment, Grade, OrgUnitKind, Rater
-from competency.services import analytics, assessment, charts
+from competency.services import analytics, charts
 from competency.services.analytics import Filters
+from competency.services.assessments import cycles, workflow
 
 from . import factories
 
@@ -26,21 +27,21 @@ def team(app):
     a = factories.employee(staff_no="A", org_unit=sub, grade=Grade.JUNIOR, supervisor=lead.employee)
     b = factories.employee(staff_no="B", org_unit=sub, grade=Grade.JUNIOR, supervisor=lead.employee)
     c = factories.employee(staff_no="OUTSIDER", org_unit=other, grade=Grade.JUNIOR)
-    cycle = assessment.save_cycle(assessment.CycleValues(
+    cycle = cycles.save_cycle(cycles.CycleValues(
         code="C", name_zh="周期", name_en="Cycle", version_id=version.id, period_start=date(2026, 1, 1), period_end=date(2026, 6, 30),
         self_deadline=date.today() + timedelta(days=3), supervisor_deadline=date.today() + timedelta(days=6), self_weight=0,
         filter_grades=("junior",)))
-    assessment.open_cycle(cycle)
+    cycles.open_cycle(cycle)
     comps = {comp.code: comp.id for comp in version.competencies}
     for person, (k1, s1) in ((a, (1, 3)), (b, (2, 4)), (c, (5, 5))):
         item = db.session.scalar(select(Assessment).where(Assessment.employee_id == person.id))
-        assessment.save_ratings(item, Rater.SUPERVISOR, {comps["K1"]: (k1, "x"), comps["S1"]: (s1, "x")}, submit=True,
+        workflow.save_ratings(item, Rater.SUPERVISOR, {comps["K1"]: (k1, "x"), comps["S1"]: (s1, "x")}, submit=True,
                                 lock_version=item.lock_version)
     return dict(lead=lead, a=a, b=b, c=c, branch=branch, sub=sub, other=other, cycle=cycle)
 
 
 def test_team_average_levels_exact(team):
-    from competency.services.scope import report_ids
+    from competency.services.org import report_ids
 
     codes, levels, targets = analytics.average_levels(Filters(), report_ids(team["lead"].employee_id))
     assert codes == ["K1", "S1"]
@@ -49,7 +50,7 @@ def test_team_average_levels_exact(team):
 
 
 def test_member_gap_heatmap_exact_and_team_only(team):
-    from competency.services.scope import report_ids
+    from competency.services.org import report_ids
 
     members, codes, cells = analytics.member_gap_heatmap(Filters(), report_ids(team["lead"].employee_id))
     assert [m.staff_no for m in members] == ["A", "B"]
@@ -93,7 +94,8 @@ def _csv(response):
 def test_supervisor_exports_contain_only_their_team(team, client, login_as):
     login_as(team["lead"])
     rows = _csv(client.get("/exports/results.csv"))
-    assert rows[0] == ["staff_no", "name_zh", "name_en", "org_unit", "cycle", "competency", "self", "supervisor", "combined", "target", "gap"]
+    assert rows[0] == ["staff_no", "name_zh", "name_en", "org_unit", "cycle", "competency", "self", "supervisor", "combined",
+                       "target", "gap"]
     assert {r[0] for r in rows[1:]} == {"A", "B"}
     assert [r[5:] for r in rows[1:] if r[0] == "A"] == [["K1", "", "1", "1.0", "2", "1.0"], ["S1", "", "3", "3.0", "2", "-1.0"]]
     workbook = load_workbook(io.BytesIO(client.get("/exports/gaps.xlsx").data))

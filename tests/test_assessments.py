@@ -8,11 +8,20 @@ from sqlalchemy import func, select
 from competency.errors import DomainError
 from competency.extensions import db
 from competency.models import (
-    Assessment, AssessmentStatus, AuditEvent, Cycle, CycleStatus, Grade, OrgUnitKind, Rater, Rating,
+    Assessment,
+    AssessmentStatus,
+    AuditEvent,
+    Cycle,
+    CycleStatus,
+    Grade,
+    OrgUnitKind,
+    Rater,
+    Rating,
 )
-from competency.services import assessment as service
-from competency.services import ratings_import
-from competency.services.tabular import ImportFailed
+from competency.services import access, imports
+from competency.services.assessments import cycles, results, workflow
+from competency.services.imports import ImportFailed
+from competency.services.ksa import versions
 
 from . import factories
 
@@ -43,12 +52,12 @@ def _values(org, **changes):
                   period_start=date(2026, 1, 1), period_end=date(2026, 12, 31),
                   self_deadline=date.today() + timedelta(days=10), supervisor_deadline=date.today() + timedelta(days=20))
     values.update(changes)
-    return service.CycleValues(**values)
+    return cycles.CycleValues(**values)
 
 
 def _open(org, **changes):
-    cycle = service.save_cycle(_values(org, **changes))
-    service.open_cycle(cycle)
+    cycle = cycles.save_cycle(_values(org, **changes))
+    cycles.open_cycle(cycle)
     return cycle
 
 
@@ -62,7 +71,7 @@ def _levels(assessment, k1, s1, c1="", c2=""):
 
 
 def _rate(assessment, rater, k1, s1, submit=True, **comments):
-    return service.save_ratings(assessment, rater, _levels(assessment, k1, s1, **comments), submit=submit,
+    return workflow.save_ratings(assessment, rater, _levels(assessment, k1, s1, **comments), submit=submit,
                                 lock_version=assessment.lock_version)
 
 
@@ -70,9 +79,9 @@ def _rate(assessment, rater, k1, s1, submit=True, **comments):
 
 
 def test_participants_preview_and_opening_snapshot(org):
-    cycle = service.save_cycle(_values(org, filter_org_unit_id=org["branch"].id, filter_grades=("junior", "trainee")))
-    assert service.participant_count(cycle) == 2            # E1, E2 under BR/SUB; LEAD and BOSS are senior
-    assert service.open_cycle(cycle) == 2
+    cycle = cycles.save_cycle(_values(org, filter_org_unit_id=org["branch"].id, filter_grades=("junior", "trainee")))
+    assert cycles.participant_count(cycle) == 2            # E1, E2 under BR/SUB; LEAD and BOSS are senior
+    assert cycles.open_cycle(cycle) == 2
     a1 = _assessment(cycle, org["e1"])
     assert (a1.grade, a1.supervisor_id, a1.org_unit_id, a1.status) == (Grade.JUNIOR, org["lead"].employee_id, org["sub"].id, S.NOT_STARTED)
     org["e1"].employee.grade = Grade.INTERMEDIATE            # later changes do not touch the snapshot
@@ -80,38 +89,38 @@ def test_participants_preview_and_opening_snapshot(org):
     assert db.session.get(Assessment, a1.id).grade == Grade.JUNIOR
     assert cycle.status == CycleStatus.OPEN
     with pytest.raises(DomainError):
-        service.open_cycle(cycle)
+        cycles.open_cycle(cycle)
     assert db.session.scalar(select(func.count(Assessment.id))) == 2
 
 
 def test_position_limits_participants(org):
-    cycle = service.save_cycle(_values(org))
-    assert service.participant_count(cycle) == 5  # everyone but the hr specialist (another position)
+    cycle = cycles.save_cycle(_values(org))
+    assert cycles.participant_count(cycle) == 5  # everyone but the hr specialist (another position)
 
 
 @pytest.mark.parametrize(("changes", "message"), [
     (dict(period_end=date(2025, 1, 1)), "period"),
     (dict(supervisor_deadline=date.today()), "deadline"),
     (dict(self_weight=120), "weight"),
+    (dict(self_weight=100), "weight"),  # the supervisor's rating always counts
 ])
 def test_cycle_validation(org, changes, message):
     with pytest.raises(DomainError, match=message):
-        service.save_cycle(_values(org, **changes))
+        cycles.save_cycle(_values(org, **changes))
 
 
 def test_cycle_needs_a_published_version(org):
-    from competency.services import ksa
 
-    draft = ksa.new_version(org["version"])
+    draft = versions.new_version(org["version"])
     with pytest.raises(DomainError, match="published"):
-        service.save_cycle(_values(org, version_id=draft.id))
+        cycles.save_cycle(_values(org, version_id=draft.id))
 
 
 def test_closing_marks_unfinished_incomplete(org):
     cycle = _open(org)
     _rate(_assessment(cycle, org["e1"]), Rater.SELF, 3, 3)
     _rate(_assessment(cycle, org["e1"]), Rater.SUPERVISOR, 3, 3)
-    assert service.close_cycle(cycle) == 4
+    assert cycles.close_cycle(cycle) == 4
     statuses = dict(db.session.execute(select(Assessment.employee_id, Assessment.status)).all())
     assert statuses[org["e1"].employee_id] == S.COMPLETED
     assert {s for k, s in statuses.items() if k != org["e1"].employee_id} == {S.INCOMPLETE}
@@ -133,9 +142,10 @@ def test_full_workflow_and_exact_score(org):
     assert a.status == S.COMPLETED
     # combined K1 = .3*4 + .7*2 = 2.6, S1 = .3*2 + .7*3 = 2.7; overall = (10*2.6 + 11*2.7) / (5*21) * 100 = 53.0476…
     assert a.overall_score == pytest.approx((10 * 2.6 + 11 * 2.7) / 105 * 100)
-    result = service.result_of(a)
+    result = results.result_of(a)
     k1 = result.rows[0]
-    assert (k1.self_level, k1.supervisor_level, k1.combined, k1.target, k1.gap, k1.next_target) == (4, 2, pytest.approx(2.6), 2, pytest.approx(-0.6), 3)
+    assert ((k1.self_level, k1.supervisor_level, k1.combined, k1.target, k1.gap, k1.next_target)
+            == (4, 2, pytest.approx(2.6), 2, pytest.approx(-0.6), 3))
     assert k1.flag == "blind_spot"
     assert result.rows[1].flag is None
     assert result.categories == {"K": pytest.approx(52.0), "S": pytest.approx(54.0)}
@@ -162,7 +172,7 @@ def test_illegal_transitions_are_refused(org, name):
 def test_nothing_can_be_rated_in_a_closed_cycle(org):
     cycle = _open(org)
     a = _assessment(cycle, org["e1"])
-    service.close_cycle(cycle)
+    cycles.close_cycle(cycle)
     with pytest.raises(DomainError, match="not open"):
         _rate(a, Rater.SELF, 3, 3, submit=False)
 
@@ -171,11 +181,11 @@ def test_submit_needs_every_competency_and_comments_on_1_and_5(org):
     cycle = _open(org)
     a = _assessment(cycle, org["e1"])
     comps = {c.code: c.id for c in a.version.competencies}
-    with pytest.raises(service.RatingsIncomplete) as missing:
-        service.save_ratings(a, Rater.SELF, {comps["K1"]: (3, "")}, submit=True, lock_version=a.lock_version)
+    with pytest.raises(workflow.RatingsIncomplete) as missing:
+        workflow.save_ratings(a, Rater.SELF, {comps["K1"]: (3, "")}, submit=True, lock_version=a.lock_version)
     assert missing.value.missing == ["S1"]
     db.session.rollback()
-    with pytest.raises(service.RatingsIncomplete) as uncommented:
+    with pytest.raises(workflow.RatingsIncomplete) as uncommented:
         _rate(a, Rater.SELF, 1, 5, c1="weak on products")
     assert uncommented.value.uncommented == ["S1"]
     db.session.rollback()
@@ -200,13 +210,13 @@ def test_reopen_is_audited_and_clears_the_score(org):
     _rate(a, Rater.SELF, 3, 3)
     _rate(a, Rater.SUPERVISOR, 3, 3)
     with pytest.raises(DomainError):
-        service.reopen(a, "supervisor", "  ")
-    service.reopen(a, "supervisor", "Sales figures were corrected", actor=org["hr"])
+        workflow.reopen(a, "supervisor", "  ")
+    workflow.reopen(a, "supervisor", "Sales figures were corrected", actor=org["hr"])
     assert a.status == S.SUPERVISOR_IN_PROGRESS and a.overall_score is None
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "assessment.reopen"))
     assert event.details == {"phase": "supervisor", "before": "completed", "reason": "Sales figures were corrected"}
     assert event.actor_id == org["hr"].id
-    service.reopen(a, "self", "Employee asked", actor=org["hr"])
+    workflow.reopen(a, "self", "Employee asked", actor=org["hr"])
     assert a.status == S.SELF_IN_PROGRESS
     _rate(a, Rater.SELF, 2, 2)  # editable again
 
@@ -214,10 +224,11 @@ def test_reopen_is_audited_and_clears_the_score(org):
 def test_overdue_and_late_flags(org):
     cycle = _open(org, self_deadline=date.today() - timedelta(days=1), supervisor_deadline=date.today() + timedelta(days=5))
     a = _assessment(cycle, org["e1"])
-    assert {x.employee_id for x in service.overdue(cycle)} == {p.employee_id for p in (org["boss"], org["lead"], org["e1"], org["e2"], org["outsider"])}
+    everyone = (org["boss"], org["lead"], org["e1"], org["e2"], org["outsider"])
+    assert {x.employee_id for x in cycles.overdue(cycle)} == {p.employee_id for p in everyone}
     _rate(a, Rater.SELF, 3, 3)
-    assert service.late_flags(a) == {"self": True, "supervisor": False}
-    assert a not in service.overdue(cycle)
+    assert cycles.late_flags(a) == {"self": True, "supervisor": False}
+    assert a not in cycles.overdue(cycle)
 
 
 def test_leniency_in_sql(org):
@@ -230,10 +241,10 @@ def test_leniency_in_sql(org):
     _rate(lead_assessment, Rater.SELF, 3, 3)
     _rate(lead_assessment, Rater.SUPERVISOR, 1, 1, c1="x", c2="y")
     # supervisor ratings: LEAD gave 4,4,2,4 (mean 3.5, 2 people); BOSS gave 1,1 (mean 1.0); org mean = 16/6
-    rows = {person.staff_no: (mean, n, diff) for person, mean, n, diff in service.leniency(cycle)}
+    rows = {person.staff_no: (mean, n, diff) for person, mean, n, diff in results.leniency(cycle)}
     assert rows["LEAD"] == (pytest.approx(3.5), 2, pytest.approx(3.5 - 16 / 6))
     assert rows["BOSS"] == (pytest.approx(1.0), 1, pytest.approx(1.0 - 16 / 6))
-    assert service.organisation_mean(cycle) == pytest.approx(16 / 6)
+    assert results.organisation_mean(cycle) == pytest.approx(16 / 6)
 
 
 def test_progress_by_unit_rolls_up_sub_units(org):
@@ -241,7 +252,7 @@ def test_progress_by_unit_rolls_up_sub_units(org):
     a = _assessment(cycle, org["e1"])
     _rate(a, Rater.SELF, 3, 3)
     _rate(a, Rater.SUPERVISOR, 3, 3)
-    progress = {unit: (total, done) for unit, total, done in service.progress_by_unit(cycle)}
+    progress = {unit: (total, done) for unit, total, done in cycles.progress_by_unit(cycle)}
     assert progress[org["sub"].id] == (3, 1)       # LEAD, E1, E2
     assert progress[org["branch"].id] == (4, 1)    # plus BOSS
 
@@ -290,14 +301,40 @@ def test_supervisor_rates_blind(org, client, login_as):
     assert re.search(r">\s*1\s*</td>", result)  # … but the self levels now are
 
 
+def test_a_cycle_that_is_not_blind_shows_the_self_ratings_beside_each_competency(org, client, login_as):
+    cycle = _open(org, blind=False)
+    a = _assessment(cycle, org["e1"])
+    _rate(a, Rater.SELF, 1, 5, c1="OPEN-SELF-COMMENT-K1", c2="OPEN-SELF-COMMENT-S1")
+    login_as(org["lead"])
+    page = client.get(f"/assessments/{a.id}/review", headers={"Accept-Language": "en"}).data.decode()
+    k1 = page[page.index('id="c-K1"'):page.index('id="c-S1"')]
+    s1 = page[page.index('id="c-S1"'):]
+    beside = [re.search(r'<p class="self-rating">(.*?)</p>', part, re.S).group(1) for part in (k1, s1)]
+    assert "1 · Aware" in beside[0] and "OPEN-SELF-COMMENT-K1" in beside[0]
+    assert "5 · Expert" in beside[1] and "OPEN-SELF-COMMENT-S1" in beside[1]
+    assert "You rate blind" not in page
+    assert access.shows_self_ratings(org["lead"], a) is True
+
+
+def test_a_blind_cycle_keeps_the_self_ratings_off_the_supervisor_form_until_they_submit(org, client, login_as):
+    cycle = _open(org)
+    assert cycle.blind  # the default
+    a = _assessment(cycle, org["e1"])
+    _rate(a, Rater.SELF, 1, 5, c1="HIDDEN-SELF-COMMENT-K1", c2="HIDDEN-SELF-COMMENT-S1")
+    login_as(org["lead"])
+    page = client.get(f"/assessments/{a.id}/review", headers={"Accept-Language": "en"}).data.decode()
+    assert "HIDDEN-SELF-COMMENT" not in page and 'class="self-rating"' not in page
+    assert "You rate blind" in page
+
+
 def test_result_page_hides_self_levels_from_a_blind_supervisor_reading_it_as_hr(org):
     cycle = _open(org)
     a = _assessment(cycle, org["e1"])
     _rate(a, Rater.SELF, 1, 5, c1="x", c2="y")
-    assert service.shows_self_ratings(org["lead"], a) is False
-    assert service.shows_self_ratings(org["hr"], a) is True
-    assert service.shows_self_ratings(org["e1"], a) is True
-    assert service.result_of(a, include_self=False).rows[0].self_level is None
+    assert access.shows_self_ratings(org["lead"], a) is False
+    assert access.shows_self_ratings(org["hr"], a) is True
+    assert access.shows_self_ratings(org["e1"], a) is True
+    assert results.result_of(a, include_self=False).rows[0].self_level is None
 
 
 ACCESS = [
@@ -396,7 +433,8 @@ def test_import_ratings_creates_a_closed_historical_cycle(org, app, tmp_path):
     rows = HEADER + "E1,K1,self,4,\nE1,S1,self,2,\nE1,K1,supervisor,2,\nE1,S1,supervisor,3,\nE2,K1,self,3,\n"
     path = tmp_path / "r.csv"
     path.write_text(rows, encoding="utf-8")
-    result = app.test_cli_runner().invoke(args=["import", "ratings", "--cycle", "2025", "--start", "2025-01-01", "--end", "2025-12-31", str(path)])
+    result = app.test_cli_runner().invoke(args=["import", "ratings", "--cycle", "2025", "--start", "2025-01-01",
+                                                "--end", "2025-12-31", str(path)])
     assert result.exit_code == 0, result.output
     assert "1 completed, 1 incomplete" in result.output
     cycle = db.session.scalar(select(Cycle).where(Cycle.code == "2025"))
@@ -410,7 +448,7 @@ def test_import_ratings_bad_rows_write_nothing(org):
     rows = HEADER + "E1,K1,self,4,\nNOPE,K1,self,3,\nE1,K9,self,3,\nE1,S1,boss,3,\nE1,S1,self,6,\nE1,K1,self,2,\n"
     before = (db.session.scalar(select(func.count(Cycle.id))), db.session.scalar(select(func.count(Rating.id))))
     with pytest.raises(ImportFailed) as failure:
-        ratings_import.import_ratings(rows.encode(), "r.csv", cycle_code="OLD", start=date(2025, 1, 1), end=date(2025, 12, 31))
+        imports.import_ratings(rows.encode(), "r.csv", cycle_code="OLD", start=date(2025, 1, 1), end=date(2025, 12, 31))
     assert [(e.line, e.column) for e in failure.value.errors] == [
         (3, "staff_no"), (4, "competency_code"), (5, "rater"), (6, "level"), (7, "rater")]
     assert (db.session.scalar(select(func.count(Cycle.id))), db.session.scalar(select(func.count(Rating.id)))) == before
@@ -420,10 +458,10 @@ def test_assessing_supervisor_must_hold_the_role(org):
     cycle = _open(org)
     a = _assessment(cycle, org["e1"])
     with pytest.raises(DomainError, match="supervisor role"):
-        service.change_supervisor(a, org["e2"].employee)
-    service.change_supervisor(a, org["outsider"].employee)
+        workflow.change_supervisor(a, org["e2"].employee)
+    workflow.change_supervisor(a, org["outsider"].employee)
     assert a.supervisor_id == org["outsider"].employee_id
     _rate(a, Rater.SELF, 3, 3)
     _rate(a, Rater.SUPERVISOR, 3, 3)
     with pytest.raises(DomainError, match="unfinished"):
-        service.change_supervisor(a, org["lead"].employee)
+        workflow.change_supervisor(a, org["lead"].employee)

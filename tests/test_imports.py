@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from competency.extensions import db
 from competency.models import AuditEvent, Employee, EmployeeStatus, Grade, OrgUnit, User
 from competency.services import imports
-from competency.services.tabular import ImportFailed
+from competency.services.imports import ImportFailed
 
 from . import factories
 
@@ -51,7 +51,8 @@ def test_org_units_import_creates_the_tree(base):
 
 
 def test_org_units_child_before_parent_and_upsert(base):
-    data = "code,parent_code,kind,name_zh,name_en\nSH_PD,SH,sub_branch,浦东支行,Pudong\nSH,HO,tier1_branch,上海分行,Shanghai\nBJ,HO,tier1_branch,北京分行,Beijing (renamed)\n"
+    data = ("code,parent_code,kind,name_zh,name_en\nSH_PD,SH,sub_branch,浦东支行,Pudong\nSH,HO,tier1_branch,上海分行,Shanghai\n"
+            "BJ,HO,tier1_branch,北京分行,Beijing (renamed)\n")
     result = imports.import_org_units(data.encode(), "u.csv")
     assert (result.created, result.updated, result.unchanged) == (2, 1, 0)
     assert db.session.scalar(select(OrgUnit).where(OrgUnit.code == "SH_PD")).parent.code == "SH"

@@ -8,9 +8,10 @@ from sqlalchemy import func, select
 
 from competency.extensions import db
 from competency.models import AuditEvent, Competency, ModelVersion, Position, VersionStatus
-from competency.services import ksa, ksa_io
+from competency.services.imports import ImportFailed
+from competency.services.ksa import export as model_export
+from competency.services.ksa import importer, versions
 from competency.services.seed import seed_all
-from competency.services.tabular import ImportFailed
 
 from . import factories
 
@@ -28,13 +29,13 @@ def seeded(app):
 def test_seed_publishes_the_customer_manager_model_for_both_positions(seeded):
     for code in ("CM_CORP", "CM_RETAIL"):
         position = db.session.scalar(select(Position).where(Position.code == code))
-        version = ksa.published_version(position.id)
+        version = versions.published_version(position.id)
         assert version is not None
         assert [c.code for c in version.competencies] == [
             "K1", "K2", "K3", "K4", "S1", "S2", "S3", "S4", "S5", "A1", "A2", "A3", "A4", "A5", "A6", "A7"]
         assert len(version.duty_areas) == 4
         assert {c.cluster.code for c in version.competencies if c.category.value == "A"} == {"general", "position"}
-        assert ksa.publish_problems(version) == []
+        assert versions.publish_problems(version) == []
         assert all(len(c.descriptors) == 5 for c in version.competencies)
 
 
@@ -50,7 +51,8 @@ def test_yaml_round_trips_exactly(seeded, tmp_path):
     assert runner.invoke(args=["model", "export", "--position", "CM_CORP", "--format", "yaml", str(first)]).exit_code == 0
     result = runner.invoke(args=["model", "import", str(first)])
     assert result.exit_code == 0 and "draft version 2" in result.output
-    assert runner.invoke(args=["model", "export", "--position", "CM_CORP", "--version", "2", "--format", "yaml", str(second)]).exit_code == 0
+    exported = runner.invoke(args=["model", "export", "--position", "CM_CORP", "--version", "2", "--format", "yaml", str(second)])
+    assert exported.exit_code == 0
     assert first.read_bytes() == second.read_bytes()
     data = yaml.safe_load(first.read_text(encoding="utf-8"))
     assert data["position"] == "CM_CORP" and len(data["competencies"]) == 16
@@ -63,14 +65,14 @@ def test_xlsx_export_has_the_sheets_and_imports_back(seeded, tmp_path):
     book = load_workbook(path)
     assert {"Competencies", "Descriptors", "Targets", "DutyAreas"} <= set(book.sheetnames)
     assert book["Descriptors"].max_row == 1 + 16 * 5
-    version = ksa_io.import_file(path.read_bytes(), "m.xlsx")
-    original = ksa.published_version(version.position_id)
-    assert ksa_io.export_yaml(version) == ksa_io.export_yaml(original)
+    version = importer.import_file(path.read_bytes(), "m.xlsx")
+    original = versions.published_version(version.position_id)
+    assert model_export.export_yaml(version) == model_export.export_yaml(original)
 
 
 def _xlsx_with(seeded, change) -> bytes:
     position = db.session.scalar(select(Position).where(Position.code == "CM_CORP"))
-    book = load_workbook(io.BytesIO(ksa_io.export_xlsx(ksa.published_version(position.id))))
+    book = load_workbook(io.BytesIO(model_export.export_xlsx(versions.published_version(position.id))))
     change(book)
     buffer = io.BytesIO()
     book.save(buffer)
@@ -86,11 +88,11 @@ def test_bad_xlsx_names_sheet_row_and_column_and_writes_nothing(seeded):
 
     before = _counts()
     with pytest.raises(ImportFailed) as failure:
-        ksa_io.import_file(_xlsx_with(seeded, spoil), "bad.xlsx")
+        importer.import_file(_xlsx_with(seeded, spoil), "bad.xlsx")
     found = {(e.sheet, e.line, e.column) for e in failure.value.errors}
     assert ("Descriptors", 4, "level") in found and ("Targets", 5, "competency") in found
     with pytest.raises(ImportFailed) as failure:
-        ksa_io.import_file(_xlsx_with(seeded, lambda b: (b["Competencies"].__setitem__("H3", -2),
+        importer.import_file(_xlsx_with(seeded, lambda b: (b["Competencies"].__setitem__("H3", -2),
                                                           b["Competencies"].__setitem__("C2", "nowhere"))), "bad.xlsx")
     found = {(e.sheet, e.line, e.column) for e in failure.value.errors}
     assert found == {("Competencies", 3, "weight"), ("Competencies", 2, "cluster")}
@@ -99,7 +101,7 @@ def test_bad_xlsx_names_sheet_row_and_column_and_writes_nothing(seeded):
 
 def test_xlsx_missing_sheet_is_named(seeded):
     with pytest.raises(ImportFailed) as failure:
-        ksa_io.import_file(_xlsx_with(seeded, lambda b: b.remove(b["Targets"])), "bad.xlsx")
+        importer.import_file(_xlsx_with(seeded, lambda b: b.remove(b["Targets"])), "bad.xlsx")
     assert [(e.sheet, e.message) for e in failure.value.errors] == [("Targets", "The sheet is missing.")]
 
 
@@ -110,7 +112,7 @@ def test_bad_yaml_is_refused_whole(app):
     data["competencies"][0]["duty_areas"] = ["D7"]
     before = _counts()
     with pytest.raises(ImportFailed) as failure:
-        ksa_io.import_file(yaml.safe_dump(data).encode(), "m.yaml")
+        importer.import_file(yaml.safe_dump(data).encode(), "m.yaml")
     assert {(e.sheet, e.line, e.column) for e in failure.value.errors} == {
         ("competencies", 2, "targets"), ("competencies", 1, "duty_areas")}
     assert _counts() == before
@@ -118,7 +120,7 @@ def test_bad_yaml_is_refused_whole(app):
 
 def test_unknown_position_in_file(app):
     with pytest.raises(ImportFailed) as failure:
-        ksa_io.import_file(yaml.safe_dump(factories.model_data("NOPE")).encode(), "m.yaml")
+        importer.import_file(yaml.safe_dump(factories.model_data("NOPE")).encode(), "m.yaml")
     assert any(e.column == "position" for e in failure.value.errors)
 
 
@@ -281,5 +283,5 @@ def test_malformed_model_files_are_refused_with_errors_not_crashes(app, spoil):
     data = factories.model_data()
     spoil(data)
     with pytest.raises(ImportFailed) as failure:
-        ksa_io.import_file(yaml.safe_dump(data).encode(), "m.yaml")
+        importer.import_file(yaml.safe_dump(data).encode(), "m.yaml")
     assert failure.value.errors

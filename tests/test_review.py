@@ -10,11 +10,24 @@ from sqlalchemy import event, func, select
 from competency.errors import DomainError
 from competency.extensions import db
 from competency.models import (
-    AnnualSales, AuditEvent, Decision, Employee, EmployeeStatus, Grade, GradeHistory, GradeStandard, Position,
-    ProbationConfirmation, Recommendation, ReviewAction, RunStatus,
+    AnnualSales,
+    AuditEvent,
+    Decision,
+    Employee,
+    EmployeeStatus,
+    Grade,
+    GradeHistory,
+    GradeStandard,
+    Position,
+    ProbationConfirmation,
+    Recommendation,
+    ReviewAction,
+    RunStatus,
 )
-from competency.services import grading, review_data, training
-from competency.services.tabular import ImportFailed
+from competency.services import settings
+from competency.services.imports import ImportFailed
+from competency.services.review import probation, runs, standards
+from competency.services.training import ledger
 
 from . import factories
 
@@ -30,7 +43,7 @@ standards:
 @pytest.fixture
 def setup(app):
     factories.position("CM_CORP")
-    review_data.import_standards(STANDARDS_YAML)
+    standards.import_standards(STANDARDS_YAML)
     return app
 
 
@@ -68,8 +81,8 @@ def _recommendation(run, person):
 def test_the_run_loads_sales_scores_credits_and_last_year(setup):
     promoted = _person("P1", sales=900)
     _scored(promoted, 72.0)
-    training.adjust(promoted, "31", "training", on=date(2025, 6, 1))
-    training.adjust(promoted, "50", "other year", on=date(2024, 6, 1))
+    ledger.adjust(promoted, "31", "training", on=date(2025, 6, 1))
+    ledger.adjust(promoted, "50", "other year", on=date(2024, 6, 1))
     _person("P2")
     trainee = _person("T1", grade=Grade.TRAINEE, hire_date=date(2025, 1, 1), probation_end=date(2025, 4, 1),
                       status=EmployeeStatus.PROBATION)
@@ -77,7 +90,7 @@ def test_the_run_loads_sales_scores_credits_and_last_year(setup):
     _person("T2", grade=Grade.TRAINEE, hire_date=date.today(), probation_end=date.today() + timedelta(days=60),
             status=EmployeeStatus.PROBATION)
     _person("GONE", status=EmployeeStatus.LEFT, sales=5000)
-    run = grading.run_review(2025)
+    run = runs.run_review(2025)
     items = {r.employee.staff_no: r for r in db.session.scalars(select(Recommendation))}
     assert set(items) == {"P1", "P2", "T1"}   # in probation, left: not reviewed
     assert (items["P1"].recommended_grade, items["P1"].action) == (Grade.INTERMEDIATE, ReviewAction.PROMOTE)
@@ -88,13 +101,13 @@ def test_the_run_loads_sales_scores_credits_and_last_year(setup):
 
 def test_two_consecutive_below_junior_years_lead_to_transfer(setup):
     weak = _person("W1", sales=100)
-    grading.run_review(2024)
-    grading.decide(grading.get_run(2024), None, Decision.APPROVED)
-    grading.finalise(grading.get_run(2024), date(2025, 1, 1))
-    run = grading.run_review(2025)
+    runs.run_review(2024)
+    runs.decide(runs.get_run(2024), None, Decision.APPROVED)
+    runs.finalise(runs.get_run(2024), date(2025, 1, 1))
+    run = runs.run_review(2025)
     assert _recommendation(run, weak).action == ReviewAction.TRANSFER
     alone = _person("W2", sales=100)
-    run = grading.run_review(2025)   # re-running a draft replaces it
+    run = runs.run_review(2025)   # re-running a draft replaces it
     assert _recommendation(run, alone).action == ReviewAction.KEEP
     assert db.session.scalar(select(func.count(Recommendation.id)).where(Recommendation.run_id == run.id)) == 2
 
@@ -119,13 +132,13 @@ def test_statement_count_does_not_grow_with_the_number_of_employees(setup, year)
     def population(n, prefix):
         for i in range(n):
             person = _person(f"{prefix}{i}", sales=400 + i)
-            training.adjust(person, "5", "x", on=date(year, 3, 1))
+            ledger.adjust(person, "5", "x", on=date(year, 3, 1))
 
     population(10, "A")
-    grading.run_review(year)
-    small = _count_statements(lambda: grading.run_review(year))
+    runs.run_review(year)
+    small = _count_statements(lambda: runs.run_review(year))
     population(190, "B")
-    large = _count_statements(lambda: grading.run_review(year))
+    large = _count_statements(lambda: runs.run_review(year))
     assert db.session.scalar(select(func.count(Recommendation.id))) == 200
     assert large == small
 
@@ -133,18 +146,19 @@ def test_statement_count_does_not_grow_with_the_number_of_employees(setup, year)
 def test_decisions_and_finalising_write_grade_history(setup):
     up = _person("UP", sales=900)
     _scored(up, 75.0)
-    training.adjust(up, "30", "x", on=date(2025, 5, 1))
+    ledger.adjust(up, "30", "x", on=date(2025, 5, 1))
     down = _person("DOWN", grade=Grade.SENIOR, sales=900)
     _scored(down, 75.0)
     other = _person("OTHER", sales=100)
-    run = grading.run_review(2025)
+    run = runs.run_review(2025)
     hr = factories.user(roles=["hr"])
+    db.session.commit()
     with pytest.raises(DomainError):
-        grading.decide(run, [_recommendation(run, other).id], Decision.OVERRIDDEN, grade=Grade.INTERMEDIATE, reason=" ")
-    grading.decide(run, [_recommendation(run, up).id], Decision.APPROVED, actor=hr)
-    grading.decide(run, [_recommendation(run, down).id], Decision.OVERRIDDEN, grade=Grade.SENIOR, reason="Strong pipeline for 2026", actor=hr)
-    grading.decide(run, [_recommendation(run, other).id], Decision.REJECTED, reason="Sales data incomplete", actor=hr)
-    assert grading.finalise(run, date(2026, 1, 1), actor=hr) == 1
+        runs.decide(run, [_recommendation(run, other).id], Decision.OVERRIDDEN, grade=Grade.INTERMEDIATE, reason=" ")
+    runs.decide(run, [_recommendation(run, up).id], Decision.APPROVED, actor=hr)
+    runs.decide(run, [_recommendation(run, down).id], Decision.OVERRIDDEN, grade=Grade.SENIOR, reason="Strong pipeline for 2026", actor=hr)
+    runs.decide(run, [_recommendation(run, other).id], Decision.REJECTED, reason="Sales data incomplete", actor=hr)
+    assert runs.finalise(run, date(2026, 1, 1), actor=hr) == 1
     assert db.session.get(Employee, up.id).grade == Grade.INTERMEDIATE
     assert db.session.get(Employee, down.id).grade == Grade.SENIOR           # overridden back to senior: no change
     history = db.session.scalars(select(GradeHistory)).all()
@@ -152,9 +166,9 @@ def test_decisions_and_finalising_write_grade_history(setup):
         (up.id, Grade.JUNIOR, Grade.INTERMEDIATE, date(2026, 1, 1), hr.id)]
     assert history[0].recommendation_id == _recommendation(run, up).id
     with pytest.raises(DomainError):
-        grading.decide(run, None, Decision.APPROVED)
+        runs.decide(run, None, Decision.APPROVED)
     with pytest.raises(DomainError):
-        grading.run_review(2025)
+        runs.run_review(2025)
     actions = set(db.session.scalars(select(AuditEvent.action)))
     assert {"review.run", "review.approved", "review.overridden", "review.rejected", "review.finalise"} <= actions
 
@@ -162,10 +176,10 @@ def test_decisions_and_finalising_write_grade_history(setup):
 def test_confirmed_trainee_becomes_active_junior(setup):
     trainee = _person("T1", grade=Grade.TRAINEE, hire_date=date(2025, 1, 1), probation_end=date(2025, 4, 1),
                       status=EmployeeStatus.PROBATION)
-    review_data.confirm_probation(trainee, True, "Good start")
-    run = grading.run_review(2025)
-    grading.decide(run, None, Decision.APPROVED)
-    grading.finalise(run, date(2026, 1, 1))
+    probation.confirm_probation(trainee, True, "Good start")
+    run = runs.run_review(2025)
+    runs.decide(run, None, Decision.APPROVED)
+    runs.finalise(run, date(2026, 1, 1))
     person = db.session.get(Employee, trainee.id)
     assert (person.grade, person.status) == (Grade.JUNIOR, EmployeeStatus.ACTIVE)
 
@@ -173,9 +187,9 @@ def test_confirmed_trainee_becomes_active_junior(setup):
 def test_approved_transfer_changes_the_status(setup):
     weak = _person("W1", sales=100)
     for year in (2024, 2025):
-        run = grading.run_review(year)
-        grading.decide(run, None, Decision.APPROVED)
-        grading.finalise(run, date(year + 1, 1, 1))
+        run = runs.run_review(year)
+        runs.decide(run, None, Decision.APPROVED)
+        runs.finalise(run, date(year + 1, 1, 1))
     assert db.session.get(Employee, weak.id).status == EmployeeStatus.TRANSFERRED
 
 
@@ -194,7 +208,8 @@ def test_standards_yaml_round_trip_and_shapes(setup, tmp_path):
     (tmp_path / "two.yaml").write_text(two, encoding="utf-8")
     result = runner.invoke(args=["standards", "import", str(tmp_path / "two.yaml")])
     assert result.exit_code == 0 and "2 position(s)" in result.output
-    retail = db.session.scalar(select(GradeStandard).join(Position).where(Position.code == "CM_RETAIL", GradeStandard.grade == Grade.SENIOR))
+    retail = db.session.scalar(select(GradeStandard).join(Position)
+                               .where(Position.code == "CM_RETAIL", GradeStandard.grade == Grade.SENIOR))
     assert (retail.min_sales, retail.certification) == (Decimal("900"), "AFP")
 
 
@@ -202,7 +217,7 @@ def test_bad_standards_change_nothing(setup):
     bad = STANDARDS_YAML.replace("min_score: 70", "min_score: 170").replace("position: CM_CORP", "position: CM_CORP\n")
     bad += "---\nposition: NOPE\nstandards: {junior: {min_sales: 1, min_score: 1, min_credits: 1}}\n"
     with pytest.raises(ImportFailed) as failure:
-        review_data.import_standards(bad)
+        standards.import_standards(bad)
     assert {(e.line, e.column) for e in failure.value.errors} == {(1, "standards.intermediate.min_score"), (2, "position")}
     assert db.session.scalar(select(GradeStandard.min_score).where(GradeStandard.grade == Grade.INTERMEDIATE)) == Decimal("70")
 
@@ -238,7 +253,7 @@ def test_probation_cli(setup):
 def test_review_cli_json_approve_finalise(setup):
     up = _person("UP", sales=900)
     _scored(up, 75.0)
-    training.adjust(up, "30", "x", on=date(2025, 5, 1))
+    ledger.adjust(up, "30", "x", on=date(2025, 5, 1))
     runner = setup.test_cli_runner()
     result = runner.invoke(args=["review", "run", "--year", "2025", "--json"])
     assert result.exit_code == 0
@@ -264,7 +279,8 @@ def test_hr_runs_overrides_and_finalises_in_the_pages(setup, client, login_as):
     item = db.session.scalar(select(Recommendation).where(Recommendation.employee_id == person.id))
     page = client.get(f"/review/item/{item.id}", headers={"Accept-Language": "en"}).data.decode()
     assert "Annual sales (万元)" in page and "counts only for promotion" in page
-    response = client.post(f"/review/item/{item.id}", data={"decision": "overridden", "grade": "intermediate", "reason": "Mentoring two trainees"},
+    response = client.post(f"/review/item/{item.id}",
+                           data={"decision": "overridden", "grade": "intermediate", "reason": "Mentoring two trainees"},
                            headers={"Accept-Language": "en"})
     assert response.status_code == 302, response.data.decode()[-3000:]
     done = client.post("/review/2025/finalise", data={"effective": "2026-01-01"}, follow_redirects=True, headers={"Accept-Language": "en"})
@@ -312,19 +328,19 @@ def test_someone_elses_grade_page_is_private(setup, client, login_as):
 def test_settings_change_the_probation_length_used_by_imports(setup, client, login_as):
     login_as("hr")
     client.post("/settings", data={"probation_months": "6"})
-    assert review_data.probation_months() == 6
+    assert settings.probation_months() == 6
 
 
 def test_finalising_twice_is_refused_and_writes_history_once(setup):
     up = _person("UP", sales=900)
     _scored(up, 75.0)
-    training.adjust(up, "30", "x", on=date(2025, 5, 1))
-    run = grading.run_review(2025)
-    grading.decide(run, None, Decision.APPROVED)
-    grading.finalise(run, date(2026, 1, 1))
+    ledger.adjust(up, "30", "x", on=date(2025, 5, 1))
+    run = runs.run_review(2025)
+    runs.decide(run, None, Decision.APPROVED)
+    runs.finalise(run, date(2026, 1, 1))
     with db.session.no_autoflush:
         run.status = RunStatus.DRAFT  # as a second request that loaded the run before the first one finished sees it
         with pytest.raises(DomainError):
-            grading.finalise(run, date(2026, 1, 1))
+            runs.finalise(run, date(2026, 1, 1))
     db.session.rollback()
     assert db.session.scalar(select(func.count(GradeHistory.id))) == 1

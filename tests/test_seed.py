@@ -7,7 +7,8 @@ from competency.services.seed import seed_all
 
 
 def _state():
-    counts = tuple(db.session.scalar(select(func.count()).select_from(m)) for m in (Position, OrgUnit, Employee, User, UserRole, AuditEvent))
+    counts = tuple(db.session.scalar(select(func.count()).select_from(m))
+                   for m in (Position, OrgUnit, Employee, User, UserRole, AuditEvent))
     people = sorted(
         (e.staff_no, e.name_en, e.grade, e.supervisor_id, e.org_unit_id, e.updated_at) for e in db.session.scalars(select(Employee))
     )

@@ -5,15 +5,15 @@ from flask_login import current_user
 
 from ..errors import DomainError
 from ..extensions import db
-from ..models import Role, User
-from ..security import roles_required
-from ..services import accounts
+from ..models import User
+from ..security import permission_required
+from ..services import accounts, audit
 from . import bp
 from .forms import ActivationForm, CreateUserForm, ResetPasswordForm, RolesForm, UserSearchForm, role_choices
 
 
 @bp.route("/users")
-@roles_required(Role.ADMIN)
+@permission_required("accounts.manage")
 def users():
     """All accounts, searchable and paginated."""
     form = UserSearchForm(request.args)
@@ -23,7 +23,7 @@ def users():
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
+@permission_required("accounts.manage")
 def new_user():
     """Create an account linked to an employee or identified by email."""
     form = CreateUserForm()
@@ -35,7 +35,6 @@ def new_user():
                 roles=form.roles.data, actor=current_user,
             )
         except DomainError as error:
-            db.session.rollback()
             flash(str(error), "error")
         else:
             flash(_("Account created."), "success")
@@ -44,7 +43,7 @@ def new_user():
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
+@permission_required("accounts.manage")
 def user(user_id: int):
     """One account: its roles, a password reset, and (de)activation."""
     account = db.get_or_404(User, user_id)
@@ -53,11 +52,11 @@ def user(user_id: int):
     password_form = ResetPasswordForm(prefix="pw")
     activation_form = ActivationForm(prefix="act")
     if roles_form.submit.data and roles_form.validate_on_submit():
-        accounts.change_roles(account, roles_form.roles.data, actor=current_user)
+        accounts.set_roles(account, roles_form.roles.data, actor=current_user)
         flash(_("Roles saved."), "success")
         return redirect(url_for("admin.user", user_id=account.id))
     if password_form.submit.data and password_form.validate_on_submit():
-        accounts.change_password(account, password_form.password.data, actor=current_user)
+        accounts.reset_password(account, password_form.password.data, actor=current_user)
         flash(_("Password reset."), "success")
         return redirect(url_for("admin.user", user_id=account.id))
     if activation_form.submit.data and activation_form.validate_on_submit():
@@ -71,9 +70,9 @@ def user(user_id: int):
 
 
 @bp.route("/audit")
-@roles_required(Role.ADMIN)
+@permission_required("audit.read")
 def audit_log():
     """The audit trail, newest first, paginated."""
-    page = db.paginate(accounts.audit_query(request.args.get("action", "")),
+    page = db.paginate(audit.events_query(request.args.get("action", "")),
                        per_page=current_app.config["PAGE_SIZE"] * 2, error_out=False)
     return render_template("admin/audit.html", page=page, action=request.args.get("action", ""))

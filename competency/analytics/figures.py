@@ -7,20 +7,24 @@ from sqlalchemy import select
 from ..extensions import db
 from ..i18n import label, localized
 from ..models import Grade, OrgUnit, ReviewAction
-from ..services import analytics, assessment, charts, grading, training
-
+from ..services import analytics, charts
+from ..services.assessments.cycles import progress_by_unit
+from ..services.assessments.results import latest_completed, result_of
+from ..services.review.runs import action_counts
+from ..services.training.ledger import compliance_by_unit, my_year
 
 
 def employee_radars(employee, latest=None, result=None) -> tuple[dict | None, dict | None]:
     """Combined levels against the current and next grade's targets, and self vs supervisor (from the latest
     completed assessment and its result, looked up when not given)."""
-    latest = latest or training.latest_completed(employee.id)
+    latest = latest or latest_completed(employee.id)
     if latest is None:
         return None, None
-    result = result or assessment.result_of(latest)
+    result = result or result_of(latest)
     codes = [r.competency.code for r in result.rows]
     series = [(_("Assessed level"), {r.competency.code: r.combined for r in result.rows}),
-              (_("Target: %(grade)s", grade=label(employee.grade)), {r.competency.code: r.competency.target(employee.grade) for r in result.rows})]
+              (_("Target: %(grade)s", grade=label(employee.grade)),
+               {r.competency.code: r.competency.target(employee.grade) for r in result.rows})]
     if employee.grade.next():
         series.append((_("Target: %(grade)s", grade=label(employee.grade.next())),
                        {r.competency.code: r.competency.target(employee.grade.next()) for r in result.rows}))
@@ -32,7 +36,7 @@ def employee_radars(employee, latest=None, result=None) -> tuple[dict | None, di
 
 
 def credit_progress(employee, year: int) -> dict:
-    earned, required = training.my_year(employee, year)
+    earned, required = my_year(employee, year)
     return charts.progress(float(earned), float(required), _("Credits %(year)s", year=year), _("Earned"), _("Required"))
 
 
@@ -82,7 +86,7 @@ def _unit_names(ids) -> dict:
 
 
 def completion(cycle) -> dict | None:
-    rows = assessment.progress_by_unit(cycle) if cycle else []
+    rows = progress_by_unit(cycle) if cycle else []
     if not rows:
         return None
     names = _unit_names(r[0] for r in rows)
@@ -92,7 +96,7 @@ def completion(cycle) -> dict | None:
 
 
 def compliance(year: int, ids) -> dict | None:
-    rows = training.compliance_by_unit(year, ids)
+    rows = compliance_by_unit(year, ids)
     if not rows:
         return None
     names = _unit_names(r[0] for r in rows)
@@ -102,7 +106,7 @@ def compliance(year: int, ids) -> dict | None:
 
 
 def review_actions(run) -> dict | None:
-    counts = grading.action_counts(run) if run else {}
+    counts = action_counts(run) if run else {}
     if not counts:
         return None
     actions = [a for a in ReviewAction if counts.get(a)]

@@ -3,20 +3,25 @@ from datetime import date
 from pathlib import Path
 
 import plotly
-from flask import Response, abort, render_template, request, send_file
+from flask import Response, render_template, request, send_file
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..extensions import db
-from ..formutil import options
-from ..i18n import label, localized
-from ..models import Cycle, CycleStatus, Employee, Grade, ReviewRun, Role
-from ..security import roles_required
-from ..services import assessment, exports, grading, training
+from ..formutil import grade_options, options, org_unit_options
+from ..i18n import localized
+from ..models import Cycle, Employee
+from ..security import permission_required
+from ..services import access, exports
 from ..services import org as org_service
 from ..services.analytics import Filters
-from ..services.scope import can_see_private, private_ids, report_ids
+from ..services.assessments.cycles import latest_started_cycle, started_cycles
+from ..services.assessments.results import latest_completed, result_of
+from ..services.review.path import next_grade_path
+from ..services.review.runs import latest_run
+from ..services.training.ledger import my_year
+from ..services.training.recommendations import recommendations
 from . import bp, figures
 from .forms import FilterForm
 
@@ -31,11 +36,10 @@ def plotly_js():
 
 def _filters(with_units: bool = True) -> tuple[FilterForm, Filters, int]:
     form = FilterForm(request.args)
-    cycles = db.session.scalars(select(Cycle).where(Cycle.status != CycleStatus.DRAFT).order_by(Cycle.period_end.desc())).all()
-    form.cycle.choices = options([("", _("Latest per person"))] + [(str(c.id), f"{c.code} {localized(c)}") for c in cycles])
-    form.org_unit.choices = options([("", _("All"))] + [(str(u.id), "\u00a0\u00a0" * d + localized(u)) for u, d, _n in org_service.org_tree()])
+    form.cycle.choices = options([("", _("Latest per person"))] + [(str(c.id), f"{c.code} {localized(c)}") for c in started_cycles()])
+    form.org_unit.choices = org_unit_options(_("All"))
     form.position.choices = options([("", _("All"))] + [(str(p.id), localized(p)) for p in org_service.positions()])
-    form.grade.choices = options([("", _("All"))] + [(g.value, label(g)) for g in Grade])
+    form.grade.choices = grade_options(_("All"))
     if not form.validate():
         return form, Filters(), date.today().year
     filters = Filters(cycle_id=int(form.cycle.data) if form.cycle.data else None,
@@ -45,35 +49,26 @@ def _filters(with_units: bool = True) -> tuple[FilterForm, Filters, int]:
 
 
 @bp.route("/analytics")
-@roles_required(Role.HR, Role.ADMIN)
+@permission_required("analytics.organisation")
 def organisation():
     """hr: gap heatmap by org unit, grade distribution, cycle completion, credit compliance, review outcomes."""
     form, filters, year = _filters()
-    scope = private_ids(current_user)
-    cycle = db.session.get(Cycle, filters.cycle_id) if filters.cycle_id else db.session.scalar(
-        select(Cycle).where(Cycle.status != CycleStatus.DRAFT).order_by(Cycle.period_end.desc()).limit(1))
-    run = db.session.scalar(select(ReviewRun).order_by(ReviewRun.year.desc()).limit(1))
+    scope = access.private_ids(current_user)
+    cycle = db.session.get(Cycle, filters.cycle_id) if filters.cycle_id else latest_started_cycle()
     ids = select(Employee.id).where(Employee.id.in_(scope))
     return render_template("analytics/organisation.html", form=form, year=year, charts=[
         figures.unit_heatmap(filters, scope), figures.grade_distribution(filters, scope), figures.completion(cycle),
-        figures.compliance(year, ids), figures.review_actions(run)])
+        figures.compliance(year, ids), figures.review_actions(latest_run())])
 
 
 @bp.route("/team/analytics")
-@roles_required(Role.SUPERVISOR)
+@permission_required("team.lead")
 def team():
     """Supervisor: my team's average radar against the target and the members × competencies gap heatmap."""
     form, filters, year = _filters(with_units=False)
-    scope = report_ids(current_user.employee_id)
+    scope = access.team_ids(current_user)
     return render_template("analytics/team.html", form=form, year=year,
                            charts=[figures.team_radar(filters, scope), figures.member_heatmap(filters, scope)])
-
-
-def _person(employee_id: int | None) -> Employee:
-    person = db.session.get(Employee, employee_id) if employee_id else current_user.employee
-    if person is None or not can_see_private(current_user, person.id):
-        abort(404)
-    return person
 
 
 @bp.route("/development")
@@ -81,29 +76,26 @@ def _person(employee_id: int | None) -> Employee:
 @login_required
 def development(employee_id: int | None = None):
     """A person's development: radars, credits, grade timeline; printable as the development report."""
-    person = _person(employee_id)
+    person = access.private_employee_or_404(current_user, employee_id)
     year = date.today().year
-    latest = training.latest_completed(person.id)
-    result = assessment.result_of(latest) if latest else None
+    latest = latest_completed(person.id)
+    result = result_of(latest) if latest else None
     levels, raters = figures.employee_radars(person, latest, result)
-    earned, required = training.my_year(person, year)
+    earned, required = my_year(person, year)
     return render_template(
         "analytics/development.html", person=person, year=year, levels=levels, raters=raters,
         credits=figures.credit_progress(person, year), timeline=figures.grade_timeline(person), earned=earned,
         required=required, latest=latest, result=result,
-        recommendations=training.recommendations(person, latest) if latest else [],
-        path=grading.next_grade_path(person, year), printed=request.args.get("print") == "1")
+        recommendations=recommendations(person, latest) if latest else [],
+        path=next_grade_path(person, year), printed=request.args.get("print") == "1")
 
 
 @bp.route("/exports/<any(results,gaps,credits,recommendations):kind>.<any(csv,xlsx):fmt>")
-@login_required
+@permission_required("exports.download")
 def export(kind: str, fmt: str):
     """Download results, gaps, credit compliance or review recommendations for the rows the user may see."""
-    if not current_user.has_role(Role.HR, Role.ADMIN, Role.SUPERVISOR):
-        abort(403)
     _form, filters, year = _filters()
-    scope = report_ids(current_user.employee_id) if not current_user.has_role(Role.HR, Role.ADMIN) else private_ids(current_user)
-    header, data = exports.rows(kind, filters, scope, year)
+    header, data = exports.rows(kind, filters, access.export_scope(current_user), year)
     name = f"{kind}-{date.today().isoformat()}.{fmt}"
     if fmt == "csv":
         return Response(exports.to_csv(header, data), mimetype="text/csv; charset=utf-8",

@@ -2,14 +2,15 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from ..errors import DomainError
-from ..extensions import db
-from ..models import Employee, Rater, Role
-from ..security import roles_required
-from ..services import assessment as service
-from ..services.ksa import SCALE, grouped
+from ..errors import Conflict, DomainError
+from ..models import Rater
+from ..security import permission_required
+from ..services import access
+from ..services.assessments import cycles, workflow
+from ..services.assessments.results import result_of
+from ..services.ksa.versions import SCALE, grouped
+from ..services.org import employee_by_staff_no
 from . import bp
 from .forms import ChangeSupervisorForm, ReopenForm, rating_form
 
@@ -18,82 +19,84 @@ from .forms import ChangeSupervisorForm, ReopenForm, rating_form
 @login_required
 def mine():
     """My assessments, with what to do next on each."""
-    return render_template("assessments/mine.html", items=service.my_assessments(current_user),
-                           is_overdue=service.is_overdue)
+    return render_template("assessments/mine.html", items=workflow.my_assessments(current_user),
+                           is_overdue=cycles.is_overdue)
 
 
 @bp.route("/team")
-@roles_required(Role.SUPERVISOR)
+@permission_required("team.lead")
 def team():
     """The assessments I rate as supervisor: status, overdue, links to rate."""
     show_all = request.args.get("all") == "1"
-    return render_template("assessments/team.html", items=service.team_assessments(current_user, show_all),
-                           show_all=show_all, is_overdue=service.is_overdue)
+    return render_template("assessments/team.html", items=workflow.team_assessments(current_user, show_all),
+                           show_all=show_all, is_overdue=cycles.is_overdue)
 
 
 def _form_page(assessment, rater: Rater):
     """Show or process the rating form of one rater."""
-    mine = service.ratings_of(assessment, rater)
+    mine = workflow.ratings_of(assessment, rater)
     form = rating_form(assessment.version, mine, assessment.lock_version,
                        formdata=request.form if request.method == "POST" else None)
     if request.method == "POST" and form.validate_on_submit():
         entries = {c.id: (int(form[f"level_{c.id}"].data) if form[f"level_{c.id}"].data else None,
                           form[f"comment_{c.id}"].data or "") for c in assessment.version.competencies}
         try:
-            service.save_ratings(assessment, rater, entries, submit=bool(form.submit.data),
-                                 lock_version=form.lock_version.data, actor=current_user)
+            workflow.save_ratings(assessment, rater, entries, submit=bool(form.submit.data),
+                                  lock_version=form.lock_version.data, actor=current_user)
         except DomainError as error:
-            db.session.rollback()
             flash(str(error), "error")
-            return render_form(assessment, rater, form), 409 if isinstance(error, service.EditConflict) else 422
+            return render_form(assessment, rater, form), 409 if isinstance(error, Conflict) else 422
         flash(_("Submitted.") if form.submit.data else _("Draft saved."), "success")
         return redirect(url_for("assessments.mine" if rater == Rater.SELF else "assessments.team"))
     return render_form(assessment, rater, form)
 
 
 def render_form(assessment, rater, form):
-    editable = assessment.status in (service.SELF_EDITABLE if rater == Rater.SELF else service.SUPERVISOR_EDITABLE)
-    return render_template("assessments/form.html", assessment=assessment, rater=rater, form=form,
-                           groups=grouped(assessment.version), scale=SCALE, editable=editable and
-                           assessment.cycle.status.value == "open", late=service.is_overdue(assessment))
+    """The rating form; the supervisor sees the self ratings beside theirs when the cycle allows it."""
+    editable = assessment.self_rating_open if rater == Rater.SELF else assessment.supervisor_rating_open
+    own = None
+    if rater == Rater.SUPERVISOR and access.shows_self_ratings(current_user, assessment):
+        own = workflow.ratings_of(assessment, Rater.SELF)
+    return render_template("assessments/form.html", assessment=assessment, is_self=rater == Rater.SELF, form=form,
+                           groups=grouped(assessment.version), scale=SCALE, editable=editable, self_ratings=own,
+                           late=cycles.is_overdue(assessment))
 
 
 @bp.route("/assessments/<int:assessment_id>/self", methods=["GET", "POST"])
 @login_required
 def self_form(assessment_id: int):
     """My self-assessment form."""
-    return _form_page(service.get_for_self(current_user, assessment_id), Rater.SELF)
+    return _form_page(access.self_assessment_or_404(current_user, assessment_id), Rater.SELF)
 
 
 @bp.route("/assessments/<int:assessment_id>/review", methods=["GET", "POST"])
 @login_required
 def supervisor_form(assessment_id: int):
     """The supervisor's form for one report (no self ratings in it while rating blind)."""
-    return _form_page(service.get_for_supervisor(current_user, assessment_id), Rater.SUPERVISOR)
+    return _form_page(access.supervisor_assessment_or_404(current_user, assessment_id), Rater.SUPERVISOR)
 
 
 @bp.route("/assessments/<int:assessment_id>")
 @login_required
 def result(assessment_id: int):
     """Levels by rater, combined level, targets, gaps, flags and scores."""
-    item = service.get_result(current_user, assessment_id)
-    outcome = service.result_of(item, include_self=service.shows_self_ratings(current_user, item))
-    return render_template("assessments/result.html", assessment=item, result=outcome, late=service.late_flags(item),
+    item = access.result_or_404(current_user, assessment_id)
+    outcome = result_of(item, include_self=access.shows_self_ratings(current_user, item))
+    return render_template("assessments/result.html", assessment=item, result=outcome, late=cycles.late_flags(item),
                            reopen_form=ReopenForm(), supervisor_form=ChangeSupervisorForm())
 
 
 @bp.route("/assessments/<int:assessment_id>/reopen", methods=["POST"])
-@roles_required(Role.HR)
+@permission_required("assessments.administer")
 def reopen(assessment_id: int):
     """hr: reopen an assessment to a phase, with a reason (audited)."""
-    item = service.get_result(current_user, assessment_id)
+    item = access.result_or_404(current_user, assessment_id)
     form = ReopenForm()
     if form.validate_on_submit():
         try:
-            service.reopen(item, form.phase.data, form.reason.data, actor=current_user)
+            workflow.reopen(item, form.phase.data, form.reason.data, actor=current_user)
             flash(_("The assessment is reopened."), "success")
         except DomainError as error:
-            db.session.rollback()
             flash(str(error), "error")
     else:
         flash(_("Give a reason for reopening."), "error")
@@ -101,19 +104,18 @@ def reopen(assessment_id: int):
 
 
 @bp.route("/assessments/<int:assessment_id>/supervisor", methods=["POST"])
-@roles_required(Role.HR)
+@permission_required("assessments.administer")
 def change_supervisor(assessment_id: int):
     """hr: let another supervisor do the supervisor assessment."""
-    item = service.get_result(current_user, assessment_id)
+    item = access.result_or_404(current_user, assessment_id)
     form = ChangeSupervisorForm()
     if form.validate_on_submit():
-        person = db.session.scalar(select(Employee).where(Employee.staff_no == form.staff_no.data.strip()))
+        person = employee_by_staff_no(form.staff_no.data)
         try:
             if person is None:
                 raise DomainError(_("Unknown staff number."))
-            service.change_supervisor(item, person, actor=current_user)
+            workflow.change_supervisor(item, person, actor=current_user)
             flash(_("The assessing supervisor is changed."), "success")
         except DomainError as error:
-            db.session.rollback()
             flash(str(error), "error")
     return redirect(url_for("assessments.result", assessment_id=item.id))

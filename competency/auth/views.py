@@ -5,7 +5,8 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..extensions import db
+from ..errors import DomainError
+from ..services import accounts
 from ..services import auth as auth_service
 from . import bp
 from .forms import LanguageForm, LoginForm, LogoutForm
@@ -27,7 +28,7 @@ def login():
     if form.validate_on_submit():
         try:
             user = auth_service.authenticate(form.identifier.data, form.password.data, current_app.config)
-        except auth_service.DomainError as error:
+        except DomainError as error:
             flash(str(error), "error")
             return render_template("auth/login.html", form=form), 200
         chosen = session.get("lang")
@@ -58,6 +59,5 @@ def language():
     if form.validate_on_submit():
         session["lang"] = form.lang.data
         if current_user.is_authenticated:
-            current_user.locale = form.lang.data
-            db.session.commit()
+            accounts.set_locale(current_user, form.lang.data)
     return redirect(_safe_next(form.next.data))

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from ..models_editor.forms import CheckboxesField
+from ..ksa.forms import CheckboxesField
 
 
 class CycleForm(FlaskForm):
@@ -16,8 +16,8 @@ class CycleForm(FlaskForm):
     period_end = DateField(_l("Period end"), validators=[DataRequired()])
     self_deadline = DateField(_l("Self-assessment deadline"), validators=[DataRequired()])
     supervisor_deadline = DateField(_l("Supervisor assessment deadline"), validators=[DataRequired()])
-    self_weight = IntegerField(_l("Self weight (%)"), default=30, validators=[NumberRange(0, 100)])
-    supervisor_weight = IntegerField(_l("Supervisor weight (%)"), default=70, validators=[NumberRange(0, 100)])
+    self_weight = IntegerField(_l("Self weight (%)"), default=30, validators=[NumberRange(0, 99)])
+    supervisor_weight = IntegerField(_l("Supervisor weight (%)"), default=70, validators=[NumberRange(1, 100)])
     blind = BooleanField(_l("Supervisor rates blind (sees the self-assessment only after submitting)"), default=True)
     org_unit = SelectField(_l("Participants: org unit (with its sub-units)"), coerce=str, validators=[Optional()])
     grades = CheckboxesField(_l("Participants: grades (none ticked: all)"))

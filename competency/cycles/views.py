@@ -5,18 +5,19 @@ from flask_login import current_user
 
 from ..errors import DomainError
 from ..extensions import db
-from ..formutil import options
+from ..formutil import grade_options, options, org_unit_options
 from ..i18n import label, localized
-from ..models import AssessmentStatus, Cycle, Grade, Role
-from ..security import roles_required
-from ..services import assessment as service
+from ..models import AssessmentStatus, Cycle
+from ..security import permission_required
 from ..services import org as org_service
+from ..services.assessments import cycles as service
+from ..services.assessments import results
 from . import bp
 from .forms import ActionForm, CycleForm, StatusFilterForm
 
 
 @bp.route("/")
-@roles_required(Role.HR)
+@permission_required("cycles.manage")
 def index():
     """All cycles with their state and progress."""
     items = service.cycles()
@@ -26,8 +27,8 @@ def index():
 
 def _fill(form: CycleForm) -> None:
     form.version.choices = options((v.id, f"{localized(v.position)} · {localized(v)} v{v.number}") for v in service.published_versions())
-    form.org_unit.choices = options([("", _("All"))] + [(str(u.id), "\u00a0\u00a0" * d + localized(u)) for u, d, _n in org_service.org_tree()])
-    form.grades.choices = options((g.value, label(g)) for g in Grade)
+    form.org_unit.choices = org_unit_options(_("All"))
+    form.grades.choices = grade_options()
 
 
 def _values(form: CycleForm) -> service.CycleValues:
@@ -41,7 +42,7 @@ def _values(form: CycleForm) -> service.CycleValues:
 
 @bp.route("/new", methods=["GET", "POST"])
 @bp.route("/<int:cycle_id>/edit", methods=["GET", "POST"])
-@roles_required(Role.HR)
+@permission_required("cycles.manage")
 def edit(cycle_id: int | None = None):
     """Create a draft cycle or edit one still in draft."""
     cycle = db.get_or_404(Cycle, cycle_id) if cycle_id else None
@@ -54,7 +55,6 @@ def edit(cycle_id: int | None = None):
         try:
             cycle = service.save_cycle(_values(form), cycle, actor=current_user)
         except DomainError as error:
-            db.session.rollback()
             flash(str(error), "error")
         else:
             flash(_("Cycle saved. Check the participants, then open it."), "success")
@@ -63,13 +63,13 @@ def edit(cycle_id: int | None = None):
 
 
 @bp.route("/<int:cycle_id>")
-@roles_required(Role.HR)
+@permission_required("cycles.manage")
 def detail(cycle_id: int):
     """A cycle: participants before opening; progress by org unit, overdue and assessments after."""
     cycle = db.get_or_404(Cycle, cycle_id)
     filters = StatusFilterForm(request.args)
     filters.status.choices = options([("", _("All"))] + [(s.value, label(s)) for s in AssessmentStatus])
-    page = None if cycle.status.value == "draft" else db.paginate(
+    page = None if cycle.is_draft else db.paginate(
         service.cycle_assessments(cycle, filters.status.data if filters.validate() else None),
         per_page=current_app.config["PAGE_SIZE"], error_out=False)
     tree = org_service.org_tree()
@@ -77,13 +77,13 @@ def detail(cycle_id: int):
     progress = {unit_id: (total, done) for unit_id, total, done in service.progress_by_unit(cycle)}
     return render_template(
         "cycles/detail.html", cycle=cycle, action=ActionForm(), page=page, filters=filters, units=units,
-        count=service.participant_count(cycle) if cycle.status.value == "draft" else None,
+        count=service.participant_count(cycle) if cycle.is_draft else None,
         counts=service.status_counts(cycle), tree=[(u, d) for u, d, _n in tree if u.id in progress], progress=progress,
         overdue=service.overdue(cycle), is_overdue=service.is_overdue)
 
 
 @bp.route("/<int:cycle_id>/<any(open,close):operation>", methods=["POST"])
-@roles_required(Role.HR)
+@permission_required("cycles.manage")
 def operate(cycle_id: int, operation: str):
     """Open a draft cycle (creating the assessments) or close an open one."""
     cycle = db.get_or_404(Cycle, cycle_id)
@@ -92,17 +92,17 @@ def operate(cycle_id: int, operation: str):
             if operation == "open":
                 flash(_("The cycle is open: %(n)s assessments created.", n=service.open_cycle(cycle, actor=current_user)), "success")
             else:
-                flash(_("The cycle is closed: %(n)s unfinished assessments marked incomplete.", n=service.close_cycle(cycle, actor=current_user)), "success")
+                closed = service.close_cycle(cycle, actor=current_user)
+                flash(_("The cycle is closed: %(n)s unfinished assessments marked incomplete.", n=closed), "success")
         except DomainError as error:
-            db.session.rollback()
             flash(str(error), "error")
     return redirect(url_for("cycles.detail", cycle_id=cycle.id))
 
 
 @bp.route("/<int:cycle_id>/leniency")
-@roles_required(Role.HR)
+@permission_required("cycles.manage")
 def leniency(cycle_id: int):
     """Each supervisor's mean rating against the organisation's mean, for calibration."""
     cycle = db.get_or_404(Cycle, cycle_id)
-    return render_template("cycles/leniency.html", cycle=cycle, rows=service.leniency(cycle),
-                           org_mean=service.organisation_mean(cycle))
+    return render_template("cycles/leniency.html", cycle=cycle, rows=results.leniency(cycle),
+                           org_mean=results.organisation_mean(cycle))

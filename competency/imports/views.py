@@ -3,11 +3,9 @@ from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..models import Role
-from ..security import roles_required
-from ..services import imports as import_service
-from ..services import review_data, staging
-from ..services.tabular import ImportFailed
+from ..security import permission_required
+from ..services import settings
+from ..services.imports import ImportFailed, import_employees, import_org_units, import_sales, staging
 from . import bp
 from .forms import ConfirmForm, UploadForm
 
@@ -15,18 +13,18 @@ from .forms import ConfirmForm, UploadForm
 def run_import(kind: str, data: bytes, filename: str, dry_run: bool):
     """Run the import of that kind (org_units, employees or sales) with the app's settings."""
     if kind == "org_units":
-        return import_service.import_org_units(data, filename, dry_run=dry_run, actor=current_user)
+        return import_org_units(data, filename, dry_run=dry_run, actor=current_user)
     if kind == "sales":
-        return review_data.import_sales(data, filename, dry_run=dry_run, actor=current_user)
-    return import_service.import_employees(
+        return import_sales(data, filename, dry_run=dry_run, actor=current_user)
+    return import_employees(
         data, filename, dry_run=dry_run, actor=current_user,
-        probation_months=review_data.probation_months(current_app.config["PROBATION_MONTHS"]),
+        probation_months=settings.probation_months(current_app.config["PROBATION_MONTHS"]),
         hash_method=current_app.config.get("PASSWORD_HASH_METHOD"),
     )
 
 
 @bp.route("/", methods=["GET", "POST"])
-@roles_required(Role.HR, Role.ADMIN)
+@permission_required("imports.run")
 def upload():
     """Check an uploaded file without writing anything and show what the import would do."""
     form = UploadForm()
@@ -45,7 +43,7 @@ def upload():
 
 
 @bp.route("/confirm", methods=["POST"])
-@roles_required(Role.HR, Role.ADMIN)
+@permission_required("imports.run")
 def confirm():
     """Import a previously checked file for real (all or nothing)."""
     form = ConfirmForm()

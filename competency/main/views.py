@@ -4,50 +4,47 @@ from datetime import date
 from flask import render_template
 from flask_login import current_user, login_required
 
-from ..analytics import figures as charts
-from ..models import Role
+from ..analytics import figures
+from ..services import access, audit, dashboard
 from ..services.analytics import Filters
-from ..services.scope import private_ids, report_ids
-from ..services import assessment as assessments
-from ..services import dashboard as figures
-from ..services import training
+from ..services.assessments.workflow import my_assessments, team_assessments
+from ..services.training.recommendations import demand
 from . import bp
 
 
-@bp.route("/")
+@bp.route("/", endpoint="dashboard")
 @login_required
-def dashboard():
-    """Show the sections of the dashboard that the user's roles call for."""
+def home():
+    """Show the sections of the dashboard that the user's permissions call for."""
     user = current_user
     context = {"me": user.employee}
     if user.employee:
-        context["todo"] = [a for a in assessments.my_assessments(user)
-                           if a.cycle.status.value == "open" and a.status in assessments.SELF_EDITABLE]
-    if user.has_role(Role.SUPERVISOR):
-        context["to_rate"] = [a for a in assessments.team_assessments(user) if a.status in assessments.SUPERVISOR_EDITABLE]
-    if user.has_role(Role.SUPERVISOR) and user.employee:
-        context["team"] = user.employee.reports
-    if user.has_role(Role.HR, Role.ADMIN, Role.TRAINER):
-        context["grades"] = figures.grade_counts(user)
-        context["units"] = figures.headcount_by_unit(user)
-    if user.has_role(Role.HR, Role.SUPERVISOR):
-        context["probation"] = figures.probation_ending(user)
-    if user.has_role(Role.TRAINER):
-        context["demand"] = training.demand()[:5]
-    if user.has_role(Role.ADMIN):
-        context["accounts"] = figures.account_summary()
-        context["events"] = figures.recent_events()
+        context["todo"] = [a for a in my_assessments(user) if a.self_rating_open]
+    if access.can(user, "team.lead"):
+        context["to_rate"] = [a for a in team_assessments(user) if a.supervisor_editable]
+        if user.employee:
+            context["team"] = user.employee.reports
+    if access.can(user, "dashboard.organisation"):
+        context["grades"] = dashboard.grade_counts(user)
+        context["units"] = dashboard.headcount_by_unit(user)
+    if access.can(user, "dashboard.probation"):
+        context["probation"] = dashboard.probation_ending(user)
+    if access.can(user, "dashboard.demand"):
+        context["demand"] = demand()[:5]
+    if access.can(user, "dashboard.accounts"):
+        context["accounts"] = dashboard.account_summary()
+        context["events"] = audit.recent_events()
     context["charts"] = _charts(user)
     return render_template("main/dashboard.html", **context)
 
 
 def _charts(user) -> list:
-    """The dashboard's charts for the user's roles: own profile and credits, the team's radar, the organisation's grades."""
+    """The dashboard's charts: own profile and credits, the team's radar, the organisation's grades."""
     found = []
     if user.employee:
-        found += [charts.employee_radars(user.employee)[0], charts.credit_progress(user.employee, date.today().year)]
-    if user.has_role(Role.SUPERVISOR) and user.employee:
-        found.append(charts.team_radar(Filters(), report_ids(user.employee_id)))
-    if user.has_role(Role.HR, Role.ADMIN):
-        found.append(charts.grade_distribution(Filters(), private_ids(user)))
+        found += [figures.employee_radars(user.employee)[0], figures.credit_progress(user.employee, date.today().year)]
+    if access.can(user, "team.lead") and user.employee:
+        found.append(figures.team_radar(Filters(), access.team_ids(user)))
+    if access.can(user, "analytics.organisation"):
+        found.append(figures.grade_distribution(Filters(), access.private_ids(user)))
     return [c for c in found if c]

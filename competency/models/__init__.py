@@ -2,16 +2,39 @@
 from .assessment import Assessment, Cycle, Rating
 from .audit import AuditEvent
 from .enums import (
-    LEVELS, AssessmentStatus, Category, CourseType, CreditSource, CycleStatus, Delivery, EmployeeStatus,
-    Decision, EnrolmentStatus, Grade, MentoringStatus, OrgUnitKind, Rater, ReviewAction, Role, RunStatus, TrainingResult,
+    LEVELS,
+    AssessmentStatus,
+    Category,
+    CourseType,
+    CreditSource,
+    CycleStatus,
+    Decision,
+    Delivery,
+    EmployeeStatus,
+    EnrolmentStatus,
+    Grade,
+    MentoringStatus,
+    OrgUnitKind,
+    Rater,
+    ReviewAction,
+    Role,
+    RunStatus,
+    TrainingResult,
     VersionStatus,
-)
-from .training import (
-    Certification, Course, CourseCompetency, CreditEntry, CreditRequirement, Enrolment, Mentoring, TrainingSession,
 )
 from .grading import AnnualSales, GradeStandard, ProbationConfirmation, Recommendation, ReviewRun, Setting
 from .ksa import Cluster, Competency, Descriptor, DutyArea, ModelVersion, Target, competency_duty_area
 from .org import Employee, GradeHistory, OrgUnit, Position
+from .training import (
+    Certification,
+    Course,
+    CourseCompetency,
+    CreditEntry,
+    CreditRequirement,
+    Enrolment,
+    Mentoring,
+    TrainingSession,
+)
 from .user import User, UserRole
 
 __all__ = [

@@ -2,13 +2,25 @@
 from datetime import date, datetime
 
 from sqlalchemy import (
-    JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint,
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..timeutil import utcnow
 from .enums import AssessmentStatus, CycleStatus, Grade, Rater, enum_column
+
+SELF_EDITABLE = (AssessmentStatus.NOT_STARTED, AssessmentStatus.SELF_IN_PROGRESS)
+SUPERVISOR_EDITABLE = (AssessmentStatus.SELF_SUBMITTED, AssessmentStatus.SUPERVISOR_IN_PROGRESS)
 
 
 class Cycle(db.Model):
@@ -51,6 +63,18 @@ class Cycle(db.Model):
     def has_self_phase(self) -> bool:
         return self.self_weight > 0
 
+    @property
+    def is_draft(self) -> bool:
+        return self.status == CycleStatus.DRAFT
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == CycleStatus.OPEN
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == CycleStatus.CLOSED
+
 
 class Assessment(db.Model):
     """One participant in one cycle, with grade, supervisor and model snapshotted at opening."""
@@ -81,6 +105,40 @@ class Assessment(db.Model):
 
     __table_args__ = (UniqueConstraint("cycle_id", "employee_id"),)
     __mapper_args__ = {"version_id_col": lock_version}
+
+    @property
+    def self_editable(self) -> bool:
+        """The employee may still rate themself (the self phase has not been submitted)."""
+        return self.status in SELF_EDITABLE
+
+    @property
+    def supervisor_editable(self) -> bool:
+        """The assessing supervisor's turn: the self phase is submitted and the supervisor has not submitted."""
+        return self.status in SUPERVISOR_EDITABLE
+
+    @property
+    def self_submitted(self) -> bool:
+        """The self phase is over (submitted, or a cycle without one)."""
+        return self.status not in SELF_EDITABLE
+
+    @property
+    def is_completed(self) -> bool:
+        return self.status == AssessmentStatus.COMPLETED
+
+    @property
+    def is_started(self) -> bool:
+        """Someone has saved a rating (the state moved past not_started)."""
+        return self.status != AssessmentStatus.NOT_STARTED
+
+    @property
+    def self_rating_open(self) -> bool:
+        """The self form accepts ratings now: the self phase and an open cycle."""
+        return self.self_editable and self.cycle.is_open
+
+    @property
+    def supervisor_rating_open(self) -> bool:
+        """The supervisor form accepts ratings now: the supervisor phase and an open cycle."""
+        return self.supervisor_editable and self.cycle.is_open
 
 
 class Rating(db.Model):

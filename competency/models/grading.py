@@ -85,6 +85,14 @@ class ReviewRun(db.Model):
     finalised_at: Mapped[datetime | None] = mapped_column(DateTime)
     finalised_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
 
+    @property
+    def is_draft(self) -> bool:
+        return self.status == RunStatus.DRAFT
+
+    @property
+    def is_finalised(self) -> bool:
+        return self.status == RunStatus.FINALISED
+
 
 class Recommendation(db.Model):
     """One person's recommended grade and action, with the explanation of every criterion."""
@@ -110,3 +118,11 @@ class Recommendation(db.Model):
     employee: Mapped["Employee"] = relationship()  # noqa: F821
 
     __table_args__ = (UniqueConstraint("run_id", "employee_id"),)
+
+    @property
+    def is_overridden(self) -> bool:
+        return self.decision == Decision.OVERRIDDEN
+
+    @property
+    def is_pending(self) -> bool:
+        return self.decision == Decision.PENDING

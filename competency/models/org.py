@@ -65,6 +65,10 @@ class Employee(db.Model):
         CheckConstraint("probation_end >= hire_date", name="probation_after_hire"),
     )
 
+    @property
+    def is_trainee(self) -> bool:
+        return self.grade == Grade.TRAINEE
+
 
 class GradeHistory(db.Model):
     __tablename__ = "grade_history"

@@ -3,7 +3,18 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
-    Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, event, text,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    event,
+    text,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -11,10 +22,18 @@ from ..errors import AppendOnlyViolation
 from ..extensions import db
 from ..timeutil import utcnow
 from .enums import (
-    CourseType, CreditSource, Delivery, EnrolmentStatus, Grade, MentoringStatus, TrainingResult, enum_column,
+    CourseType,
+    CreditSource,
+    Delivery,
+    EnrolmentStatus,
+    Grade,
+    MentoringStatus,
+    TrainingResult,
+    enum_column,
 )
 
 ACTIVE_ENROLMENT = "status IN ('assigned', 'in_progress')"
+ACTIVE_STATUSES = (EnrolmentStatus.ASSIGNED, EnrolmentStatus.IN_PROGRESS)
 
 
 class Course(db.Model):
@@ -113,6 +132,19 @@ class Enrolment(db.Model):
               sqlite_where=text(ACTIVE_ENROLMENT), postgresql_where=text(ACTIVE_ENROLMENT)),
     )
 
+    @property
+    def is_active(self) -> bool:
+        """Assigned or in progress: it can still be attended, completed or cancelled."""
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def is_completed(self) -> bool:
+        return self.status == EnrolmentStatus.COMPLETED
+
+    def is_overdue(self, today: date) -> bool:
+        """Active and past its due date."""
+        return self.is_active and self.due_date is not None and self.due_date < today
+
 
 class CreditEntry(db.Model):
     """One line of the append-only credit ledger; a correction is a reversing entry, never an edit."""
@@ -176,6 +208,10 @@ class Mentoring(db.Model):
     mentee: Mapped["Employee"] = relationship(foreign_keys=[mentee_id])  # noqa: F821
 
     __table_args__ = (CheckConstraint("mentor_id <> mentee_id", name="two_people"),)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == MentoringStatus.ACTIVE
 
 
 class Certification(db.Model):

@@ -4,13 +4,9 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..formutil import options
-from ..i18n import label
-from ..models import EmployeeStatus, Grade
-
-
-def _grade_choices(blank):
-    return options(([("", blank)] if blank else []) + [(g.value, label(g)) for g in Grade])
+from ..formutil import grade_options, options, org_unit_options
+from ..i18n import label, localized
+from ..models import EmployeeStatus
 
 
 def _status_choices(blank):
@@ -29,14 +25,12 @@ class EmployeeFilterForm(FlaskForm):
     grade = SelectField(_l("Grade"), validators=[Optional()])
     status = SelectField(_l("Status"), validators=[Optional()])
 
-    def fill_choices(self, units, positions, localized):
+    def fill_choices(self, positions):
         """Options for the selects, in the current language."""
         everything = _l("All")
-        self.org_unit.choices = options([("", everything)] + [
-            (str(u.id), "\u00a0\u00a0" * depth + localized(u)) for u, depth, _ in units
-        ])
+        self.org_unit.choices = org_unit_options(everything)
         self.position.choices = options([("", everything)] + [(str(p.id), localized(p)) for p in positions])
-        self.grade.choices = _grade_choices(everything)
+        self.grade.choices = grade_options(everything)
         self.status.choices = _status_choices(everything)
 
 
@@ -52,9 +46,9 @@ class EditEmployeeForm(FlaskForm):
     supervisor = StringField(_l("Supervisor's staff number"), validators=[Optional(), Length(max=32)])
     submit = SubmitField(_l("Save"))
 
-    def fill_choices(self, units, positions, localized):
+    def fill_choices(self, positions):
         """Options for the selects, in the current language."""
-        self.org_unit.choices = options([(u.id, "\u00a0\u00a0" * depth + localized(u)) for u, depth, _ in units])
+        self.org_unit.choices = org_unit_options(as_int=True)
         self.position.choices = options([(p.id, localized(p)) for p in positions])
-        self.grade.choices = _grade_choices(None)
+        self.grade.choices = grade_options()
         self.status.choices = _status_choices(None)

@@ -1,21 +1,20 @@
 """Org tree, employee list, employee detail and edit."""
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..errors import DomainError
 from ..extensions import db
-from ..i18n import localized
-from ..models import Employee, EmployeeStatus, Grade, Role
-from ..security import roles_required
+from ..models import EmployeeStatus, Grade
+from ..security import permission_required
+from ..services import access
 from ..services import org as org_service
-from ..services.scope import can_see_employee, can_see_private
 from . import bp
 from .forms import EditEmployeeForm, EmployeeFilterForm
 
 
 @bp.route("/org")
-@roles_required(Role.HR, Role.ADMIN, Role.TRAINER, Role.SUPERVISOR)
+@permission_required("org.browse")
 def tree():
     """The org unit tree with each unit's headcount."""
     return render_template("org/tree.html", units=org_service.org_tree())
@@ -26,7 +25,7 @@ def tree():
 def employees():
     """The employees the user may see, searchable, filtered and paginated."""
     form = EmployeeFilterForm(request.args)
-    form.fill_choices(org_service.org_tree(), org_service.positions(), localized)
+    form.fill_choices(org_service.positions())
     filters = org_service.EmployeeFilters()
     if form.validate():
         filters = org_service.EmployeeFilters(
@@ -37,35 +36,28 @@ def employees():
             status=form.status.data or None,
         )
     page = db.paginate(
-        org_service.employee_query(current_user, filters),
+        org_service.employee_query(access.visible_employee_ids(current_user), filters),
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
     )
     return render_template("org/employees.html", form=form, page=page)
 
 
-def _visible_employee_or_404(employee_id: int) -> Employee:
-    employee = db.session.get(Employee, employee_id)
-    if employee is None or not can_see_employee(current_user, employee_id):
-        abort(404)
-    return employee
-
-
 @bp.route("/employees/<int:employee_id>")
 @login_required
 def employee(employee_id: int):
     """One employee's profile and grade history (404 for people the user may not see)."""
-    person = _visible_employee_or_404(employee_id)
-    return render_template("org/employee.html", person=person, private=can_see_private(current_user, person.id))
+    person = access.visible_employee_or_404(current_user, employee_id)
+    return render_template("org/employee.html", person=person, private=access.can_see_private(current_user, person.id))
 
 
 @bp.route("/employees/<int:employee_id>/edit", methods=["GET", "POST"])
-@roles_required(Role.HR, Role.ADMIN)
+@permission_required("employees.edit")
 def edit_employee(employee_id: int):
     """Edit an employee's record (hr and admin)."""
-    person = _visible_employee_or_404(employee_id)
+    person = access.visible_employee_or_404(current_user, employee_id)
     form = EditEmployeeForm(obj=person)
-    form.fill_choices(org_service.org_tree(), org_service.positions(), localized)
+    form.fill_choices(org_service.positions())
     if request.method == "GET":
         form.org_unit.data, form.position.data = person.org_unit_id, person.position_id
         form.grade.data, form.status.data = person.grade.value, person.status.value
@@ -81,7 +73,6 @@ def edit_employee(employee_id: int):
         try:
             org_service.update_employee(person, values, actor=current_user)
         except DomainError as error:
-            db.session.rollback()
             flash(str(error), "error")
             return render_template("org/edit_employee.html", form=form, person=person)
         flash(_("Saved."), "success")

@@ -5,7 +5,14 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
-    DateField, DecimalField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField,
+    DateField,
+    DecimalField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -56,9 +63,12 @@ class StandardsForm(FlaskForm):
 
 
 for _grade in ("junior", "intermediate", "senior"):
-    setattr(StandardsForm, f"{_grade}_sales", DecimalField(_l("Minimum annual sales"), places=2, validators=[InputRequired(), NumberRange(min=0)]))
-    setattr(StandardsForm, f"{_grade}_score", DecimalField(_l("Minimum overall score"), places=1, validators=[InputRequired(), NumberRange(min=0, max=100)]))
-    setattr(StandardsForm, f"{_grade}_credits", DecimalField(_l("Minimum credits in the year"), places=2, validators=[InputRequired(), NumberRange(min=0)]))
+    setattr(StandardsForm, f"{_grade}_sales",
+            DecimalField(_l("Minimum annual sales"), places=2, validators=[InputRequired(), NumberRange(min=0)]))
+    setattr(StandardsForm, f"{_grade}_score",
+            DecimalField(_l("Minimum overall score"), places=1, validators=[InputRequired(), NumberRange(min=0, max=100)]))
+    setattr(StandardsForm, f"{_grade}_credits",
+            DecimalField(_l("Minimum credits in the year"), places=2, validators=[InputRequired(), NumberRange(min=0)]))
     setattr(StandardsForm, f"{_grade}_certification", StringField(_l("Required certification (optional)"), validators=[Length(max=120)]))
 
 

@@ -5,9 +5,8 @@ from sqlalchemy import Float, cast, func, select
 
 from ..extensions import db
 from ..models import Employee, EmployeeStatus, OrgUnit
-from .org import narrow
-from .results_sql import combined_levels
-from .scope import org_closure, org_subtree_ids
+from .assessments.results import combined_levels
+from .org import narrow, org_closure, org_subtree_ids
 
 
 @dataclass

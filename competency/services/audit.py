@@ -1,10 +1,12 @@
-"""Writing to the append-only audit trail."""
+"""Writing to and reading the append-only audit trail."""
+from sqlalchemy import select
+
 from ..extensions import db
 from ..models import AuditEvent
 
 
 def record(action: str, object_type: str, object_id=None, actor=None, **details) -> AuditEvent:
-    """Add an audit event to the current unit of work (the caller commits)."""
+    """Add an audit event to the current unit of work (it commits with the change it records)."""
     event = AuditEvent(
         action=action,
         object_type=object_type,
@@ -14,6 +16,19 @@ def record(action: str, object_type: str, object_id=None, actor=None, **details)
     )
     db.session.add(event)
     return event
+
+
+def events_query(action: str = ""):
+    """SELECT of audit events, newest first, optionally of one action prefix."""
+    query = select(AuditEvent).order_by(AuditEvent.id.desc())
+    if action:
+        query = query.where(AuditEvent.action.startswith(action))
+    return query
+
+
+def recent_events(limit: int = 10) -> list[AuditEvent]:
+    """The latest audit events."""
+    return db.session.scalars(events_query().limit(limit)).all()
 
 
 def _plain(value):

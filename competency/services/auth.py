@@ -10,6 +10,7 @@ from ..extensions import db
 from ..models import AuditEvent, Employee, User
 from ..timeutil import utcnow
 from . import audit
+from .unit_of_work import unit_of_work
 
 
 class LoginFailed(DomainError):
@@ -48,30 +49,33 @@ def find_user(identifier: str) -> User | None:
 
 
 def authenticate(identifier: str, password: str, settings: dict) -> User:
-    """Check the credentials; record the attempt; lock after repeated failures. Commits."""
-    now = utcnow()
-    user = find_user(identifier)
-    if user is not None and user.locked_until and user.locked_until > now:
-        audit.record("auth.login_locked", "user", user.id, identifier=identifier)
-        db.session.commit()
-        raise AccountLocked(user.locked_until)
-    if user is None or not user.active or not check_password_hash(user.password_hash, password or ""):
-        audit.record("auth.login_failed", "user", user.id if user else None, identifier=identifier)
-        if user is not None:
-            _lock_if_too_many(user, now, settings)
-        db.session.commit()
-        if user is not None and user.locked_until and user.locked_until > now:
-            raise AccountLocked(user.locked_until)
-        raise LoginFailed(_l("Wrong staff number, email or password."))
-    user.last_login_at = now
-    user.locked_until = None
-    audit.record("auth.login", "user", user.id, actor=user)
-    db.session.commit()
+    """Check the credentials; record the attempt; lock after repeated failures. The attempt is committed
+    (one unit of work) before a failure is raised, so that failures count."""
+    with unit_of_work():
+        user, failure = _attempt(identifier, password, settings, utcnow())
+    if failure is not None:
+        raise failure
     return user
 
 
-def _lock_if_too_many(user: User, now, settings: dict) -> None:
-    """Lock the account when it has failed often enough inside the window since its last login."""
+def _attempt(identifier: str, password: str, settings: dict, now) -> tuple[User | None, DomainError | None]:
+    user = find_user(identifier)
+    if user is not None and user.locked_until and user.locked_until > now:
+        audit.record("auth.login_locked", "user", user.id, identifier=identifier)
+        return user, AccountLocked(user.locked_until)
+    if user is None or not user.active or not check_password_hash(user.password_hash, password or ""):
+        audit.record("auth.login_failed", "user", user.id if user else None, identifier=identifier)
+        if user is not None and _lock_if_too_many(user, now, settings):
+            return user, AccountLocked(user.locked_until)
+        return user, LoginFailed(_l("Wrong staff number, email or password."))
+    user.last_login_at = now
+    user.locked_until = None
+    audit.record("auth.login", "user", user.id, actor=user)
+    return user, None
+
+
+def _lock_if_too_many(user: User, now, settings: dict) -> bool:
+    """Lock the account when it has failed often enough inside the window since its last login; say whether."""
     since = now - timedelta(minutes=settings["LOGIN_WINDOW_MINUTES"])
     if user.last_login_at and user.last_login_at > since:
         since = user.last_login_at
@@ -84,12 +88,14 @@ def _lock_if_too_many(user: User, now, settings: dict) -> None:
             AuditEvent.at > since,
         )
     )
-    if failures >= settings["LOGIN_MAX_FAILURES"]:
-        user.locked_until = now + timedelta(minutes=settings["LOGIN_LOCK_MINUTES"])
-        audit.record("auth.account_locked", "user", user.id, until=user.locked_until)
+    if failures < settings["LOGIN_MAX_FAILURES"]:
+        return False
+    user.locked_until = now + timedelta(minutes=settings["LOGIN_LOCK_MINUTES"])
+    audit.record("auth.account_locked", "user", user.id, until=user.locked_until)
+    return True
 
 
+@unit_of_work()
 def record_logout(user: User) -> None:
-    """Audit a logout. Commits."""
+    """Audit a logout. Unit of work."""
     audit.record("auth.logout", "user", user.id, actor=user)
-    db.session.commit()

@@ -4,9 +4,9 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import AuditEvent, Employee, EmployeeStatus, Grade, OrgUnit, User
+from ..models import Employee, EmployeeStatus, Grade, OrgUnit, User
 from ..timeutil import utcnow
-from .scope import private_ids, visible_employee_ids
+from .access import private_ids, visible_employee_ids
 
 
 def grade_counts(user) -> dict[Grade, int]:
@@ -55,8 +55,3 @@ def account_summary() -> dict:
         "inactive": db.session.scalar(select(func.count(User.id)).where(User.active.is_(False))),
         "locked": db.session.scalar(select(func.count(User.id)).where(User.locked_until > now)),
     }
-
-
-def recent_events(limit: int = 10) -> list[AuditEvent]:
-    """The latest audit events."""
-    return db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)).all()

@@ -6,10 +6,11 @@ import io
 from sqlalchemy import Float, cast, select
 
 from ..extensions import db
-from ..models import Cycle, Employee, OrgUnit, Recommendation, ReviewRun
+from ..models import Cycle, Employee, OrgUnit, Recommendation
 from .analytics import Filters, people
-from .results_sql import combined_levels
-from .training import yearly_status
+from .assessments.results import combined_levels
+from .review.runs import get_run
+from .training.ledger import yearly_status
 
 KINDS = ("results", "gaps", "credits", "recommendations")
 
@@ -33,7 +34,7 @@ def rows(kind: str, filters: Filters, scope, year: int) -> tuple[list[str], list
         header = ["staff_no", "name_zh", "name_en", "grade", "year", "earned", "required", "met"]
         return header, [[p.staff_no, p.name_zh, p.name_en, p.grade.value, year, float(earned), float(required), earned >= required]
                         for p, earned, required in db.session.execute(yearly_status(select(who.c.id), year))]
-    run = db.session.scalar(select(ReviewRun).where(ReviewRun.year == year))
+    run = get_run(year)
     header = ["staff_no", "name_zh", "name_en", "year", "current_grade", "recommended_grade", "action", "below_junior", "decision",
               "final_grade"]
     if run is None:

@@ -1,61 +1,42 @@
-"""Queries and changes on org units and employees."""
+"""The organisation: the org unit tree, employee queries, employee edits and the grade history."""
 from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, literal, or_, select
 
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Employee, EmployeeStatus, Grade, GradeHistory, OrgUnit, Position
 from . import audit
-from .scope import org_subtree_ids, visible_employee_ids
+from .unit_of_work import unit_of_work
+
+# --- the org unit tree ----------------------------------------------------------------------------
 
 
-@dataclass
-class EmployeeFilters:
-    q: str = ""
-    org_unit_id: int | None = None
-    position_id: int | None = None
-    grade: str | None = None
-    status: str | None = None
+def org_subtree_ids(unit_id: int) -> Select:
+    """SELECT of the ids of an org unit and all units below it."""
+    tree = select(OrgUnit.id).where(OrgUnit.id == unit_id).cte(recursive=True)
+    child = db.aliased(OrgUnit)
+    tree = tree.union_all(select(child.id).where(child.parent_id == tree.c.id))
+    return select(tree.c.id)
 
 
-def employee_query(user, filters: EmployeeFilters):
-    """SELECT of the employees the user may see, narrowed by the filters, ordered by staff number."""
-    query = select(Employee).where(Employee.id.in_(visible_employee_ids(user)))
-    if filters.q:
-        like = f"%{filters.q.strip()}%"
-        query = query.where(
-            or_(Employee.staff_no.ilike(like), Employee.name_zh.ilike(like), Employee.name_en.ilike(like))
-        )
-    query = narrow(query, filters.org_unit_id, filters.position_id, filters.grade)
-    if filters.status:
-        query = query.where(Employee.status == EmployeeStatus(filters.status))
-    return query.order_by(Employee.staff_no)
-
-
-def narrow(query, org_unit_id: int | None, position_id: int | None, grade: str | None):
-    """Narrow a query over employees to an org unit's subtree, a position and a grade (each optional)."""
-    if org_unit_id:
-        query = query.where(Employee.org_unit_id.in_(org_subtree_ids(org_unit_id)))
-    if position_id:
-        query = query.where(Employee.position_id == position_id)
-    if grade:
-        query = query.where(Employee.grade == Grade(grade))
-    return query
+def org_closure():
+    """CTE (ancestor_id, descendant_id) pairing every org unit with itself and everything below it."""
+    closure = select(OrgUnit.id.label("ancestor_id"), OrgUnit.id.label("descendant_id")).cte(recursive=True)
+    child = db.aliased(OrgUnit)
+    return closure.union_all(
+        select(closure.c.ancestor_id, child.id).where(child.parent_id == closure.c.descendant_id)
+    )
 
 
 def org_tree() -> list[tuple[OrgUnit, int, int]]:
     """Every org unit in tree order as (unit, depth, headcount of the unit itself)."""
     units = db.session.scalars(select(OrgUnit).order_by(OrgUnit.code)).all()
-    counts = dict(
-        db.session.execute(
-            select(Employee.org_unit_id, func.count(Employee.id))
-            .where(Employee.status != EmployeeStatus.LEFT)
-            .group_by(Employee.org_unit_id)
-        ).all()
-    )
+    counts = dict(db.session.execute(
+        select(Employee.org_unit_id, func.count(Employee.id))
+        .where(Employee.status != EmployeeStatus.LEFT).group_by(Employee.org_unit_id)).all())
     children: dict[int | None, list[OrgUnit]] = {}
     for unit in units:
         children.setdefault(unit.parent_id, []).append(unit)
@@ -75,6 +56,35 @@ def positions() -> list[Position]:
     return db.session.scalars(select(Position).order_by(Position.code)).all()
 
 
+# --- employees ------------------------------------------------------------------------------------
+
+
+def employee_by_staff_no(staff_no: str | None) -> Employee | None:
+    """The employee with this staff number (surrounding spaces ignored), or None."""
+    staff_no = (staff_no or "").strip()
+    if not staff_no:
+        return None
+    return db.session.scalar(select(Employee).where(Employee.staff_no == staff_no))
+
+
+def employees_by_staff_no(staff_nos) -> dict[str, Employee]:
+    """{staff number: employee} for the staff numbers that exist, in one query."""
+    wanted = {s for s in staff_nos if s}
+    if not wanted:
+        return {}
+    return {e.staff_no: e for e in db.session.scalars(select(Employee).where(Employee.staff_no.in_(wanted)))}
+
+
+def report_ids(employee_id: int | None) -> Select:
+    """SELECT of the ids of everyone reporting to the employee, directly or indirectly (nobody for None)."""
+    if employee_id is None:
+        return select(Employee.id).where(literal(False))
+    chain = select(Employee.id).where(Employee.supervisor_id == employee_id).cte(recursive=True)
+    below = db.aliased(Employee)
+    chain = chain.union_all(select(below.id).where(below.supervisor_id == chain.c.id))
+    return select(chain.c.id)
+
+
 def supervisor_chain_ids(employee_id: int) -> list[int]:
     """The ids above an employee, nearest first (stops at the top or at a loop)."""
     chain: list[int] = []
@@ -85,24 +95,73 @@ def supervisor_chain_ids(employee_id: int) -> list[int]:
     return chain
 
 
+@dataclass
+class EmployeeFilters:
+    q: str = ""
+    org_unit_id: int | None = None
+    position_id: int | None = None
+    grade: str | None = None
+    status: str | None = None
+
+
+def employee_query(scope: Select, filters: EmployeeFilters):
+    """SELECT of the employees within the scope (a SELECT of ids), narrowed by the filters, by staff number."""
+    query = select(Employee).where(Employee.id.in_(scope))
+    if filters.q:
+        like = f"%{filters.q.strip()}%"
+        query = query.where(or_(Employee.staff_no.ilike(like), Employee.name_zh.ilike(like), Employee.name_en.ilike(like)))
+    query = narrow(query, filters.org_unit_id, filters.position_id, filters.grade)
+    if filters.status:
+        query = query.where(Employee.status == EmployeeStatus(filters.status))
+    return query.order_by(Employee.staff_no)
+
+
+def narrow(query, org_unit_id: int | None, position_id: int | None, grade: str | None):
+    """Narrow a query over employees to an org unit's subtree, a position and a grade (each optional)."""
+    if org_unit_id:
+        query = query.where(Employee.org_unit_id.in_(org_subtree_ids(org_unit_id)))
+    if position_id:
+        query = query.where(Employee.position_id == position_id)
+    if grade:
+        query = query.where(Employee.grade == Grade(grade))
+    return query
+
+
+def record_grade_change(employee: Employee, to_grade: Grade, *, effective: date, reason: str, actor=None,
+                        recommendation_id: int | None = None) -> GradeHistory | None:
+    """Change an employee's grade and write the change to the grade history (the one place that does both).
+    A trainee who becomes junior or higher leaves probation. Returns the history row, or None when the grade
+    does not change. The caller's unit of work commits."""
+    if to_grade == employee.grade:
+        return None
+    row = GradeHistory(employee=employee, from_grade=employee.grade, to_grade=to_grade, effective_date=effective,
+                       reason=reason, approved_by_id=getattr(actor, "id", None), recommendation_id=recommendation_id)
+    db.session.add(row)
+    employee.grade = to_grade
+    if employee.status == EmployeeStatus.PROBATION and to_grade != Grade.TRAINEE:
+        employee.status = EmployeeStatus.ACTIVE
+    return row
+
+
+@unit_of_work()
 def update_employee(employee: Employee, values: dict, actor=None) -> Employee:
-    """Apply edits to an employee, refusing a supervisor loop; audits the changed fields and commits."""
+    """Apply edits to an employee, refusing a supervisor loop; audits the changed fields. Unit of work."""
     values = dict(values)
     boss_no = values.pop("supervisor_staff_no", None)
-    boss = db.session.scalar(select(Employee).where(Employee.staff_no == boss_no)) if boss_no else None
+    boss = employee_by_staff_no(boss_no)
     if boss_no and boss is None:
         raise DomainError(_l("Unknown supervisor %(no)s.", no=boss_no))
-    values["supervisor_id"] = new_boss = boss.id if boss else None
-    if new_boss is not None:
-        if new_boss == employee.id or employee.id in supervisor_chain_ids(new_boss):
-            raise DomainError(_l("That supervisor would create a reporting loop."))
+    values["supervisor_id"] = boss.id if boss else None
+    if boss is not None and (boss.id == employee.id or employee.id in supervisor_chain_ids(boss.id)):
+        raise DomainError(_l("That supervisor would create a reporting loop."))
     if values.get("probation_end") and values.get("hire_date") and values["probation_end"] < values["hire_date"]:
         raise DomainError(_l("Probation cannot end before the hire date."))
     changes = {}
-    if values.get("grade") is not None and values["grade"] != employee.grade:
-        db.session.add(GradeHistory(employee=employee, from_grade=employee.grade, to_grade=values["grade"],
-                                    effective_date=date.today(), reason=str(_l("Changed on the employee page")),
-                                    approved_by_id=getattr(actor, "id", None)))
+    grade = values.pop("grade", None)
+    if grade is not None and grade != employee.grade:
+        changes["grade"] = [employee.grade, grade]
+        record_grade_change(employee, grade, effective=date.today(), reason=str(_l("Changed on the employee page")),
+                            actor=actor)
     for key, value in values.items():
         before = getattr(employee, key)
         if before != value:
@@ -110,5 +169,4 @@ def update_employee(employee: Employee, values: dict, actor=None) -> Employee:
             setattr(employee, key, value)
     if changes:
         audit.record("employee.update", "employee", employee.id, actor=actor, changes=changes)
-    db.session.commit()
     return employee

@@ -5,12 +5,19 @@ import yaml
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import AnnualSales, Certification, CreditRequirement, Employee, Cycle, Enrolment, Grade, GradeStandard, ModelVersion, Position
-from . import imports, ksa, ksa_io, ratings_import, review_data, training, training_io
+from ..models import AnnualSales, Certification, CreditRequirement, Cycle, Enrolment, Grade, GradeStandard, ModelVersion, Position
+from . import imports
+from .ksa import importer as model_importer
+from .ksa import versions
+from .org import employee_by_staff_no
+from .review import standards
+from .training import certifications, ledger
+from .unit_of_work import unit_of_work
 
 
+@unit_of_work()
 def seed_positions(path: Path) -> int:
-    """Upsert positions by code; return how many were created or changed. Commits."""
+    """Upsert positions by code; return how many were created or changed. Unit of work."""
     changed = 0
     existing = {p.code: p for p in db.session.scalars(select(Position))}
     for entry in yaml.safe_load(path.read_text(encoding="utf-8")):
@@ -22,12 +29,11 @@ def seed_positions(path: Path) -> int:
         elif (position.name_zh, position.name_en) != (item["name_zh"], item["name_en"]):
             position.name_zh, position.name_en = item["name_zh"], item["name_en"]
             changed += 1
-    db.session.commit()
     return changed
 
 
 def seed_all(seeds_dir: str, *, probation_months: int, hash_method=None) -> dict:
-    """Load every seed file in order; return what each step changed."""
+    """Load every seed file in order (each step its own unit of work); return what each step changed."""
     folder = Path(seeds_dir)
     demo = yaml.safe_load((folder / "demo.yaml").read_text(encoding="utf-8"))
     report = {"positions": seed_positions(folder / "positions.yaml")}
@@ -39,7 +45,7 @@ def seed_all(seeds_dir: str, *, probation_months: int, hash_method=None) -> dict
     )
     report["employees"] = people.changed
     report["models"] = seed_models(folder)
-    report["courses"] = training_io.import_courses((folder / "courses.csv").read_bytes(), "courses.csv").changed
+    report["courses"] = imports.import_courses((folder / "courses.csv").read_bytes(), "courses.csv").changed
     report["credit_requirements"] = seed_requirements(folder / "credit_requirements.yaml")
     report["grade_standards"] = seed_standards(folder / "grade_standards.yaml")
     report["history"] = seed_history(folder, demo.get("history") or {})
@@ -51,11 +57,11 @@ def seed_certifications(items: list[dict]) -> int:
     """Record the demo certifications that are not there yet (by person, name and number)."""
     added = 0
     for item in items:
-        person = db.session.scalar(select(Employee).where(Employee.staff_no == item["staff_no"]))
+        person = employee_by_staff_no(item["staff_no"])
         exists = db.session.scalar(select(Certification.id).where(
             Certification.employee_id == person.id, Certification.name == item["name"], Certification.number == item["number"]))
         if exists is None:
-            training.save_certification(person, {k: item.get(k) for k in ("name", "issuer", "number", "issued_on", "expires_on")})
+            certifications.save_certification(person, {k: item.get(k) for k in ("name", "issuer", "number", "issued_on", "expires_on")})
             added += 1
     return added
 
@@ -65,7 +71,7 @@ def seed_standards(path: Path) -> int:
     have = set(db.session.scalars(select(Position.code).join(GradeStandard, GradeStandard.position_id == Position.id)))
     documents = [d for d in yaml.safe_load(path.read_text(encoding="utf-8")) if d["position"] not in have]
     if documents:
-        review_data.import_standards(yaml.safe_dump(documents, allow_unicode=True))
+        standards.import_standards(yaml.safe_dump(documents, allow_unicode=True))
     return len(documents)
 
 
@@ -74,16 +80,16 @@ def seed_history(folder: Path, history: dict) -> int:
     imported = 0
     ratings = history.get("ratings")
     if ratings and db.session.scalar(select(Cycle.id).where(Cycle.code == str(ratings["cycle"]))) is None:
-        ratings_import.import_ratings((folder / ratings["file"]).read_bytes(), ratings["file"],
+        imports.import_ratings((folder / ratings["file"]).read_bytes(), ratings["file"],
                                       cycle_code=str(ratings["cycle"]), start=ratings["start"], end=ratings["end"])
         imported += 1
     sales_file = (history.get("sales") or {}).get("file")
     if sales_file and db.session.scalar(select(AnnualSales.id).limit(1)) is None:
-        review_data.import_sales((folder / sales_file).read_bytes(), sales_file)
+        imports.import_sales((folder / sales_file).read_bytes(), sales_file)
         imported += 1
     training_file = (history.get("training") or {}).get("file")
     if training_file and db.session.scalar(select(Enrolment.id).limit(1)) is None:
-        training_io.import_training((folder / training_file).read_bytes(), training_file)
+        imports.import_training((folder / training_file).read_bytes(), training_file)
         imported += 1
     return imported
 
@@ -93,7 +99,7 @@ def seed_requirements(path: Path) -> int:
     existing = {r.grade for r in db.session.scalars(select(CreditRequirement))}
     missing = {g: v for g, v in yaml.safe_load(path.read_text(encoding="utf-8")).items() if Grade(g) not in existing}
     if missing:
-        training.set_requirements(missing)
+        ledger.set_requirements(missing)
     return len(missing)
 
 
@@ -107,7 +113,7 @@ def seed_models(folder: Path) -> int:
         if db.session.scalar(select(ModelVersion.id).where(ModelVersion.position_id == position.id).limit(1)):
             continue
         path = folder / entry["model"]
-        version = ksa_io.import_file(path.read_bytes(), path.name, position_code=position.code)
-        ksa.publish(version)
+        version = model_importer.import_file(path.read_bytes(), path.name, position_code=position.code)
+        versions.publish(version)
         created += 1
     return created

@@ -2,15 +2,24 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateField, DateTimeLocalField, DecimalField, HiddenField, IntegerField, SelectField,
-    SelectMultipleField, StringField, SubmitField, TextAreaField,
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..formutil import options
 from ..i18n import LABELS
 from ..models import CourseType, Delivery, Grade
-from ..services.training import parse_competencies
+from ..services.training.catalogue import parse_competencies
 
 TYPE_LABELS = {
     CourseType.LAW: _l("Law, regulation and company rules"), CourseType.INDUSTRY: _l("Industry knowledge"),
@@ -43,7 +52,8 @@ class CourseForm(FlaskForm):
         try:
             parse_competencies(field.data)
         except ValueError as bad:
-            raise ValidationError(_l("Write competencies as CODE:LEVEL separated by semicolons, levels 1 to 5 (problem: %(part)s).", part=str(bad))) from None
+            raise ValidationError(_l("Write competencies as CODE:LEVEL separated by semicolons, levels 1 to 5 "
+                                     "(problem: %(part)s).", part=str(bad))) from None
 
 
 class SessionForm(FlaskForm):
@@ -73,9 +83,6 @@ class AssignForm(FlaskForm):
     confirm = HiddenField()
     preview = SubmitField(_l("Count the people"))
     submit = SubmitField(_l("Assign"))
-
-    def grade_options(self, everything):
-        return options([("", everything)] + [(g.value, LABELS[g]) for g in Grade])
 
 
 class RosterForm(FlaskForm):

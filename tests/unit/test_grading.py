@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from competency.models import Grade, ReviewAction
-from competency.services.grading import PersonInput, Standard, evaluate
+from competency.services.review.engine import PersonInput, Standard, evaluate
 
 AS_OF = date(2026, 1, 15)
 STANDARDS = {

@@ -1,0 +1,1 @@
+"""Assessments: cycles (cycles.py), the rating workflow (workflow.py) and results (results.py)."""

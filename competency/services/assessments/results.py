@@ -1,0 +1,164 @@
+"""Assessment results: one person's result (in Python, from `scoring`), the combined levels of many (in SQL),
+each person's latest completed assessment, and rater leniency.
+
+The combined level in SQL is the same weighted mean of the raters as `scoring.combined_levels`: a missing self
+rating falls back to the supervisor's, so the mean is over the raters present (tests/unit/test_parity.py).
+"""
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Float, and_, cast, func, select
+from sqlalchemy.orm import aliased
+
+from ...extensions import db
+from ...models import (
+    Assessment,
+    AssessmentStatus,
+    Competency,
+    Cycle,
+    Employee,
+    Rater,
+    Rating,
+    Target,
+)
+from .. import scoring
+
+
+@dataclass
+class CompetencyResult:
+    competency: Competency
+    self_level: int | None
+    supervisor_level: int | None
+    combined: float | None
+    target: int | None
+    next_target: int | None
+    gap: float | None
+    next_gap: float | None
+    flag: str | None
+
+
+@dataclass
+class AssessmentResult:
+    rows: list[CompetencyResult]
+    categories: dict[str, float | None]
+    overall: float | None
+
+
+def _minus(target: int | None, level: float | None) -> float | None:
+    return None if level is None or target is None else target - level
+
+
+def result_of(assessment: Assessment, include_self: bool = True) -> AssessmentResult:
+    """Levels by rater, combined levels, targets, gaps, flags and scores (self ratings left out when asked)."""
+    comps = assessment.version.competencies
+    code_of = {c.id: c.code for c in comps}
+    by_rater = {rater: {code_of[r.competency_id]: r.level for r in assessment.ratings
+                        if r.rater == rater and r.level is not None and r.competency_id in code_of}
+                for rater in Rater}
+    self_levels, supervisor_levels = (by_rater[Rater.SELF] if include_self else {}), by_rater[Rater.SUPERVISOR]
+    combined = scoring.combined_levels({Rater.SELF.value: self_levels, Rater.SUPERVISOR.value: supervisor_levels},
+                                       assessment.cycle.rater_weights)
+    flags = scoring.disagreements(self_levels, supervisor_levels)
+    grade, next_grade = assessment.grade, assessment.grade.next()
+    rows = []
+    for comp in comps:
+        level = combined.get(comp.code)
+        target, next_target = comp.target(grade), comp.target(next_grade)
+        rows.append(CompetencyResult(comp, self_levels.get(comp.code), supervisor_levels.get(comp.code), level,
+                                     target, next_target, _minus(target, level), _minus(next_target, level),
+                                     flags[comp.code].kind if comp.code in flags else None))
+    comp_weights = {c.code: float(c.weight) for c in comps}
+    categories = {c.code: c.category.value for c in comps}
+    return AssessmentResult(rows, scoring.category_scores(combined, comp_weights, categories),
+                            scoring.score(combined, comp_weights))
+
+
+# --- the latest completed assessment ---------------------------------------------------------------
+
+
+def latest_completed_query(year: int | None = None, employee_ids=None):
+    """SELECT (employee_id, assessment_id, overall_score) of each person's most recent completed assessment
+    (by cycle end), among cycles ending in `year` when given, of `employee_ids` (a list or SELECT) when given.
+    The one query for "the latest completed assessment"."""
+    rank = func.row_number().over(partition_by=Assessment.employee_id,
+                                  order_by=(Cycle.period_end.desc(), Assessment.id.desc())).label("rank")
+    query = (select(Assessment.employee_id, Assessment.id.label("assessment_id"), Assessment.overall_score, rank)
+             .join(Cycle, Cycle.id == Assessment.cycle_id).where(Assessment.status == AssessmentStatus.COMPLETED))
+    if year is not None:
+        query = query.where(Cycle.period_end >= date(year, 1, 1), Cycle.period_end < date(year + 1, 1, 1))
+    if employee_ids is not None:
+        query = query.where(Assessment.employee_id.in_(employee_ids))
+    ranked = query.subquery()
+    return select(ranked.c.employee_id, ranked.c.assessment_id, ranked.c.overall_score).where(ranked.c.rank == 1)
+
+
+def latest_completed(employee_id: int, year: int | None = None) -> Assessment | None:
+    """The person's most recent completed assessment (of a cycle ending in `year` when given)."""
+    latest = latest_completed_query(year, [employee_id]).subquery()
+    return db.session.scalar(select(Assessment).where(Assessment.id.in_(select(latest.c.assessment_id))))
+
+
+# --- combined levels in SQL ------------------------------------------------------------------------
+
+
+def combined_levels(cycle_id: int | None = None, latest_only: bool = False):
+    """Subquery of completed assessments' levels: assessment_id, employee_id, cycle_id, grade, competency_code,
+    weight, combined, target (for the assessed grade), self_level, supervisor_level. `latest_only` keeps each
+    person's most recent completed assessment (by cycle end)."""
+    assessments = (select(Assessment.id, Assessment.employee_id, Assessment.cycle_id, Assessment.version_id,
+                          Assessment.grade, Cycle.self_weight, Cycle.supervisor_weight)
+                   .join(Cycle, Cycle.id == Assessment.cycle_id).where(Assessment.status == AssessmentStatus.COMPLETED))
+    if cycle_id is not None:
+        assessments = assessments.where(Assessment.cycle_id == cycle_id)
+    if latest_only:
+        latest = latest_completed_query().subquery()
+        assessments = assessments.where(Assessment.id.in_(select(latest.c.assessment_id)))
+    a = assessments.subquery("a")
+    sup, own = aliased(Rating), aliased(Rating)
+    combined = (cast(a.c.self_weight * func.coalesce(own.level, sup.level) + a.c.supervisor_weight * sup.level, Float)
+                / 100.0)
+    return (
+        select(a.c.id.label("assessment_id"), a.c.employee_id, a.c.cycle_id, a.c.grade,
+               Competency.code.label("competency_code"), Competency.weight, combined.label("combined"),
+               Target.level.label("target"), own.level.label("self_level"), sup.level.label("supervisor_level"))
+        .join(Competency, Competency.version_id == a.c.version_id)
+        .join(sup, and_(sup.assessment_id == a.c.id, sup.competency_id == Competency.id, sup.rater == Rater.SUPERVISOR,
+                        sup.level.is_not(None)))
+        .outerjoin(own, and_(own.assessment_id == a.c.id, own.competency_id == Competency.id, own.rater == Rater.SELF))
+        .outerjoin(Target, and_(Target.competency_id == Competency.id, Target.grade == a.c.grade))
+        .subquery("levels")
+    )
+
+
+# --- rater leniency --------------------------------------------------------------------------------
+
+
+def _supervisor_ratings(cycle: Cycle):
+    """Subquery of the supervisor ratings of the cycle's completed assessments (supervisor, assessment, level)."""
+    return (select(Assessment.supervisor_id.label("supervisor_id"), Assessment.id.label("assessment_id"),
+                   Rating.level.label("level"))
+            .join(Rating, Rating.assessment_id == Assessment.id)
+            .where(Assessment.cycle_id == cycle.id, Assessment.status == AssessmentStatus.COMPLETED,
+                   Rating.rater == Rater.SUPERVISOR, Rating.level.is_not(None))
+            .subquery())
+
+
+def leniency(cycle: Cycle) -> list[tuple]:
+    """Per assessing supervisor: (employee, mean supervisor rating, people rated, difference from the
+    organisation's mean), over the cycle's completed assessments — computed in SQL."""
+    base = _supervisor_ratings(cycle)
+    org_mean = select(func.avg(base.c.level)).scalar_subquery()
+    mean = func.avg(base.c.level)
+    rows = db.session.execute(
+        select(Employee, mean, func.count(func.distinct(base.c.assessment_id)), mean - org_mean)
+        .join(base, base.c.supervisor_id == Employee.id)
+        .group_by(Employee.id)
+        .order_by((mean - org_mean).desc(), Employee.staff_no)
+    ).all()
+    return [(person, float(avg), n, float(diff)) for person, avg, n, diff in rows]
+
+
+def organisation_mean(cycle: Cycle) -> float | None:
+    """The mean supervisor rating over the cycle's completed assessments."""
+    value = db.session.scalar(select(func.avg(_supervisor_ratings(cycle).c.level)))
+    return None if value is None else float(value)

@@ -1,0 +1,164 @@
+"""The self → supervisor workflow of one assessment: rating, submitting, reopening, changing the supervisor.
+
+States: not_started → self_in_progress → self_submitted → supervisor_in_progress → completed
+(incomplete when the cycle closes first). A cycle with self weight 0 starts at self_submitted.
+Each change is a unit of work and is audited.
+"""
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from ...errors import Conflict, DomainError
+from ...extensions import db
+from ...models import LEVELS, Assessment, AssessmentStatus, Competency, Cycle, CycleStatus, Employee, Rater, Rating
+from ...timeutil import utcnow
+from .. import audit
+from ..access import may_assess_as_supervisor
+from ..unit_of_work import unit_of_work
+from .results import result_of
+
+S = AssessmentStatus
+
+
+class EditConflict(Conflict):
+    """Someone saved the same form after it was opened here."""
+
+    def __init__(self):
+        super().__init__(_l("This assessment was changed since you opened it (perhaps in another tab). "
+                            "Nothing was saved: reload the page to see the latest version."))
+
+
+class RatingsIncomplete(DomainError):
+    """Submitting needs every competency rated and a comment for level 1 and 5."""
+
+    def __init__(self, missing: list[str], uncommented: list[str]):
+        self.missing, self.uncommented = missing, uncommented
+        parts = []
+        if missing:
+            parts.append(str(_l("Rate every competency before submitting (missing: %(codes)s).", codes=", ".join(missing))))
+        if uncommented:
+            parts.append(str(_l("Level 1 and level 5 need a comment (%(codes)s).", codes=", ".join(uncommented))))
+        super().__init__(" ".join(parts))
+
+
+def ratings_of(assessment: Assessment, rater: Rater) -> dict[int, Rating]:
+    """The rater's ratings by competency id."""
+    return {r.competency_id: r for r in assessment.ratings if r.rater == rater}
+
+
+def _check_editable(assessment: Assessment, rater: Rater, lock_version: int) -> None:
+    if assessment.lock_version != lock_version:
+        raise EditConflict()
+    if not assessment.cycle.is_open:
+        raise DomainError(_l("The cycle is not open: nothing can be rated."))
+    editable = assessment.self_editable if rater == Rater.SELF else assessment.supervisor_editable
+    if not editable:
+        raise DomainError(_l("This part of the assessment cannot be edited now (state: %(state)s).",
+                             state=assessment.status.value))
+
+
+def _check_complete(competencies: dict[int, Competency], mine: dict[int, Rating]) -> None:
+    missing = [c.code for cid, c in competencies.items() if mine.get(cid) is None or mine[cid].level is None]
+    uncommented = [c.code for cid, c in competencies.items()
+                   if mine.get(cid) is not None and mine[cid].level in (1, 5) and not mine[cid].comment]
+    if missing or uncommented:
+        raise RatingsIncomplete(missing, uncommented)
+
+
+@unit_of_work()
+def save_ratings(assessment: Assessment, rater: Rater, entries: dict[int, tuple[int | None, str]], *,
+                 submit: bool, lock_version: int, actor=None) -> Assessment:
+    """Save a rater's draft or submission {competency id: (level or None, comment)}. Unit of work.
+
+    Refuses a stale form (EditConflict), a phase that is not open to this rater, and an incomplete submission.
+    """
+    _check_editable(assessment, rater, lock_version)
+    competencies = {c.id: c for c in assessment.version.competencies}
+    mine = ratings_of(assessment, rater)
+    for comp_id, (level, comment) in entries.items():
+        if comp_id not in competencies:
+            raise DomainError(_l("Unknown competency."))
+        if level is not None and level not in LEVELS:
+            raise DomainError(_l("Levels run from 1 to 5."))
+        rating = mine.get(comp_id)
+        if rating is None:
+            rating = mine[comp_id] = Rating(competency_id=comp_id, rater=rater)
+            assessment.ratings.append(rating)
+        rating.level, rating.comment = level, (comment or "").strip()
+    if submit:
+        _check_complete(competencies, mine)
+    now = utcnow()
+    if rater == Rater.SELF:
+        assessment.status = S.SELF_SUBMITTED if submit else S.SELF_IN_PROGRESS
+        assessment.self_submitted_at = now if submit else None
+    else:
+        assessment.status = S.COMPLETED if submit else S.SUPERVISOR_IN_PROGRESS
+        assessment.supervisor_submitted_at = now if submit else None
+        if submit:
+            assessment.overall_score = result_of(assessment).overall
+    assessment.updated_at = now
+    audit.record(f"assessment.{rater.value}_{'submit' if submit else 'save'}", "assessment", assessment.id, actor=actor)
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise EditConflict() from None
+    return assessment
+
+
+REOPEN_PHASES = {"self": S.SELF_IN_PROGRESS, "supervisor": S.SUPERVISOR_IN_PROGRESS}
+
+
+@unit_of_work()
+def reopen(assessment: Assessment, phase: str, reason: str, actor=None) -> None:
+    """hr: send an assessment back to the self or supervisor phase, with a reason. Audited. Unit of work."""
+    if not (reason or "").strip():
+        raise DomainError(_l("Give a reason for reopening."))
+    if not assessment.cycle.is_open:
+        raise DomainError(_l("Only assessments of an open cycle can be reopened."))
+    if phase not in REOPEN_PHASES:
+        raise DomainError(_l("Choose the phase to reopen."))
+    if phase == "self" and not assessment.cycle.has_self_phase:
+        raise DomainError(_l("This cycle has no self-assessment phase."))
+    if phase == "supervisor" and assessment.self_editable:
+        raise DomainError(_l("The self-assessment has not been submitted yet."))
+    before = assessment.status
+    assessment.status = REOPEN_PHASES[phase]
+    assessment.supervisor_submitted_at, assessment.overall_score = None, None
+    if phase == "self":
+        assessment.self_submitted_at = None
+    assessment.updated_at = utcnow()
+    audit.record("assessment.reopen", "assessment", assessment.id, actor=actor, phase=phase,
+                 before=before.value, reason=reason.strip())
+
+
+@unit_of_work()
+def change_supervisor(assessment: Assessment, supervisor: Employee, actor=None) -> None:
+    """Let another supervisor do the supervisor assessment. Unit of work."""
+    if supervisor.id == assessment.employee_id:
+        raise DomainError(_l("Nobody assesses themself as supervisor."))
+    if not assessment.cycle.is_open or assessment.is_completed:
+        raise DomainError(_l("Only an unfinished assessment of an open cycle can change its supervisor."))
+    if not may_assess_as_supervisor(supervisor):
+        raise DomainError(_l("%(no)s has no active account with the supervisor role.", no=supervisor.staff_no))
+    before = assessment.supervisor_id
+    assessment.supervisor_id, assessment.updated_at = supervisor.id, utcnow()
+    audit.record("assessment.change_supervisor", "assessment", assessment.id, actor=actor, before=before, after=supervisor.id)
+
+
+def my_assessments(user) -> list[Assessment]:
+    """The user's own assessments, newest cycle first."""
+    if user.employee_id is None:
+        return []
+    return db.session.scalars(select(Assessment).join(Cycle).where(Assessment.employee_id == user.employee_id)
+                              .order_by(Cycle.period_end.desc(), Cycle.id.desc())).all()
+
+
+def team_assessments(user, include_closed: bool = False) -> list[Assessment]:
+    """Assessments the user is the assessing supervisor of (open cycles unless asked), by cycle and staff number."""
+    if user.employee_id is None:
+        return []
+    query = (select(Assessment).join(Cycle).join(Employee, Employee.id == Assessment.employee_id)
+             .where(Assessment.supervisor_id == user.employee_id))
+    if not include_closed:
+        query = query.where(Cycle.status == CycleStatus.OPEN)
+    return db.session.scalars(query.order_by(Cycle.period_end.desc(), Employee.staff_no)).all()

@@ -1,0 +1,71 @@
+"""Import of the course catalogue: `code, title_zh, title_en, type, delivery, hours, credits, competencies`,
+upsert by code."""
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ...extensions import db
+from ...models import Course, CourseType, Delivery
+from ..training.catalogue import CourseValues, apply_course, parse_competencies
+from ..unit_of_work import unit_of_work
+from .common import ImportResult, check_code, finish, refuse
+from .tabular import RowError, read_rows
+
+COLUMNS = ["code", "title_zh", "title_en", "type", "delivery", "hours", "credits", "competencies"]
+TYPES, DELIVERIES = {t.value for t in CourseType}, {d.value for d in Delivery}
+
+
+def _number(text: str):
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def _values(row, code: str, errors: list) -> CourseValues:
+    """The row as course values, appending an error per bad column."""
+    errors += [RowError(row.line, column, _l("Required.")) for column in ("title_zh", "title_en") if not row.get(column)]
+    if row.get("type") not in TYPES:
+        errors.append(RowError(row.line, "type", _l(
+            "Unknown type %(value)s: use law, industry, sales, exchange, mentoring or certification.", value=row.get("type"))))
+    if row.get("delivery") not in DELIVERIES:
+        errors.append(RowError(row.line, "delivery", _l(
+            "Unknown delivery %(value)s: use classroom, online, self_study or on_the_job.", value=row.get("delivery"))))
+    hours, credits = _number(row.get("hours")), _number(row.get("credits"))
+    if hours is None or hours <= 0:
+        errors.append(RowError(row.line, "hours", _l("Hours must be a positive number.")))
+    if credits is None or credits < 0:
+        errors.append(RowError(row.line, "credits", _l("Credits must be a number of at least 0.")))
+    try:
+        competencies = parse_competencies(row.get("competencies"))
+    except ValueError as bad:
+        errors.append(RowError(row.line, "competencies", _l(
+            "Write competencies as CODE:LEVEL separated by semicolons, levels 1 to 5 (problem: %(part)s).", part=str(bad))))
+        competencies = {}
+    return CourseValues(code=code, title_zh=row.get("title_zh"), title_en=row.get("title_en"), type=row.get("type"),
+                        delivery=row.get("delivery"), hours=hours, credits=credits, competencies=competencies)
+
+
+def import_courses(data: bytes, filename: str, *, dry_run=False, actor=None) -> ImportResult:
+    """Upsert courses by code; ImportFailed (nothing written) on any bad row."""
+    rows = read_rows(data, filename, COLUMNS)
+    with unit_of_work() as work:
+        existing = {c.code: c for c in db.session.scalars(select(Course))}
+        errors, seen = [], {}
+        parsed = [(row, _values(row, check_code(row, seen, errors), errors)) for row in rows]
+        refuse(errors)
+        result = ImportResult("courses", dry_run=dry_run)
+        for row, values in parsed:
+            course = existing.get(values.code)
+            if course is None:
+                course = existing[values.code] = Course(code=values.code, description_zh="", description_en="", active=True)
+                db.session.add(course)
+                apply_course(course, values)
+                result.add(row.line, values.code, "create")
+            else:
+                values.description_zh, values.description_en, values.active = course.description_zh, course.description_en, course.active
+                result.add(row.line, values.code, "update" if apply_course(course, values) else "unchanged")
+        db.session.flush()
+        return finish(work, result, actor, filename)

@@ -1,0 +1,75 @@
+"""Import of org units: `code, parent_code, kind, name_zh, name_en`, upsert by code."""
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ...extensions import db
+from ...models import OrgUnit, OrgUnitKind
+from ..unit_of_work import unit_of_work
+from .common import ImportResult, check_code, find_cycle, finish, refuse, set_changed
+from .tabular import RowError, read_rows
+
+COLUMNS = ["code", "parent_code", "kind", "name_zh", "name_en"]
+KINDS = {k.value for k in OrgUnitKind}
+
+
+def import_org_units(data: bytes, filename: str, *, dry_run=False, actor=None) -> ImportResult:
+    """Upsert org units by code from a CSV/.xlsx file; ImportFailed (nothing written) on any error."""
+    rows = read_rows(data, filename, COLUMNS)
+    with unit_of_work() as work:
+        existing = {u.code: u for u in db.session.scalars(select(OrgUnit))}
+        errors: list[RowError] = []
+        seen: dict[str, int] = {}
+        for row in rows:
+            check_code(row, seen, errors)
+            errors += [RowError(row.line, column, _l("Required.")) for column in ("name_zh", "name_en") if not row.get(column)]
+            if row.get("kind") not in KINDS:
+                errors.append(RowError(row.line, "kind", _l(
+                    "Unknown kind %(value)s: use head_office, tier1_branch, tier2_branch or sub_branch.", value=row.get("kind"))))
+        errors += _parent_errors(rows, seen, existing)
+        refuse(errors)
+        result = _apply(rows, existing, ImportResult("org_units", dry_run=dry_run))
+        db.session.flush()
+        return finish(work, result, actor, filename)
+
+
+def _parent_errors(rows, seen: dict, existing: dict) -> list[RowError]:
+    """Unknown parents, own parents and parent chains that loop."""
+    errors = []
+    parent_of = {code: (u.parent.code if u.parent else None) for code, u in existing.items()}
+    for row in rows:
+        code, parent = row.get("code"), row.get("parent_code") or None
+        if parent and parent not in seen and parent not in existing:
+            errors.append(RowError(row.line, "parent_code", _l("Unknown org unit %(code)s.", code=parent)))
+        elif parent and parent == code:
+            errors.append(RowError(row.line, "parent_code", _l("An org unit cannot be its own parent.")))
+        elif code:
+            parent_of[code] = parent
+    for code in sorted(find_cycle(parent_of) & set(seen)):
+        errors.append(RowError(seen[code], "parent_code", _l("The parent chain of %(code)s loops back to itself.", code=code)))
+    return errors
+
+
+def _apply(rows, existing: dict, result: ImportResult) -> ImportResult:
+    """Create and update the units, then set every parent (a parent may come later in the file)."""
+    units = dict(existing)
+    actions = {}
+    for row in rows:
+        code = row.get("code")
+        values = {"kind": OrgUnitKind(row.get("kind")), "name_zh": row.get("name_zh"), "name_en": row.get("name_en")}
+        unit = units.get(code)
+        if unit is None:
+            units[code] = OrgUnit(code=code, **values)
+            db.session.add(units[code])
+            actions[code] = [row.line, code, "create"]
+        else:
+            actions[code] = [row.line, code, "update" if set_changed(unit, values) else "unchanged"]
+    for row in rows:
+        unit, parent_code = units[row.get("code")], row.get("parent_code") or None
+        parent = units[parent_code] if parent_code else None
+        if unit.parent is not parent:
+            unit.parent = parent
+            if actions[unit.code][2] == "unchanged":
+                actions[unit.code][2] = "update"
+    result.actions = [tuple(a) for a in actions.values()]
+    result.recount()
+    return result

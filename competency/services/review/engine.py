@@ -1,0 +1,118 @@
+"""The rules of the annual grade review as a pure function over one person's data (docs/domain.md, "Annual
+grade review"); no database here, so the rules are property-tested directly.
+
+1. A trainee whose probation has ended: confirmed qualified → confirm (junior); otherwise → refer to hr.
+   A trainee still in probation is not reviewed.
+2. Everyone else: the recommended grade is the highest grade whose standard is fully met with the performance
+   year's sales, credits earned in that year and the overall score of the latest completed assessment whose cycle
+   ends in that year; a credit minimum counts only for grades above the current one.
+3. No standard met: junior (the floor), flagged below_junior.
+4. below_junior now and in the finalised review of the year before → transfer (转岗).
+5. Otherwise promote, keep or demote by comparing the recommended grade with the current one.
+"""
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from ...models import Grade, ReviewAction
+
+REVIEWED_GRADES = (Grade.JUNIOR, Grade.INTERMEDIATE, Grade.SENIOR)
+
+
+@dataclass(frozen=True)
+class Standard:
+    min_sales: Decimal
+    min_score: Decimal
+    min_credits: Decimal
+    certification: str | None = None
+
+
+@dataclass
+class PersonInput:
+    employee_id: int
+    staff_no: str
+    grade: Grade
+    probation_end: date
+    org_unit_id: int
+    position_id: int
+    sales: Decimal | None = None
+    credits: Decimal = Decimal(0)
+    score: float | None = None
+    certifications: frozenset = frozenset()
+    qualified: bool | None = None
+    below_junior_last_year: bool = False
+
+
+@dataclass
+class Outcome:
+    reviewed: bool
+    recommended: Grade | None = None
+    action: ReviewAction | None = None
+    below_junior: bool = False
+    explanation: dict = field(default_factory=dict)
+
+
+def criteria(person: PersonInput, grade: Grade, standard: Standard, unit: str) -> list[dict]:
+    """Each criterion of one grade's standard: required, actual, met (None where it does not apply)."""
+    items = [
+        {"criterion": "sales", "required": float(standard.min_sales), "unit": unit,
+         "actual": None if person.sales is None else float(person.sales),
+         "met": person.sales is not None and person.sales >= standard.min_sales,
+         **({"note": "no_sales"} if person.sales is None else {})},
+        {"criterion": "score", "required": float(standard.min_score),
+         "actual": None if person.score is None else round(person.score, 4),
+         "met": person.score is not None and person.score >= float(standard.min_score) - 1e-9,
+         **({"note": "no_assessment"} if person.score is None else {})},
+    ]
+    promotion = grade.rank > person.grade.rank
+    items.append({"criterion": "credits", "required": float(standard.min_credits), "actual": float(person.credits),
+                  "met": (person.credits >= standard.min_credits) if promotion else None,
+                  **({} if promotion else {"note": "promotion_only"})})
+    if standard.certification:
+        items.append({"criterion": "certification", "required": standard.certification,
+                      "actual": sorted(person.certifications), "met": standard.certification in person.certifications})
+    return items
+
+
+def _probation(person: PersonInput, as_of: date) -> Outcome:
+    """Rule 1: a trainee is confirmed or referred once probation has ended."""
+    if person.probation_end > as_of:
+        return Outcome(reviewed=False)
+    if person.qualified:
+        return Outcome(True, Grade.JUNIOR, ReviewAction.CONFIRM, False,
+                       {"rule": "probation_confirmed", "probation_end": person.probation_end.isoformat()})
+    return Outcome(True, Grade.TRAINEE, ReviewAction.REFER, False,
+                   {"rule": "probation_refer", "probation_end": person.probation_end.isoformat(),
+                    "confirmation": "not_qualified" if person.qualified is False else "missing"})
+
+
+def _action(person: PersonInput, recommended: Grade, below_junior: bool) -> tuple[ReviewAction, str]:
+    """Rules 4 and 5: transfer after two years below junior, else promote, keep or demote."""
+    if below_junior and person.below_junior_last_year:
+        return ReviewAction.TRANSFER, "transfer_two_years"
+    rule = "floor_junior" if below_junior else "highest_met"
+    if recommended.rank > person.grade.rank:
+        return ReviewAction.PROMOTE, rule
+    if recommended.rank < person.grade.rank:
+        return ReviewAction.DEMOTE, rule
+    return ReviewAction.KEEP, rule
+
+
+def evaluate(person: PersonInput, standards: dict[Grade, Standard], unit: str, as_of: date) -> Outcome:
+    """Apply the five rules to one person (pure: no database)."""
+    if person.grade == Grade.TRAINEE:
+        return _probation(person, as_of)
+    grades, best = [], None
+    for grade in REVIEWED_GRADES:
+        standard = standards.get(grade)
+        if standard is None:
+            continue
+        items = criteria(person, grade, standard, unit)
+        met = all(c["met"] is not False for c in items)
+        grades.append({"grade": grade.value, "met": met, "criteria": items})
+        if met:
+            best = grade
+    below_junior = best is None
+    recommended = best or Grade.JUNIOR
+    action, rule = _action(person, recommended, below_junior)
+    return Outcome(True, recommended, action, below_junior, {"rule": rule, "grades": grades})

@@ -1,0 +1,116 @@
+"""The course catalogue and its sessions."""
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ...errors import DomainError
+from ...extensions import db
+from ...models import LEVELS, Course, CourseCompetency, CourseType, Delivery, TrainingSession
+from .. import audit
+from ..unit_of_work import unit_of_work
+
+
+def parse_competencies(text: str) -> dict[str, int]:
+    """`S1:3;S2:3` → {"S1": 3, "S2": 3}; ValueError names the bad part."""
+    result: dict[str, int] = {}
+    for part in (text or "").split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        code, _, level = part.partition(":")
+        code = code.strip()
+        if not code or not level.strip().isdigit() or int(level) not in LEVELS or code in result:
+            raise ValueError(part)
+        result[code] = int(level)
+    return result
+
+
+@dataclass
+class CourseValues:
+    code: str
+    title_zh: str
+    title_en: str
+    type: str
+    delivery: str
+    hours: Decimal
+    credits: Decimal
+    competencies: dict
+    description_zh: str = ""
+    description_en: str = ""
+    active: bool = True
+
+
+def apply_course(course: Course, values: CourseValues) -> bool:
+    """Copy the values onto the course; return whether anything changed (the caller's unit of work flushes)."""
+    changed = False
+    fields = {"title_zh": values.title_zh, "title_en": values.title_en, "type": CourseType(values.type),
+              "delivery": Delivery(values.delivery), "hours": Decimal(values.hours), "credits": Decimal(values.credits),
+              "description_zh": values.description_zh, "description_en": values.description_en, "active": values.active}
+    for key, value in fields.items():
+        if getattr(course, key) != value:
+            setattr(course, key, value)
+            changed = True
+    current = {c.competency_code: c.up_to_level for c in course.competencies}
+    if current != values.competencies:
+        course.competencies = [CourseCompetency(competency_code=k, up_to_level=v) for k, v in sorted(values.competencies.items())]
+        changed = True
+    return changed
+
+
+@unit_of_work()
+def save_course(values: CourseValues, course: Course | None = None, actor=None) -> Course:
+    """Create or update a course. Unit of work."""
+    if Decimal(values.credits) < 0:
+        raise DomainError(_l("Credits cannot be negative."))
+    if Decimal(values.hours) <= 0:
+        raise DomainError(_l("Hours must be positive."))
+    clash = db.session.scalar(select(Course.id).where(Course.code == values.code.strip()))
+    if clash is not None and (course is None or clash != course.id):
+        raise DomainError(_l("Another course already has the code %(code)s.", code=values.code))
+    creating = course is None
+    if creating:
+        course = Course(code=values.code.strip())
+        db.session.add(course)
+    course.code = values.code.strip()
+    apply_course(course, values)
+    db.session.flush()
+    audit.record("course.create" if creating else "course.update", "course", course.id, actor=actor, code=course.code)
+    return course
+
+
+def courses(active_only: bool = False):
+    """SELECT of courses by code."""
+    query = select(Course).order_by(Course.code)
+    return query.where(Course.active.is_(True)) if active_only else query
+
+
+@unit_of_work()
+def save_session(course: Course, values: dict, session: TrainingSession | None = None, actor=None) -> TrainingSession:
+    """Create or update a session (starts_at, ends_at, place, trainer_id, capacity, open). Unit of work."""
+    if values["ends_at"] < values["starts_at"]:
+        raise DomainError(_l("A session cannot end before it starts."))
+    if values["capacity"] < 1:
+        raise DomainError(_l("Capacity must be at least 1."))
+    if session is not None and values["capacity"] < session.seats_taken:
+        raise DomainError(_l("%(n)s people are already enrolled: the capacity cannot be lower.", n=session.seats_taken))
+    creating = session is None
+    session = session or TrainingSession(course=course, seats_taken=0)
+    for key in ("starts_at", "ends_at", "place", "trainer_id", "capacity", "open"):
+        setattr(session, key, values[key])
+    db.session.add(session)
+    db.session.flush()
+    audit.record("session.create" if creating else "session.update", "training_session", session.id, actor=actor)
+    return session
+
+
+def open_sessions(today: date | None = None):
+    """Sessions open for enrolment that have not started, soonest first."""
+    today = today or date.today()
+    return db.session.scalars(
+        select(TrainingSession).join(Course)
+        .where(TrainingSession.open.is_(True), Course.active.is_(True), TrainingSession.starts_at >= today)
+        .order_by(TrainingSession.starts_at)
+    ).all()

@@ -1,0 +1,194 @@
+"""Enrolments: assignment (also by gap), seats in sessions, cancelling, results and undoing a completion.
+
+States: assigned → in_progress → completed | failed | absent | cancelled. A pass earns the course's credits
+exactly once (ledger.award_once); undoing it reverses them and puts the enrolment back in progress.
+"""
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, insert, select, update
+
+from ...errors import DomainError
+from ...extensions import db
+from ...models import (
+    Course,
+    Employee,
+    Enrolment,
+    EnrolmentStatus,
+    TrainingResult,
+    TrainingSession,
+)
+from ...models.training import ACTIVE_STATUSES
+from ...timeutil import utcnow
+from .. import audit
+from ..assessments.results import combined_levels
+from ..unit_of_work import release_snapshot, unit_of_work
+from . import ledger
+
+E = EnrolmentStatus
+
+
+@dataclass
+class AssignResult:
+    assigned: list[int] = field(default_factory=list)
+    skipped_enrolled: list[int] = field(default_factory=list)
+    skipped_completed: list[int] = field(default_factory=list)
+
+
+@unit_of_work()
+def assign(course: Course, employee_ids, due_date: date | None, actor=None) -> AssignResult:
+    """Assign a course to people, skipping those already enrolled or already through it. Unit of work."""
+    if not course.active:
+        raise DomainError(_l("This course is not active."))
+    wanted = sorted(set(employee_ids))
+    result = AssignResult()
+    rows = db.session.execute(
+        select(Enrolment.employee_id, Enrolment.status)
+        .where(Enrolment.course_id == course.id, Enrolment.employee_id.in_(wanted),
+               Enrolment.status.in_([*ACTIVE_STATUSES, E.COMPLETED]))
+    ).all()
+    enrolled = {e for e, s in rows if s in ACTIVE_STATUSES}
+    completed = {e for e, s in rows if s == E.COMPLETED} - enrolled
+    for employee_id in wanted:
+        if employee_id in enrolled:
+            result.skipped_enrolled.append(employee_id)
+        elif employee_id in completed:
+            result.skipped_completed.append(employee_id)
+        else:
+            result.assigned.append(employee_id)
+    now = utcnow()
+    if result.assigned:
+        db.session.execute(insert(Enrolment), [
+            {"course_id": course.id, "employee_id": e, "status": E.ASSIGNED, "due_date": due_date,
+             "assigned_by_id": getattr(actor, "id", None), "assigned_at": now, "updated_at": now}
+            for e in result.assigned])
+    audit.record("training.assign", "course", course.id, actor=actor, assigned=len(result.assigned),
+                 skipped_enrolled=len(result.skipped_enrolled), skipped_completed=len(result.skipped_completed))
+    return result
+
+
+def gap_candidates(competency_code: str, cycle_id: int, min_gap: float, within=None) -> list[int]:
+    """Ids of the people whose gap (target − combined level) on the competency in the cycle is at least `min_gap`,
+    optionally among `within` (a SELECT of employee ids)."""
+    levels = combined_levels(cycle_id=cycle_id)
+    query = (select(levels.c.employee_id).where(levels.c.competency_code == competency_code,
+                                                levels.c.target.is_not(None),
+                                                levels.c.target - levels.c.combined >= min_gap - 1e-9))
+    if within is not None:
+        query = query.where(levels.c.employee_id.in_(within))
+    return sorted(set(db.session.scalars(query)))
+
+
+class SessionFull(DomainError):
+    def __init__(self):
+        super().__init__(_l("This session is full."))
+
+
+@unit_of_work()
+def enrol_in_session(session: TrainingSession, employee: Employee, actor=None) -> Enrolment:
+    """Take a seat in an open session (atomic against the capacity) and enrol for its course. Unit of work.
+
+    The seat is taken by a conditional UPDATE that is the first statement of its transaction, so concurrent
+    enrolments queue on the database's write lock and never overbook, on SQLite as on PostgreSQL.
+    """
+    # sessions keep the local time they were planned in, so they are compared with the local time
+    if not session.open or not session.course.active or session.starts_at <= datetime.now():
+        raise DomainError(_l("This session is not open for enrolment."))
+    if db.session.scalar(select(Enrolment.id).where(Enrolment.employee_id == employee.id, Enrolment.course_id == session.course_id,
+                                                    Enrolment.status == E.COMPLETED)) is not None:
+        raise DomainError(_l("You have already completed this course."))
+    session_id, course_id, employee_id = session.id, session.course_id, employee.id
+    release_snapshot()
+    taken = db.session.execute(
+        update(TrainingSession).where(TrainingSession.id == session_id, TrainingSession.seats_taken < TrainingSession.capacity)
+        .values(seats_taken=TrainingSession.seats_taken + 1).execution_options(synchronize_session=False))
+    if taken.rowcount != 1:
+        raise SessionFull()
+    existing = db.session.scalar(select(Enrolment).where(
+        Enrolment.employee_id == employee_id, Enrolment.course_id == course_id, Enrolment.status.in_(ACTIVE_STATUSES)))
+    if existing is not None and existing.session_id is not None:
+        raise DomainError(_l("You are already enrolled in a session of this course."))
+    enrolment = existing or Enrolment(course_id=course_id, employee_id=employee_id, status=E.ASSIGNED,
+                                      assigned_by_id=getattr(actor, "id", None))
+    enrolment.session_id = session_id
+    db.session.add(enrolment)
+    db.session.flush()
+    audit.record("training.enrol", "enrolment", enrolment.id, actor=actor, session=session_id)
+    return enrolment
+
+
+def _release_seat(enrolment: Enrolment) -> None:
+    if enrolment.session_id is not None:
+        db.session.execute(update(TrainingSession).where(TrainingSession.id == enrolment.session_id,
+                                                         TrainingSession.seats_taken > 0)
+                           .values(seats_taken=TrainingSession.seats_taken - 1).execution_options(synchronize_session=False))
+
+
+@unit_of_work()
+def cancel(enrolment: Enrolment, actor=None) -> None:
+    """Cancel an active enrolment and free its seat. Unit of work."""
+    if not enrolment.is_active:
+        raise DomainError(_l("Only an assigned or ongoing enrolment can be cancelled."))
+    _release_seat(enrolment)
+    enrolment.status = E.CANCELLED
+    audit.record("training.cancel", "enrolment", enrolment.id, actor=actor)
+
+
+@unit_of_work()
+def record_result(enrolment: Enrolment, outcome: str, *, score=None, on: date | None = None, actor=None) -> None:
+    """Record attendance and result: outcome is pass, fail or absent. A pass completes the enrolment and
+    earns its credits exactly once; recording the same pass again changes nothing. Unit of work."""
+    on = on or date.today()
+    if outcome == TrainingResult.PASS and enrolment.is_completed:
+        return
+    if not enrolment.is_active:
+        raise DomainError(_l("This enrolment is already closed (%(state)s).", state=enrolment.status.value))
+    if outcome == "absent":
+        enrolment.status, enrolment.result = E.ABSENT, None
+    else:
+        enrolment.result = TrainingResult(outcome)
+        enrolment.status = E.COMPLETED if enrolment.result == TrainingResult.PASS else E.FAILED
+    enrolment.score = None if score in (None, "") else Decimal(str(score))
+    enrolment.completed_on = on
+    audit.record("training.result", "enrolment", enrolment.id, actor=actor, outcome=outcome, score=enrolment.score)
+    if enrolment.is_completed:
+        ledger.award_once(enrolment, on, actor)
+
+
+@unit_of_work()
+def record_results(enrolments: list[Enrolment], outcome: str, *, score=None, on: date | None = None, actor=None) -> int:
+    """Record the same result for several enrolments, all or none. Unit of work; returns how many."""
+    for enrolment in enrolments:
+        record_result(enrolment, outcome, score=score, on=on, actor=actor)
+    return len(enrolments)
+
+
+@unit_of_work()
+def undo_completion(enrolment: Enrolment, reason: str, actor=None) -> None:
+    """Take back a completion: a reversing ledger entry with the reason; the enrolment is in progress again.
+    Unit of work."""
+    if not enrolment.is_completed:
+        raise DomainError(_l("Only a completed enrolment can be undone."))
+    if not (reason or "").strip():
+        raise DomainError(_l("Give a reason."))
+    ledger.reverse_enrolment_credits(enrolment, reason, actor)
+    enrolment.status, enrolment.result, enrolment.completed_on = E.IN_PROGRESS, None, None
+    audit.record("training.undo_completion", "enrolment", enrolment.id, actor=actor, reason=reason.strip())
+
+
+def my_enrolments(employee_id: int) -> list[Enrolment]:
+    """A person's enrolments, active first, then by due date."""
+    return db.session.scalars(
+        select(Enrolment).where(Enrolment.employee_id == employee_id)
+        .order_by(case((Enrolment.status.in_(ACTIVE_STATUSES), 0), else_=1), Enrolment.due_date.is_(None),
+                  Enrolment.due_date, Enrolment.id.desc())).all()
+
+
+def roster(course: Course, session_id: int | None = None) -> list[Enrolment]:
+    """Everyone enrolled in a course (or one of its sessions), by status and staff number."""
+    query = select(Enrolment).join(Employee).where(Enrolment.course_id == course.id)
+    if session_id:
+        query = query.where(Enrolment.session_id == session_id)
+    return db.session.scalars(query.order_by(Enrolment.status, Employee.staff_no)).all()

@@ -1,0 +1,194 @@
+"""The append-only credit ledger: credits earned (one query), yearly totals against the requirement,
+compliance by org unit, corrections as reversing entries, hr's adjustments and the requirements."""
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, func, select, update
+
+from ...errors import DomainError
+from ...extensions import db
+from ...models import (
+    CreditEntry,
+    CreditRequirement,
+    CreditSource,
+    Employee,
+    EmployeeStatus,
+    Enrolment,
+    Grade,
+    Mentoring,
+)
+from ...timeutil import utcnow
+from .. import audit
+from ..org import org_closure
+from ..unit_of_work import unit_of_work
+
+
+def year_range(year: int) -> tuple[date, date]:
+    """[1 January of the year, 1 January of the next): a range the index on a date column can serve."""
+    return date(year, 1, 1), date(year + 1, 1, 1)
+
+
+def credits_earned(year: int, employee_ids=None):
+    """Subquery (employee_id, earned): the net credits each person (of `employee_ids`, a list or SELECT, when
+    given) earned in the year. The one query for "credits earned in a year"."""
+    first, after = year_range(year)
+    query = select(CreditEntry.employee_id, func.sum(CreditEntry.amount).label("earned")).where(
+        CreditEntry.earned_on >= first, CreditEntry.earned_on < after)
+    if employee_ids is not None:
+        query = query.where(CreditEntry.employee_id.in_(employee_ids))
+    return query.group_by(CreditEntry.employee_id).subquery()
+
+
+def yearly_status(employee_ids, year: int):
+    """SELECT (employee, credits earned in the year, the grade's requirement) for the given ids, by staff number."""
+    earned = credits_earned(year, employee_ids)
+    return (select(Employee, func.coalesce(earned.c.earned, 0).label("earned"),
+                   func.coalesce(CreditRequirement.credits, 0).label("required"))
+            .outerjoin(earned, earned.c.employee_id == Employee.id)
+            .outerjoin(CreditRequirement, CreditRequirement.grade == Employee.grade)
+            .where(Employee.id.in_(employee_ids))
+            .order_by(Employee.staff_no))
+
+
+def my_year(employee: Employee, year: int) -> tuple[Decimal, Decimal]:
+    """(earned, required) for one person and year."""
+    _person, earned, required = db.session.execute(yearly_status([employee.id], year)).one()
+    return Decimal(earned), Decimal(required)
+
+
+def compliance_by_unit(year: int, employee_ids=None) -> list[tuple[int, int, int]]:
+    """(org unit id, people in its subtree, of whom meeting the year's requirement), computed in SQL."""
+    earned = credits_earned(year, employee_ids)
+    people = (select(Employee.id, Employee.org_unit_id,
+                     case((func.coalesce(earned.c.earned, 0) >= func.coalesce(CreditRequirement.credits, 0), 1), else_=0).label("ok"))
+              .outerjoin(earned, earned.c.employee_id == Employee.id)
+              .outerjoin(CreditRequirement, CreditRequirement.grade == Employee.grade)
+              .where(Employee.status.in_([EmployeeStatus.PROBATION, EmployeeStatus.ACTIVE])))
+    if employee_ids is not None:
+        people = people.where(Employee.id.in_(employee_ids))
+    people = people.subquery()
+    closure = org_closure()
+    rows = db.session.execute(
+        select(closure.c.ancestor_id, func.count(people.c.id), func.sum(people.c.ok))
+        .join(people, people.c.org_unit_id == closure.c.descendant_id)
+        .group_by(closure.c.ancestor_id)).all()
+    return [(unit, n, int(ok or 0)) for unit, n, ok in rows]
+
+
+def ledger(employee_id: int):
+    """SELECT of an employee's ledger, newest first."""
+    return (select(CreditEntry).where(CreditEntry.employee_id == employee_id)
+            .order_by(CreditEntry.earned_on.desc(), CreditEntry.id.desc()))
+
+
+def reversed_ids(employee_id: int) -> set[int]:
+    """Ids of the person's ledger lines that a later line reverses."""
+    return set(db.session.scalars(select(CreditEntry.reverses_id).where(
+        CreditEntry.employee_id == employee_id, CreditEntry.reverses_id.is_not(None))))
+
+
+# --- writing the ledger ---------------------------------------------------------------------------
+
+
+def award_once(enrolment: Enrolment, on: date, actor) -> CreditEntry | None:
+    """The enrolment's credits, unless its net credits are already positive (inside the caller's unit)."""
+    db.session.flush()
+    # Take the enrolment's row lock (a no-op update) so that two simultaneous passes award one entry.
+    db.session.execute(update(Enrolment).where(Enrolment.id == enrolment.id).values(updated_at=utcnow())
+                       .execution_options(synchronize_session=False))
+    net = db.session.scalar(select(func.coalesce(func.sum(CreditEntry.amount), 0))
+                            .where(CreditEntry.enrolment_id == enrolment.id)) or Decimal(0)
+    if net > 0:
+        return None
+    entry = CreditEntry(employee_id=enrolment.employee_id, amount=enrolment.course.credits, earned_on=on,
+                        source=CreditSource.ENROLMENT, enrolment_id=enrolment.id,
+                        reason=f"{enrolment.course.code}", created_by_id=getattr(actor, "id", None))
+    db.session.add(entry)
+    return entry
+
+
+def award_mentoring(mentoring: Mentoring, on: date, actor) -> None:
+    """Mentor and mentee each earn the mentoring course's credits (inside the caller's unit)."""
+    for person in (mentoring.mentor, mentoring.mentee):
+        db.session.add(CreditEntry(employee_id=person.id, amount=mentoring.course.credits, earned_on=on,
+                                   source=CreditSource.MENTORING, mentoring_id=mentoring.id,
+                                   reason=mentoring.course.code, created_by_id=getattr(actor, "id", None)))
+
+
+def is_reversed(entry: CreditEntry) -> bool:
+    """Whether a later line reverses this one."""
+    return db.session.scalar(select(CreditEntry.id).where(CreditEntry.reverses_id == entry.id)) is not None
+
+
+def add_reversal(entry: CreditEntry, reason: str, actor) -> CreditEntry:
+    """A line that cancels `entry`, with the reason (inside the caller's unit)."""
+    reversal = CreditEntry(employee_id=entry.employee_id, amount=-entry.amount, earned_on=entry.earned_on,
+                           source=entry.source, reason=reason.strip(), enrolment_id=entry.enrolment_id,
+                           mentoring_id=entry.mentoring_id, reverses_id=entry.id, created_by_id=getattr(actor, "id", None))
+    db.session.add(reversal)
+    audit.record("credit.reverse", "credit_entry", entry.id, actor=actor, reason=reason.strip())
+    return reversal
+
+
+def reverse_enrolment_credits(enrolment: Enrolment, reason: str, actor) -> None:
+    """Reverse every positive, not yet reversed line of the enrolment (inside the caller's unit)."""
+    for entry in db.session.scalars(select(CreditEntry).where(CreditEntry.enrolment_id == enrolment.id,
+                                                              CreditEntry.amount > 0)):
+        if not is_reversed(entry):
+            add_reversal(entry, reason, actor)
+
+
+@unit_of_work()
+def reverse(entry: CreditEntry, reason: str, actor=None) -> CreditEntry:
+    """Cancel a ledger line with a reversing line (the original stays). Unit of work."""
+    if not (reason or "").strip():
+        raise DomainError(_l("Give a reason."))
+    if entry.reverses_id is not None:
+        raise DomainError(_l("A reversal cannot itself be reversed; add an adjustment instead."))
+    if is_reversed(entry):
+        raise DomainError(_l("This entry is already reversed."))
+    return add_reversal(entry, reason, actor)
+
+
+@unit_of_work()
+def adjust(employee: Employee, amount, reason: str, on: date | None = None, actor=None) -> CreditEntry:
+    """hr: a manual adjustment (positive or negative) with a reason. Unit of work."""
+    try:
+        value = Decimal(str(amount))
+    except InvalidOperation:
+        raise DomainError(_l("The amount must be a number.")) from None
+    if value == 0 or not value.is_finite():
+        raise DomainError(_l("The amount cannot be zero."))
+    if not (reason or "").strip():
+        raise DomainError(_l("Give a reason."))
+    entry = CreditEntry(employee_id=employee.id, amount=value, earned_on=on or date.today(),
+                        source=CreditSource.ADJUSTMENT, reason=reason.strip(), created_by_id=getattr(actor, "id", None))
+    db.session.add(entry)
+    db.session.flush()
+    audit.record("credit.adjust", "credit_entry", entry.id, actor=actor, employee=employee.staff_no, amount=value)
+    return entry
+
+
+# --- requirements -------------------------------------------------------------------------------
+
+
+def requirements() -> dict[Grade, Decimal]:
+    """The yearly credit requirement of each grade (0 where none is set)."""
+    found = {r.grade: r.credits for r in db.session.scalars(select(CreditRequirement))}
+    return {g: found.get(g, Decimal(0)) for g in Grade}
+
+
+@unit_of_work()
+def set_requirements(values: dict, actor=None) -> None:
+    """hr: set the yearly credit requirement per grade. Unit of work."""
+    current = {r.grade: r for r in db.session.scalars(select(CreditRequirement))}
+    for grade, credits in values.items():
+        credits = Decimal(str(credits))
+        if credits < 0:
+            raise DomainError(_l("Credits cannot be negative."))
+        row = current.get(Grade(grade)) or CreditRequirement(grade=Grade(grade))
+        row.credits = credits
+        db.session.add(row)
+    audit.record("credit.requirements", "credit_requirement", None, actor=actor,
+                 **{Grade(g).value: str(v) for g, v in values.items()})

@@ -1,0 +1,66 @@
+"""Which courses to take: per person, from their latest completed assessment; per course, the demand."""
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from ...extensions import db
+from ...models import Assessment, Competency, Course, CourseCompetency, Employee, Enrolment, EnrolmentStatus, Grade
+from ..assessments.results import combined_levels, latest_completed, result_of
+
+
+@dataclass
+class Recommendation:
+    competency_code: str
+    competency: Competency
+    level: float
+    target: int
+    weight: Decimal
+    courses: list[Course]
+
+    @property
+    def gap(self) -> float:
+        return self.target - self.level
+
+    @property
+    def priority(self) -> float:
+        return float(self.weight) * self.gap
+
+
+def recommendations(employee: Employee, assessment: Assessment | None = None, grade: Grade | None = None) -> list[Recommendation]:
+    """From the latest completed assessment: competencies below the current grade's target (or `grade`'s), ranked
+    by weight × gap, each with the active courses that develop it to at least the target, minus those completed."""
+    assessment = assessment or latest_completed(employee.id)
+    if assessment is None:
+        return []
+    done = set(db.session.scalars(select(Enrolment.course_id).where(Enrolment.employee_id == employee.id,
+                                                                    Enrolment.status == EnrolmentStatus.COMPLETED)))
+    result = []
+    for row in result_of(assessment).rows:
+        target = row.competency.target(grade or employee.grade)
+        if row.combined is None or target is None or row.combined >= target:
+            continue
+        offered = db.session.scalars(
+            select(Course).join(CourseCompetency)
+            .where(Course.active.is_(True), CourseCompetency.competency_code == row.competency.code,
+                   CourseCompetency.up_to_level >= target, Course.id.not_in(done or [-1]))
+            .order_by(Course.code)).all()
+        result.append(Recommendation(row.competency.code, row.competency, row.combined, target, row.competency.weight, offered))
+    return sorted(result, key=lambda r: (-r.priority, r.competency_code))
+
+
+def demand(cycle_id: int | None = None) -> list[tuple[Course, int]]:
+    """Per active course: how many people have a gap (below their grade's target) on a competency it develops,
+    from each person's latest completed assessment (or the given cycle) — computed in SQL."""
+    levels = combined_levels(cycle_id=cycle_id, latest_only=cycle_id is None)
+    gaps = (select(levels.c.employee_id, levels.c.competency_code)
+            .where(levels.c.target.is_not(None), levels.c.combined < levels.c.target).subquery())
+    people = func.count(func.distinct(gaps.c.employee_id))
+    rows = db.session.execute(
+        select(Course, people)
+        .join(CourseCompetency, CourseCompetency.course_id == Course.id)
+        .outerjoin(gaps, gaps.c.competency_code == CourseCompetency.competency_code)
+        .where(Course.active.is_(True))
+        .group_by(Course.id)
+        .order_by(people.desc(), Course.code)).all()
+    return [(course, n) for course, n in rows]
