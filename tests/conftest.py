@@ -71,6 +71,9 @@ def _session_app(make_app, tmp_path_factory):
     with app.app_context():
         db.drop_all()
         db.create_all()
+    # Everything loaded so far (the app, SQLAlchemy, Plotly, Babel …) lives for the whole run: keep it out of the
+    # garbage collector's scans, so that the collection after each test only looks at what that test made.
+    gc.freeze()
     yield app
     with app.app_context():
         db.drop_all()
@@ -91,12 +94,42 @@ def _wipe() -> None:
 
 @pytest.fixture
 def app(_session_app):
-    """The app inside an app context, on an empty database; emptied again afterwards."""
+    """The app inside an app context, on an empty database (the next test empties it again)."""
     with _session_app.app_context():
         _wipe()
         yield _session_app
-        _wipe()
+        db.session.remove()
     gc.collect()  # surface a leaked connection in the test that leaked it, not in a later one
+    gc.freeze()  # what survives (template and query caches) stays: the next collection skips it
+
+
+@pytest.fixture(scope="session")
+def _demo_snapshot(_session_app) -> list[tuple]:
+    """Seed the demo organisation once per run and keep every table's rows: (table, rows), parents first."""
+    from competency.services.seed import seed_all
+
+    with _session_app.app_context():
+        _wipe()
+        seed_all(_session_app.config["SEEDS_DIR"], probation_months=3, hash_method="pbkdf2:sha256:1000")
+        with db.engine.connect() as conn:
+            snapshot = [(table, [dict(row._mapping) for row in conn.execute(table.select())])
+                        for table in db.metadata.sorted_tables]
+        _wipe()
+    return [(table, rows) for table, rows in snapshot if rows]
+
+
+@pytest.fixture
+def seeded(app, _demo_snapshot):
+    """The app on the seeded demo organisation, restored from the run's snapshot (as `flask seed` leaves it)."""
+    with db.engine.begin() as conn:
+        for table, rows in _demo_snapshot:
+            conn.execute(table.insert(), rows)
+        if conn.dialect.name == "postgresql":
+            for table, _rows in _demo_snapshot:
+                if "id" in table.c and table.c.id.autoincrement is not False and table.c.id.type.python_type is int:
+                    conn.execute(text(f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
+                                      f"(SELECT max(id) FROM \"{table.name}\"))"))
+    return app
 
 
 @pytest.fixture

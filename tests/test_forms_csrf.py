@@ -4,7 +4,6 @@ import re
 import pytest
 
 from competency.extensions import db
-from competency.services.seed import seed_all
 
 PAGES = {
     "E0001": ["/", "/assessments", "/training", "/training/credits", "/training/certifications", "/my-model"],
@@ -18,8 +17,7 @@ PAGES = {
 
 
 @pytest.mark.parametrize("who", sorted(PAGES))
-def test_every_post_form_has_a_csrf_token(app, make_app, who):
-    seed_all(app.config["SEEDS_DIR"], probation_months=3, hash_method="pbkdf2:sha256:1000")
+def test_every_post_form_has_a_csrf_token(seeded, make_app, who):
     csrf_app = make_app(WTF_CSRF_ENABLED=True)
     with csrf_app.app_context():
         client = csrf_app.test_client()

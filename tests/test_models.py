@@ -11,19 +11,12 @@ from competency.models import AuditEvent, Competency, ModelVersion, Position, Ve
 from competency.services.imports import ImportFailed
 from competency.services.ksa import export as model_export
 from competency.services.ksa import importer, versions
-from competency.services.seed import seed_all
 
 from . import factories
 
 
 def _counts():
     return tuple(db.session.scalar(select(func.count()).select_from(m)) for m in (ModelVersion, Competency, AuditEvent))
-
-
-@pytest.fixture
-def seeded(app):
-    seed_all(app.config["SEEDS_DIR"], probation_months=3, hash_method="pbkdf2:sha256:1000")
-    return app
 
 
 def test_seed_publishes_the_customer_manager_model_for_both_positions(seeded):

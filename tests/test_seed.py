@@ -16,8 +16,7 @@ def _state():
     return counts, people, hashes
 
 
-def test_seed_builds_the_demo_organisation(app):
-    seed_all(app.config["SEEDS_DIR"], probation_months=3, hash_method="pbkdf2:sha256:1000")
+def test_seed_builds_the_demo_organisation(seeded):
     assert {"CM_CORP", "CM_RETAIL"} <= set(db.session.scalars(select(Position.code)))
     assert db.session.scalar(select(func.count(Employee.id))) >= 50
     kinds = set(db.session.scalars(select(OrgUnit.kind)))
@@ -26,16 +25,14 @@ def test_seed_builds_the_demo_organisation(app):
     assert roles == {"employee", "supervisor", "trainer", "hr", "admin"}
 
 
-def test_seed_twice_changes_nothing(app):
-    seed_all(app.config["SEEDS_DIR"], probation_months=3, hash_method="pbkdf2:sha256:1000")
-    first = _state()
-    report = seed_all(app.config["SEEDS_DIR"], probation_months=3, hash_method="pbkdf2:sha256:1000")
+def test_seed_twice_changes_nothing(seeded):
+    first = _state()  # the demo organisation as `flask seed` left it (the run's seeded snapshot)
+    report = seed_all(seeded.config["SEEDS_DIR"], probation_months=3, hash_method="pbkdf2:sha256:1000")
     assert all(v == 0 for v in report.values())
     assert _state() == first
 
 
-def test_demo_logins_work(app, client):
-    seed_all(app.config["SEEDS_DIR"], probation_months=3, hash_method="pbkdf2:sha256:1000")
+def test_demo_logins_work(seeded, client):
     for login in ("A0001", "H0001", "T0001", "S0001", "E0001", "E0002", "admin@demo.bank"):
         client.post("/logout")
         response = client.post("/login", data={"identifier": login, "password": "Demo@2026"})
