@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := competency
 
-.PHONY: run test lint install install-test translations db seed serve update-translations clean
+.PHONY: run test lint install install-test translations db seed grades serve update-translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,10 +26,14 @@ db:
 seed:
 	$(BIN)/flask seed
 
+# Apply the grade changes whose effective date has come (production runs `flask grade apply` daily from cron).
+grades:
+	$(BIN)/flask grade apply
+
 serve:
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
-run: install translations db seed serve
+run: install translations db seed grades serve
 
 lint: install-test
 	$(BIN)/ruff check .
@@ -39,7 +43,7 @@ test: install-test translations lint
 
 # Re-extract the translatable strings and merge them into the catalogues (then fill in the zh ones).
 update-translations:
-	$(BIN)/pybabel extract -F babel.cfg -k _l --ignore-dirs='.*' -o competency/translations/messages.pot --no-location --sort-output --no-wrap .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_ngettext:1,2 --ignore-dirs='.*' -o competency/translations/messages.pot --no-location --sort-output --no-wrap .
 	$(BIN)/pybabel update -i competency/translations/messages.pot -d competency/translations --no-fuzzy-matching --ignore-obsolete --no-wrap
 
 clean:

@@ -33,6 +33,7 @@ def create_app(config=None) -> Flask:
 
     from .admin import bp as admin_bp
     from .analytics import bp as analytics_bp
+    from .appeals import bp as appeals_bp
     from .assessments import bp as assessments_bp
     from .auth import bp as auth_bp
     from .cycles import bp as cycles_bp
@@ -44,7 +45,7 @@ def create_app(config=None) -> Flask:
     from .training import bp as training_bp
 
     for blueprint in (auth_bp, main_bp, org_bp, admin_bp, imports_bp, ksa_bp, cycles_bp, assessments_bp,
-                      training_bp, review_bp, analytics_bp):
+                      training_bp, review_bp, appeals_bp, analytics_bp):
         app.register_blueprint(blueprint)
 
     from . import cli, handlers

@@ -1,5 +1,6 @@
 """flask commands: seed, imports, users, models, standards, probation, review."""
 import json
+from datetime import date
 from pathlib import Path
 
 import click
@@ -9,14 +10,14 @@ from flask.cli import AppGroup
 from .errors import DomainError
 from .extensions import db
 from .models import Decision, Role
-from .services import accounts, imports, settings
+from .services import accounts, grades, imports, settings
 from .services import seed as seed_service
 from .services.imports import ImportFailed
 from .services.ksa import export as ksa_export
 from .services.ksa import importer as ksa_importer
 from .services.ksa import versions
 from .services.org import employee_by_staff_no
-from .services.review import probation, runs, standards
+from .services.review import decisions, probation, runs, standards
 
 import_group = AppGroup("import", help="Import data from CSV or .xlsx files (all or nothing).")
 
@@ -151,7 +152,9 @@ def _run_for(year):
 @click.option("--year", type=int, required=True, help="The performance year.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per person.")
 def review_run(year, as_json):
-    """Run (or re-run) the review of a performance year."""
+    """Run (or re-run) the review of a performance year; readiness problems are printed as warnings."""
+    for warning in runs.readiness(year).warnings():
+        click.echo(f"warning: {warning}", err=True)
     try:
         run = runs.run_review(year)
     except DomainError as error:
@@ -161,8 +164,8 @@ def review_run(year, as_json):
         for item in items:
             click.echo(json.dumps({"staff_no": item.employee.staff_no, "current_grade": item.current_grade.value,
                                    "recommended_grade": item.recommended_grade.value, "action": item.action.value,
-                                   "below_junior": item.below_junior, "explanation": item.explanation},
-                                  ensure_ascii=False))
+                                   "below_junior": item.below_junior, "data_missing": item.data_missing,
+                                   "explanation": item.explanation}, ensure_ascii=False))
     else:
         counts = runs.action_counts(run)
         click.echo(f"review {year}: {len(items)} people; " + ", ".join(f"{a.value} {n}" for a, n in sorted(counts.items())))
@@ -174,7 +177,7 @@ def review_run(year, as_json):
 def review_approve(year, approve_all):
     """Approve the recommendations of a draft review."""
     try:
-        count = runs.decide(_run_for(year), None, Decision.APPROVED)
+        count = decisions.decide(_run_for(year), None, Decision.APPROVED)
     except DomainError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"approved {count} recommendation(s)")
@@ -184,12 +187,39 @@ def review_approve(year, approve_all):
 @click.option("--year", type=int, required=True)
 @click.option("--effective", type=click.DateTime(formats=["%Y-%m-%d"]), required=True, help="YYYY-MM-DD")
 def review_finalise(year, effective):
-    """Finalise a review: approved changes update grades and grade history."""
+    """Finalise a review (every recommendation decided): changes take effect on the effective date. Acts as the
+    system operator (no four-eyes check) and is audited as such."""
     try:
-        changed = runs.finalise(_run_for(year), effective.date())
+        changed = decisions.finalise(_run_for(year), effective.date(), actor=None, via="cli")
     except DomainError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"review {year} finalised: {changed} change(s) effective {effective.date().isoformat()}")
+
+
+grade_group = AppGroup("grade", help="Grades on a date, and applying scheduled grade changes.")
+
+
+@grade_group.command("show")
+@click.option("--staff-no", required=True)
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help="YYYY-MM-DD (default: today).")
+@click.option("--json", "as_json", is_flag=True, help="Print {staff_no, grade, status, since} as JSON.")
+def grade_show(staff_no, as_of, as_json):
+    """A person's grade and status on a date, counting changes scheduled for the future."""
+    person = employee_by_staff_no(staff_no)
+    if person is None:
+        raise click.ClickException(f"unknown staff number {staff_no}")
+    found = grades.grade_on(person, as_of.date() if as_of else date.today())
+    if as_json:
+        click.echo(json.dumps({"staff_no": found.staff_no, "grade": found.grade.value, "status": found.status.value,
+                               "since": found.since.isoformat()}))
+    else:
+        click.echo(f"{found.staff_no}: {found.grade.value} ({found.status.value}) since {found.since.isoformat()}")
+
+
+@grade_group.command("apply")
+def grade_apply():
+    """Apply the grade changes whose effective date has come (run daily, e.g. from cron)."""
+    click.echo(f"applied {grades.apply_due_changes()} scheduled grade change(s)")
 
 
 @click.command("seed")
@@ -259,4 +289,5 @@ def init_app(app) -> None:
     app.cli.add_command(standards_group)
     app.cli.add_command(probation_group)
     app.cli.add_command(review_group)
+    app.cli.add_command(grade_group)
     app.cli.add_command(seed)

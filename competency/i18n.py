@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from .extensions import babel
 from .models import (
+    AppealStatus,
     AssessmentStatus,
     CycleStatus,
     Decision,
@@ -67,6 +68,10 @@ LABELS = {
     ReviewAction.KEEP: _l("Keep"),
     ReviewAction.DEMOTE: _l("Demote"),
     ReviewAction.TRANSFER: _l("Transfer to another post"),
+    AppealStatus.OPEN: _l("Open"),
+    AppealStatus.UPHELD: _l("Upheld"),
+    AppealStatus.REOPENED: _l("Reopened for the supervisor"),
+    AppealStatus.CHANGED: _l("Grade changed"),
     RunStatus.DRAFT: _l("Draft"),
     RunStatus.FINALISED: _l("Finalised"),
     Decision.PENDING: _l("Pending"),
@@ -81,6 +86,23 @@ def label(value) -> str:
     if value is None:
         return ""
     return str(LABELS.get(value, value))
+
+
+def grade_reason(change) -> str:
+    """Why a grade changed, in the user's language: the code's label, then the reason a person gave."""
+    data = change.reason_data or {}
+    action = data.get("action")
+    labels = {
+        "review": lambda: _l("Review %(year)s: %(action)s", year=data.get("year"),
+                             action=label(ReviewAction(action)) if action else ""),
+        "appeal": lambda: _l("Appeal against the review of %(year)s", year=data.get("year")),
+        "employee_page": lambda: _l("Changed on the employee page"),
+        "import": lambda: _l("Import of %(file)s", file=data.get("file", "")),
+    }
+    if change.reason_code not in labels:
+        return change.reason or ""  # written before reasons had codes
+    text = str(labels[change.reason_code]())
+    return f"{text} — {change.reason}" if change.reason else text
 
 
 def lang() -> str:
@@ -117,4 +139,5 @@ def init_app(app) -> None:
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["l10n"] = localized
     app.jinja_env.filters["score"] = display
+    app.jinja_env.filters["grade_reason"] = grade_reason
     app.context_processor(lambda: {"now": utcnow()})

@@ -26,7 +26,7 @@ from competency.models import (
 )
 from competency.services import settings
 from competency.services.imports import ImportFailed
-from competency.services.review import probation, runs, standards
+from competency.services.review import decisions, probation, runs, standards
 from competency.services.training import ledger
 
 from . import factories
@@ -94,19 +94,24 @@ def test_the_run_loads_sales_scores_credits_and_last_year(setup):
     items = {r.employee.staff_no: r for r in db.session.scalars(select(Recommendation))}
     assert set(items) == {"P1", "P2", "T1"}   # in probation, left: not reviewed
     assert (items["P1"].recommended_grade, items["P1"].action) == (Grade.INTERMEDIATE, ReviewAction.PROMOTE)
-    assert (items["P2"].recommended_grade, items["P2"].below_junior) == (Grade.JUNIOR, True)
+    # no sales and no assessment: missing data never punishes (referred to hr, not below junior)
+    assert (items["P2"].action, items["P2"].data_missing, items["P2"].below_junior) == (ReviewAction.REFER, True, False)
     assert items["T1"].action == ReviewAction.CONFIRM
     assert run.status == RunStatus.DRAFT
 
 
 def test_two_consecutive_below_junior_years_lead_to_transfer(setup):
     weak = _person("W1", sales=100)
+    _scored(weak, 40.0, year=2024)
+    db.session.add(AnnualSales(employee_id=weak.id, year=2024, amount=Decimal(100)))
+    _scored(weak, 40.0, year=2025)
     runs.run_review(2024)
-    runs.decide(runs.get_run(2024), None, Decision.APPROVED)
-    runs.finalise(runs.get_run(2024), date(2025, 1, 1))
+    decisions.decide(runs.get_run(2024), None, Decision.APPROVED)
+    decisions.finalise(runs.get_run(2024), date(2025, 1, 1))
     run = runs.run_review(2025)
     assert _recommendation(run, weak).action == ReviewAction.TRANSFER
     alone = _person("W2", sales=100)
+    _scored(alone, 40.0, year=2025)
     run = runs.run_review(2025)   # re-running a draft replaces it
     assert _recommendation(run, alone).action == ReviewAction.KEEP
     assert db.session.scalar(select(func.count(Recommendation.id)).where(Recommendation.run_id == run.id)) == 2
@@ -151,22 +156,23 @@ def test_decisions_and_finalising_write_grade_history(setup):
     _scored(down, 75.0)
     other = _person("OTHER", sales=100)
     run = runs.run_review(2025)
-    hr = factories.user(roles=["hr"])
+    hr, second = factories.user(roles=["hr"]), factories.user(roles=["hr"])
     db.session.commit()
     with pytest.raises(DomainError):
-        runs.decide(run, [_recommendation(run, other).id], Decision.OVERRIDDEN, grade=Grade.INTERMEDIATE, reason=" ")
-    runs.decide(run, [_recommendation(run, up).id], Decision.APPROVED, actor=hr)
-    runs.decide(run, [_recommendation(run, down).id], Decision.OVERRIDDEN, grade=Grade.SENIOR, reason="Strong pipeline for 2026", actor=hr)
-    runs.decide(run, [_recommendation(run, other).id], Decision.REJECTED, reason="Sales data incomplete", actor=hr)
-    assert runs.finalise(run, date(2026, 1, 1), actor=hr) == 1
+        decisions.decide(run, [_recommendation(run, other).id], Decision.OVERRIDDEN, grade=Grade.INTERMEDIATE, reason=" ")
+    decisions.decide(run, [_recommendation(run, up).id], Decision.APPROVED, actor=hr)
+    decisions.decide(run, [_recommendation(run, down).id], Decision.OVERRIDDEN, grade=Grade.SENIOR,
+                     reason="Strong pipeline for 2026", actor=hr)
+    decisions.decide(run, [_recommendation(run, other).id], Decision.REJECTED, reason="Sales data incomplete", actor=hr)
+    assert decisions.finalise(run, date(2026, 1, 1), actor=second) == 1
     assert db.session.get(Employee, up.id).grade == Grade.INTERMEDIATE
     assert db.session.get(Employee, down.id).grade == Grade.SENIOR           # overridden back to senior: no change
     history = db.session.scalars(select(GradeHistory)).all()
     assert [(h.employee_id, h.from_grade, h.to_grade, h.effective_date, h.approved_by_id) for h in history] == [
-        (up.id, Grade.JUNIOR, Grade.INTERMEDIATE, date(2026, 1, 1), hr.id)]
+        (up.id, Grade.JUNIOR, Grade.INTERMEDIATE, date(2026, 1, 1), second.id)]
     assert history[0].recommendation_id == _recommendation(run, up).id
     with pytest.raises(DomainError):
-        runs.decide(run, None, Decision.APPROVED)
+        decisions.decide(run, None, Decision.APPROVED)
     with pytest.raises(DomainError):
         runs.run_review(2025)
     actions = set(db.session.scalars(select(AuditEvent.action)))
@@ -178,18 +184,21 @@ def test_confirmed_trainee_becomes_active_junior(setup):
                       status=EmployeeStatus.PROBATION)
     probation.confirm_probation(trainee, True, "Good start")
     run = runs.run_review(2025)
-    runs.decide(run, None, Decision.APPROVED)
-    runs.finalise(run, date(2026, 1, 1))
+    decisions.decide(run, None, Decision.APPROVED)
+    decisions.finalise(run, date(2026, 1, 1))
     person = db.session.get(Employee, trainee.id)
     assert (person.grade, person.status) == (Grade.JUNIOR, EmployeeStatus.ACTIVE)
 
 
 def test_approved_transfer_changes_the_status(setup):
     weak = _person("W1", sales=100)
+    db.session.add(AnnualSales(employee_id=weak.id, year=2024, amount=Decimal(100)))
+    for year in (2024, 2025):
+        _scored(weak, 40.0, year=year)
     for year in (2024, 2025):
         run = runs.run_review(year)
-        runs.decide(run, None, Decision.APPROVED)
-        runs.finalise(run, date(year + 1, 1, 1))
+        decisions.decide(run, None, Decision.APPROVED)
+        decisions.finalise(run, date(year + 1, 1, 1))
     assert db.session.get(Employee, weak.id).status == EmployeeStatus.TRANSFERRED
 
 
@@ -258,7 +267,8 @@ def test_review_cli_json_approve_finalise(setup):
     result = runner.invoke(args=["review", "run", "--year", "2025", "--json"])
     assert result.exit_code == 0
     line = json.loads(result.output.strip().splitlines()[0])
-    assert set(line) == {"staff_no", "current_grade", "recommended_grade", "action", "below_junior", "explanation"}
+    assert set(line) == {"staff_no", "current_grade", "recommended_grade", "action", "below_junior", "data_missing",
+                         "explanation"}
     assert (line["staff_no"], line["current_grade"], line["recommended_grade"], line["action"], line["below_junior"]) == (
         "UP", "junior", "intermediate", "promote", False)
     assert runner.invoke(args=["review", "approve", "--year", "2025", "--all"]).exit_code == 0
@@ -270,11 +280,16 @@ def test_review_cli_json_approve_finalise(setup):
 # --- pages --------------------------------------------------------------------------------------
 
 
+def _hr_position():
+    """hr specialists hold another position than the customer managers under review."""
+    return factories.position("HR_SPEC", name_zh="人力资源专员", name_en="HR specialist")
+
+
 def test_hr_runs_overrides_and_finalises_in_the_pages(setup, client, login_as):
     person = _person("UP", sales=900)
     _scored(person, 75.0)
     account = factories.user(employee_=person)
-    login_as("hr")
+    login_as("hr", position=_hr_position())
     assert client.post("/review", data={"year": "2025"}).status_code == 302
     item = db.session.scalar(select(Recommendation).where(Recommendation.employee_id == person.id))
     page = client.get(f"/review/item/{item.id}", headers={"Accept-Language": "en"}).data.decode()
@@ -283,7 +298,9 @@ def test_hr_runs_overrides_and_finalises_in_the_pages(setup, client, login_as):
                            data={"decision": "overridden", "grade": "intermediate", "reason": "Mentoring two trainees"},
                            headers={"Accept-Language": "en"})
     assert response.status_code == 302, response.data.decode()[-3000:]
-    done = client.post("/review/2025/finalise", data={"effective": "2026-01-01"}, follow_redirects=True, headers={"Accept-Language": "en"})
+    login_as("hr", position=_hr_position())  # four eyes: another hr colleague finalises
+    done = client.post("/review/2025/finalise", data={"effective": "2026-01-01"}, follow_redirects=True,
+                       headers={"Accept-Language": "en"})
     assert "is finalised" in done.data.decode()
     assert db.session.get(Employee, person.id).grade == Grade.INTERMEDIATE
     login_as(account)
@@ -327,7 +344,7 @@ def test_someone_elses_grade_page_is_private(setup, client, login_as):
 
 def test_settings_change_the_probation_length_used_by_imports(setup, client, login_as):
     login_as("hr")
-    client.post("/settings", data={"probation_months": "6"})
+    client.post("/settings", data={"probation_months": "6", "four_eyes": "y", "appeal_days": "7"})
     assert settings.probation_months() == 6
 
 
@@ -336,11 +353,11 @@ def test_finalising_twice_is_refused_and_writes_history_once(setup):
     _scored(up, 75.0)
     ledger.adjust(up, "30", "x", on=date(2025, 5, 1))
     run = runs.run_review(2025)
-    runs.decide(run, None, Decision.APPROVED)
-    runs.finalise(run, date(2026, 1, 1))
+    decisions.decide(run, None, Decision.APPROVED)
+    decisions.finalise(run, date(2026, 1, 1))
     with db.session.no_autoflush:
         run.status = RunStatus.DRAFT  # as a second request that loaded the run before the first one finished sees it
         with pytest.raises(DomainError):
-            runs.finalise(run, date(2026, 1, 1))
+            decisions.finalise(run, date(2026, 1, 1))
     db.session.rollback()
     assert db.session.scalar(select(func.count(GradeHistory.id))) == 1

@@ -8,11 +8,14 @@ from ..formutil import options
 from ..models import LEVELS
 
 
-def rating_form(version, ratings: dict, lock_version: int, formdata=None):
-    """A form with, per competency, a level 1–5 (the descriptors are the choices) and a comment."""
+def rating_form(version, ratings: dict, lock_version: int, overall: tuple[str, str] = ("", ""), formdata=None):
+    """A form with, per competency, a level 1–5 (the descriptors are the choices) and a comment, and the rater's
+    overall comment: strengths and what to develop."""
 
     class RatingForm(FlaskForm):
         lock_version = IntegerField(widget=HiddenField.widget)
+        strengths = TextAreaField(_l("Strengths"), validators=[Length(max=4000)])
+        to_develop = TextAreaField(_l("What to develop"), validators=[Length(max=4000)])
         save = SubmitField(_l("Save draft"))
         submit = SubmitField(_l("Submit"))
 
@@ -20,7 +23,7 @@ def rating_form(version, ratings: dict, lock_version: int, formdata=None):
         setattr(RatingForm, f"level_{comp.id}", RadioField(
             comp.code, choices=options((str(level), str(level)) for level in LEVELS), validators=[Optional()]))
         setattr(RatingForm, f"comment_{comp.id}", TextAreaField(_l("Comment"), validators=[Length(max=2000)]))
-    data = {"lock_version": lock_version}
+    data = {"lock_version": lock_version, "strengths": overall[0], "to_develop": overall[1]}
     for comp_id, rating in ratings.items():
         data[f"level_{comp_id}"] = str(rating.level) if rating.level else None
         data[f"comment_{comp_id}"] = rating.comment

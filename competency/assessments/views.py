@@ -3,10 +3,11 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..appeals.forms import RespondForm
 from ..errors import Conflict, DomainError
 from ..models import Rater
 from ..security import permission_required
-from ..services import access
+from ..services import access, appeals
 from ..services.assessments import cycles, workflow
 from ..services.assessments.results import result_of
 from ..services.ksa.versions import SCALE, grouped
@@ -35,14 +36,15 @@ def team():
 def _form_page(assessment, rater: Rater):
     """Show or process the rating form of one rater."""
     mine = workflow.ratings_of(assessment, rater)
-    form = rating_form(assessment.version, mine, assessment.lock_version,
+    form = rating_form(assessment.version, mine, assessment.lock_version, assessment.overall_comment(rater),
                        formdata=request.form if request.method == "POST" else None)
     if request.method == "POST" and form.validate_on_submit():
         entries = {c.id: (int(form[f"level_{c.id}"].data) if form[f"level_{c.id}"].data else None,
                           form[f"comment_{c.id}"].data or "") for c in assessment.version.competencies}
         try:
             workflow.save_ratings(assessment, rater, entries, submit=bool(form.submit.data),
-                                  lock_version=form.lock_version.data, actor=current_user)
+                                  lock_version=form.lock_version.data, actor=current_user,
+                                  overall=(form.strengths.data or "", form.to_develop.data or ""))
         except DomainError as error:
             flash(str(error), "error")
             return render_form(assessment, rater, form), 409 if isinstance(error, Conflict) else 422
@@ -57,9 +59,17 @@ def render_form(assessment, rater, form):
     own = None
     if rater == Rater.SUPERVISOR and access.shows_self_ratings(current_user, assessment):
         own = workflow.ratings_of(assessment, Rater.SELF)
+    reopened = assessment.last_reopening if editable else None
     return render_template("assessments/form.html", assessment=assessment, is_self=rater == Rater.SELF, form=form,
                            groups=grouped(assessment.version), scale=SCALE, editable=editable, self_ratings=own,
-                           late=cycles.is_overdue(assessment))
+                           late=cycles.is_overdue(assessment), reopened=reopened,
+                           changes=_visible_changes(assessment, rater) if reopened else [])
+
+
+def _visible_changes(assessment, rater):
+    """What changed since the reopening, leaving out the self side where the reader may not see it."""
+    shown = access.shows_self_ratings(current_user, assessment) or rater == Rater.SELF
+    return [c for c in workflow.changes_since_reopening(assessment) if shown or c.rater != Rater.SELF]
 
 
 @bp.route("/assessments/<int:assessment_id>/self", methods=["GET", "POST"])
@@ -79,11 +89,18 @@ def supervisor_form(assessment_id: int):
 @bp.route("/assessments/<int:assessment_id>")
 @login_required
 def result(assessment_id: int):
-    """Levels by rater, combined level, targets, gaps, flags and scores."""
+    """Levels by rater, combined level, targets, gaps, flags, scores and the comments the reader may see; the
+    person acknowledges or appeals here."""
     item = access.result_or_404(current_user, assessment_id)
-    outcome = result_of(item, include_self=access.shows_self_ratings(current_user, item))
-    return render_template("assessments/result.html", assessment=item, result=outcome, late=cycles.late_flags(item),
-                           reopen_form=ReopenForm(), supervisor_form=ChangeSupervisorForm())
+    own = access.shows_self_ratings(current_user, item)
+    outcome = result_of(item, include_self=own)
+    mine = access.can_respond(current_user, item.employee_id) and item.is_completed
+    return render_template(
+        "assessments/result.html", assessment=item, result=outcome, late=cycles.late_flags(item),
+        comments=workflow.visible_comments(item, self_side=own,
+                                           supervisor_side=access.shows_supervisor_comments(current_user, item)),
+        standing=appeals.standing(assessment=item) if item.is_completed else None,
+        respond_form=RespondForm() if mine else None, reopen_form=ReopenForm(), supervisor_form=ChangeSupervisorForm())
 
 
 @bp.route("/assessments/<int:assessment_id>/reopen", methods=["POST"])

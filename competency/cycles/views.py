@@ -9,6 +9,7 @@ from ..formutil import grade_options, options, org_unit_options
 from ..i18n import label, localized
 from ..models import AssessmentStatus, Cycle
 from ..security import permission_required
+from ..services import appeals
 from ..services import org as org_service
 from ..services.assessments import cycles as service
 from ..services.assessments import results
@@ -79,7 +80,8 @@ def detail(cycle_id: int):
         "cycles/detail.html", cycle=cycle, action=ActionForm(), page=page, filters=filters, units=units,
         count=service.participant_count(cycle) if cycle.is_draft else None,
         counts=service.status_counts(cycle), tree=[(u, d) for u, d, _n in tree if u.id in progress], progress=progress,
-        overdue=service.overdue(cycle), is_overdue=service.is_overdue)
+        overdue=service.overdue(cycle), is_overdue=service.is_overdue,
+        feedback=appeals.cycle_feedback_by_unit(cycle.id) if not cycle.is_draft else {})
 
 
 @bp.route("/<int:cycle_id>/<any(open,close):operation>", methods=["POST"])

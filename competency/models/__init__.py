@@ -1,8 +1,10 @@
 """All models, imported here so that Alembic and the app see every table."""
-from .assessment import Assessment, Cycle, Rating
+from .appeal import Acknowledgement, Appeal
+from .assessment import Assessment, Cycle, Rating, Reopening
 from .audit import AuditEvent
 from .enums import (
     LEVELS,
+    AppealStatus,
     AssessmentStatus,
     Category,
     CourseType,
@@ -38,6 +40,10 @@ from .training import (
 from .user import User, UserRole
 
 __all__ = [
+    "Acknowledgement",
+    "Appeal",
+    "AppealStatus",
+    "Reopening",
     "AnnualSales",
     "Decision",
     "GradeStandard",

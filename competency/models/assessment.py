@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -95,6 +96,11 @@ class Assessment(db.Model):
     supervisor_submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Snapshot of the 100-point score taken when the assessment completes (cleared on reopen).
     overall_score: Mapped[float | None] = mapped_column(db.Float)
+    # Each rater's overall comment: strengths and what to develop.
+    self_strengths: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
+    self_to_develop: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
+    supervisor_strengths: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
+    supervisor_to_develop: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
     cycle: Mapped[Cycle] = relationship()
@@ -102,6 +108,8 @@ class Assessment(db.Model):
     supervisor: Mapped["Employee | None"] = relationship(foreign_keys=[supervisor_id])  # noqa: F821
     version: Mapped["ModelVersion"] = relationship()  # noqa: F821
     ratings: Mapped[list["Rating"]] = relationship(back_populates="assessment", cascade="all, delete-orphan")
+    reopenings: Mapped[list["Reopening"]] = relationship(back_populates="assessment", cascade="all, delete-orphan",
+                                                         order_by="Reopening.id.desc()")
 
     __table_args__ = (UniqueConstraint("cycle_id", "employee_id"),)
     __mapper_args__ = {"version_id_col": lock_version}
@@ -124,6 +132,16 @@ class Assessment(db.Model):
     @property
     def is_completed(self) -> bool:
         return self.status == AssessmentStatus.COMPLETED
+
+    @property
+    def last_reopening(self) -> "Reopening | None":
+        return self.reopenings[0] if self.reopenings else None
+
+    def overall_comment(self, rater: Rater) -> tuple[str, str]:
+        """(strengths, what to develop) written by the rater."""
+        if rater == Rater.SELF:
+            return self.self_strengths or "", self.self_to_develop or ""
+        return self.supervisor_strengths or "", self.supervisor_to_develop or ""
 
     @property
     def is_started(self) -> bool:
@@ -159,3 +177,25 @@ class Rating(db.Model):
         UniqueConstraint("assessment_id", "competency_id", "rater"),
         CheckConstraint("level IS NULL OR level BETWEEN 1 AND 5", name="level_range"),
     )
+
+
+class Reopening(db.Model):
+    """hr sent an assessment back to a phase, with a reason; the ratings as they were are kept to show what
+    changed since."""
+
+    __tablename__ = "reopening"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id", ondelete="CASCADE"), index=True)
+    phase: Mapped[Rater] = mapped_column(enum_column(Rater, "phase"))
+    reason: Mapped[str] = mapped_column(Text)
+    before: Mapped[dict] = mapped_column(JSON, default=dict)  # {rater: {competency code: [level, comment]}}
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    assessment: Mapped[Assessment] = relationship(back_populates="reopenings")
+
+    @property
+    def to_self_phase(self) -> bool:
+        return self.phase == Rater.SELF
+

@@ -134,6 +134,13 @@ class RunStatus(enum.StrEnum):
     FINALISED = "finalised"
 
 
+class AppealStatus(enum.StrEnum):
+    OPEN = "open"
+    UPHELD = "upheld"
+    REOPENED = "reopened"
+    CHANGED = "changed"
+
+
 class Decision(enum.StrEnum):
     PENDING = "pending"
     APPROVED = "approved"

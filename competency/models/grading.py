@@ -2,7 +2,20 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -84,6 +97,8 @@ class ReviewRun(db.Model):
     effective_date: Mapped[date | None] = mapped_column(Date)
     finalised_at: Mapped[datetime | None] = mapped_column(DateTime)
     finalised_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    # What the last re-run of the draft changed: [{staff_no, before: {...}, after: {...}}], shown to hr.
+    rerun_changes: Mapped[list | None] = mapped_column(JSON)
 
     @property
     def is_draft(self) -> bool:
@@ -107,6 +122,8 @@ class Recommendation(db.Model):
     recommended_grade: Mapped[Grade] = mapped_column(enum_column(Grade, "recommended_grade"))
     action: Mapped[ReviewAction] = mapped_column(enum_column(ReviewAction, "review_action"), index=True)
     below_junior: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The year's sales or completed assessment is missing: referred to hr, never demoted or transferred.
+    data_missing: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     explanation: Mapped[dict] = mapped_column(JSON)
     decision: Mapped[Decision] = mapped_column(enum_column(Decision, "decision"), default=Decision.PENDING)
     final_grade: Mapped[Grade | None] = mapped_column(enum_column(Grade, "final_grade"))
@@ -126,3 +143,8 @@ class Recommendation(db.Model):
     @property
     def is_pending(self) -> bool:
         return self.decision == Decision.PENDING
+
+    @property
+    def final(self) -> Grade:
+        """The grade the decision gives: hr's override, else the recommended grade."""
+        return self.final_grade if self.is_overridden and self.final_grade else self.recommended_grade

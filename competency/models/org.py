@@ -1,7 +1,7 @@
 """The organisation: org units, positions, employees and their grade history."""
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, String, Text
+from sqlalchemy import JSON, CheckConstraint, Date, DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -71,17 +71,33 @@ class Employee(db.Model):
 
 
 class GradeHistory(db.Model):
+    """A change of grade (and, for a transfer, of status) taking effect on its effective date.
+
+    A change dated in the future is scheduled: `applied_at` stays empty and the employee keeps the old grade until
+    `flask grade apply` (daily) applies it. `reason_code` says where the change came from (rendered translated);
+    `reason` is the free text a person gave."""
+
     __tablename__ = "grade_history"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"), index=True)
     from_grade: Mapped[Grade | None] = mapped_column(enum_column(Grade, "from_grade"))
     to_grade: Mapped[Grade] = mapped_column(enum_column(Grade, "to_grade"))
-    effective_date: Mapped[date] = mapped_column(Date)
+    from_status: Mapped[EmployeeStatus | None] = mapped_column(enum_column(EmployeeStatus, "from_status"))
+    to_status: Mapped[EmployeeStatus | None] = mapped_column(enum_column(EmployeeStatus, "to_status"))
+    effective_date: Mapped[date] = mapped_column(Date, index=True)
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reason_code: Mapped[str | None] = mapped_column(String(32))
+    reason_data: Mapped[dict | None] = mapped_column(JSON)
     reason: Mapped[str] = mapped_column(Text, default="")
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     recommendation_id: Mapped[int | None] = mapped_column(ForeignKey("recommendation.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    @property
+    def is_scheduled(self) -> bool:
+        """Decided but not yet in effect."""
+        return self.applied_at is None
 
     employee: Mapped[Employee] = relationship(back_populates="grade_history")
     approved_by: Mapped["User | None"] = relationship()  # noqa: F821

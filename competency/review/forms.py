@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
+    BooleanField,
     DateField,
     DecimalField,
     IntegerField,
@@ -25,6 +26,9 @@ from ..models import Grade
 class RunForm(FlaskForm):
     year = IntegerField(_l("Performance year"), default=lambda: date.today().year - 1,
                         validators=[InputRequired(), NumberRange(min=2000, max=2100)])
+    anyway = BooleanField(_l("I have read the warnings: run the review anyway (people with missing data are "
+                             "referred to hr)"))
+    check = SubmitField(_l("Check readiness"))
     submit = SubmitField(_l("Run the review"))
 
 
@@ -47,6 +51,16 @@ class DecisionForm(FlaskForm):
 class FinaliseForm(FlaskForm):
     effective = DateField(_l("Effective date"), validators=[DataRequired()])
     submit = SubmitField(_l("Finalise"))
+
+
+class EffectiveDateForm(FlaskForm):
+    """The effective date chosen before the finalising summary (GET, no CSRF: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    effective = DateField(_l("Effective date"), validators=[DataRequired()])
+    submit = SubmitField(_l("Review what finalising will do"))
 
 
 class FilterForm(FlaskForm):
@@ -79,6 +93,9 @@ class StandardsFileForm(FlaskForm):
 
 class SettingsForm(FlaskForm):
     probation_months = IntegerField(_l("Probation length (months)"), validators=[InputRequired(), NumberRange(min=1, max=24)])
+    four_eyes = BooleanField(_l("Four eyes (双人复核): a second person finalises a review"))
+    appeal_days = IntegerField(_l("Days to acknowledge or appeal a result or a grade decision"),
+                               validators=[InputRequired(), NumberRange(min=1, max=90)])
     submit = SubmitField(_l("Save"))
 
 

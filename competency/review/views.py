@@ -6,23 +6,25 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
+from ..appeals.forms import RespondForm
 from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..formutil import options, org_unit_options
 from ..i18n import label
 from ..models import Decision, Grade, Recommendation, ReviewAction, ReviewRun
 from ..security import permission_required
-from ..services import access
+from ..services import access, appeals, grades
 from ..services import settings as settings_service
 from ..services.imports import ImportFailed
 from ..services.org import org_subtree_ids, positions
-from ..services.review import path, runs
+from ..services.review import decisions, path, runs
 from ..services.review import probation as probation_service
 from ..services.review import standards as standards_service
 from . import bp
 from .forms import (
     BulkDecisionForm,
     DecisionForm,
+    EffectiveDateForm,
     FilterForm,
     FinaliseForm,
     ProbationForm,
@@ -34,20 +36,28 @@ from .forms import (
 
 
 @bp.route("/review", methods=["GET", "POST"])
-@permission_required("review.manage")
+@permission_required("review.read")
 def index():
-    """Review runs by year, and running one (re-running a draft replaces it)."""
+    """Review runs by year; check a year's readiness, then run its review (re-running a draft keeps decisions)."""
     form = RunForm()
+    found = None
     if form.validate_on_submit():
-        try:
-            item = runs.run_review(form.year.data, actor=current_user)
-        except DomainError as error:
-            flash(str(error), "error")
-        else:
-            flash(_("The review of %(year)s is ready: check the recommendations.", year=item.year), "success")
-            return redirect(url_for("review.run", year=item.year))
+        access.require(current_user, "review.manage")
+        found = runs.readiness(form.year.data)
+        run_it = not form.check.data  # "Check readiness" only checks; any other submit runs
+        if run_it and (found.ready or form.anyway.data):
+            try:
+                item = runs.run_review(form.year.data, actor=current_user)
+            except DomainError as error:
+                flash(str(error), "error")
+            else:
+                flash(_("The review of %(year)s is ready: check the recommendations.", year=item.year), "success")
+                return redirect(url_for("review.run", year=item.year))
+        elif run_it:
+            flash(_("The year is not ready: read the warnings, then tick the box to run anyway."), "error")
     items = runs.runs()
-    return render_template("review/index.html", form=form, runs=items, counts={r.id: runs.action_counts(r) for r in items})
+    return render_template("review/index.html", form=form, runs=items, readiness=found,
+                           counts={r.id: runs.action_counts(r) for r in items})
 
 
 def _run_or_404(year: int) -> ReviewRun:
@@ -57,65 +67,85 @@ def _run_or_404(year: int) -> ReviewRun:
     return item
 
 
-def _decide_in_bulk(item: ReviewRun, bulk: BulkDecisionForm) -> int:
+def _decide_in_bulk(item: ReviewRun, bulk: BulkDecisionForm, action: str | None, units) -> str:
+    """Apply the bulk buttons; the message that says what was done."""
+    access.require(current_user, "review.manage")
     if bulk.approve_all.data:
-        return runs.decide(item, None, Decision.APPROVED, actor=current_user)
+        counts = decisions.approve_filtered(item, action, units, actor=current_user)
+        return _("Approved %(n)s: %(detail)s.", n=sum(counts.values()),
+                 detail=", ".join(f"{label(a)} {n}" for a, n in sorted(counts.items())) or "—")
     if bulk.reject.data:
-        return runs.decide(item, bulk.items.data, Decision.REJECTED, reason=bulk.reason.data, actor=current_user)
-    return runs.decide(item, bulk.items.data, Decision.APPROVED, actor=current_user)
+        count = decisions.decide(item, bulk.items.data, Decision.REJECTED, reason=bulk.reason.data, actor=current_user)
+    else:
+        count = decisions.decide(item, bulk.items.data, Decision.APPROVED, actor=current_user)
+    return _("%(n)s recommendations updated.", n=count)
 
 
 @bp.route("/review/<int:year>", methods=["GET", "POST"])
-@permission_required("review.manage")
+@permission_required("review.read")
 def run(year: int):
-    """A review's recommendations: filter by action and org unit, approve or reject in bulk, finalise."""
+    """A review's recommendations: filter by action and org unit, approve or reject in bulk, then finalise."""
     item = _run_or_404(year)
     filters = FilterForm(request.args)
     filters.action.choices = options([("", _("All"))] + [(a.value, label(a)) for a in ReviewAction])
     filters.org_unit.choices = org_unit_options(_("All"))
     valid = filters.validate()
+    action = filters.action.data if valid else None
     units = org_subtree_ids(int(filters.org_unit.data)) if valid and filters.org_unit.data else None
-    page = db.paginate(runs.recommendations_query(item, filters.action.data if valid else None, units),
+    page = db.paginate(runs.recommendations_query(item, action, units),
                        per_page=current_app.config["PAGE_SIZE"], error_out=False)
     bulk = BulkDecisionForm()
     bulk.items.choices = options((r.id, r.id) for r in page.items)
     if bulk.validate_on_submit():
         try:
-            flash(_("%(n)s recommendations updated.", n=_decide_in_bulk(item, bulk)), "success")
+            flash(_decide_in_bulk(item, bulk, action, units), "success")
         except DomainError as error:
             flash(str(error), "error")
         return redirect(request.full_path)
-    return render_template("review/run.html", run=item, page=page, filters=filters, bulk=bulk, counts=runs.action_counts(item),
-                           finalise_form=FinaliseForm(effective=date(year + 1, 1, 1)))
+    pending = decisions.pending_by_action(item, action, units)
+    return render_template("review/run.html", run=item, page=page, filters=filters, bulk=bulk,
+                           counts=runs.action_counts(item), pending=pending, undecided=decisions.pending_count(item),
+                           pending_detail=", ".join(f"{label(a)} {n}" for a, n in sorted(pending.items())),
+                           effective_form=EffectiveDateForm(effective=date(year + 1, 1, 1), formdata=None))
 
 
-@bp.route("/review/<int:year>/finalise", methods=["POST"])
-@permission_required("review.manage")
+@bp.route("/review/<int:year>/finalise", methods=["GET", "POST"])
+@permission_required("review.finalise")
 def finalise(year: int):
-    """Finalise: approved and overridden changes update grades and grade history; the run becomes read-only."""
+    """Say what finalising will do (how many promotions, demotions, transfers, confirmations, from which date)
+    and ask to confirm; refused while anything is undecided or, with four-eyes on, by the last decider."""
     item = _run_or_404(year)
     form = FinaliseForm()
     if form.validate_on_submit():
         try:
-            changed = runs.finalise(item, form.effective.data, actor=current_user)
-            flash(ngettext("The review is finalised: %(num)s person's grade or post changed.",
-                           "The review is finalised: %(num)s people's grades or posts changed.", changed), "success")
+            changed = decisions.finalise(item, form.effective.data, actor=current_user)
         except DomainError as error:
             flash(str(error), "error")
-    return redirect(url_for("review.run", year=year))
+        else:
+            flash(ngettext("The review is finalised: %(num)s person's grade or post changes on %(date)s.",
+                           "The review is finalised: %(num)s people's grades or posts change on %(date)s.", changed,
+                           date=form.effective.data.isoformat()), "success")
+            return redirect(url_for("review.run", year=year))
+    chosen = EffectiveDateForm(request.args)
+    effective = chosen.effective.data if chosen.validate() else date(year + 1, 1, 1)
+    if not form.is_submitted():
+        form.effective.data = effective
+    return render_template("review/finalise.html", run=item, form=form, effective=form.effective.data or effective,
+                           outcome=decisions.outcome_counts(item), blocked=decisions.finalise_problem(item, current_user))
 
 
 @bp.route("/review/item/<int:item_id>", methods=["GET", "POST"])
-@permission_required("review.manage")
+@permission_required("review.read")
 def recommendation(item_id: int):
     """One recommendation with its explanation; approve, override (grade and reason) or reject it."""
     item = db.get_or_404(Recommendation, item_id)
     form = DecisionForm(grade=item.recommended_grade.value)
     if form.validate_on_submit():
+        access.require(current_user, "review.manage")
         try:
             decision = Decision(form.decision.data)
-            runs.decide(item.run, [item.id], decision, grade=Grade(form.grade.data) if decision == Decision.OVERRIDDEN else None,
-                        reason=form.reason.data, actor=current_user)
+            decisions.decide(item.run, [item.id], decision, grade=Grade(form.grade.data) if decision == Decision.OVERRIDDEN else None,
+                             reason=form.reason.data, actor=current_user)
             flash(_("Decision saved."), "success")
             return redirect(url_for("review.run", year=item.run.year))
         except DomainError as error:
@@ -180,11 +210,13 @@ def import_standards():
 @bp.route("/settings", methods=["GET", "POST"])
 @permission_required("settings.edit")
 def settings():
-    """Settings: the probation length."""
-    form = SettingsForm(probation_months=settings_service.probation_months(current_app.config["PROBATION_MONTHS"]))
+    """Settings: the probation length, four-eyes finalising, the appeal window."""
+    form = SettingsForm(probation_months=settings_service.probation_months(current_app.config["PROBATION_MONTHS"]),
+                        four_eyes=settings_service.four_eyes(), appeal_days=settings_service.appeal_days())
     if form.validate_on_submit():
         try:
-            settings_service.set_probation_months(form.probation_months.data, actor=current_user)
+            settings_service.save(probation=form.probation_months.data, four_eyes_on=form.four_eyes.data,
+                                  appeal_window=form.appeal_days.data, actor=current_user)
             flash(_("Settings saved."), "success")
             return redirect(url_for("review.settings"))
         except DomainError as error:
@@ -223,5 +255,8 @@ def my_grade(employee_id: int | None = None):
     """Current grade and history, the latest finalised recommendation explained, and the path to the next grade."""
     person = access.private_employee_or_404(current_user, employee_id)
     year = date.today().year
-    return render_template("review/my_grade.html", person=person, latest=runs.latest_finalised(person.id),
-                           path=path.next_grade_path(person, year), year=year)
+    latest = runs.latest_finalised(person.id)
+    return render_template("review/my_grade.html", person=person, latest=latest, path=path.next_grade_path(person, year),
+                           year=year, scheduled=grades.scheduled_changes(person.id),
+                           standing=appeals.standing(recommendation=latest) if latest else None,
+                           respond_form=RespondForm() if latest and access.can_respond(current_user, person.id) else None)

@@ -13,7 +13,7 @@ from sqlalchemy import Select, literal, select, union
 
 from ..errors import Forbidden, NotFound
 from ..extensions import db
-from ..models import Assessment, Employee, Enrolment, Mentoring, Role, User
+from ..models import Assessment, Employee, Enrolment, Mentoring, Recommendation, Role, User
 from .org import report_ids
 
 R = Role
@@ -36,7 +36,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "credits.compliance": frozenset({R.HR, R.ADMIN}),
     "certifications.edit": frozenset({R.HR}),                               # the review counts them: hr records them
     "mentoring.manage": frozenset({R.HR, R.SUPERVISOR}),
-    "review.manage": frozenset({R.HR}),                                     # review runs, decisions, grade standards
+    "review.read": frozenset({R.HR, R.ADMIN}),                              # review runs and their recommendations
+    "review.manage": frozenset({R.HR}),                                     # running, deciding, grade standards
+    "review.finalise": frozenset({R.HR, R.ADMIN}),                          # an admin may be the second pair of eyes
+    "appeals.resolve": frozenset({R.HR}),                                   # the appeals queue
     "settings.edit": frozenset({R.HR, R.ADMIN}),
     "analytics.organisation": frozenset({R.HR, R.ADMIN}),
     "exports.download": frozenset({R.SUPERVISOR, R.HR, R.ADMIN}),
@@ -241,6 +244,12 @@ def shows_self_ratings(user, assessment: Assessment) -> bool:
     return not assessment.cycle.blind and assessment.self_submitted
 
 
+def shows_supervisor_comments(user, assessment: Assessment) -> bool:
+    """The supervisor's comments reach the person (and the chain) once the assessment is completed; hr, admin and
+    the assessing supervisor see them throughout."""
+    return reads_everyone(user) or is_assessing_supervisor(user, assessment) or assessment.is_completed
+
+
 # --- training -------------------------------------------------------------------------------------
 
 
@@ -279,6 +288,33 @@ def mentoring_or_404(user, mentoring_id: int) -> Mentoring:
     item = db.session.get(Mentoring, mentoring_id)
     scope = mentoring_scope(user)
     if item is None or (scope is not None and not _within(scope, item.mentee_id)):
+        raise NotFound()
+    return item
+
+
+# --- reviews and appeals --------------------------------------------------------------------------
+
+
+def second_pair_of_eyes(user, last_decider_id: int | None) -> bool:
+    """Four-eyes (双人复核): the account that finalises a review is not the one that made its last decisions,
+    unless it is an administrator confirming them."""
+    return user.has_role(R.ADMIN) or user.id != last_decider_id
+
+
+def can_respond(user, employee_id: int) -> bool:
+    """Only the person concerned acknowledges or appeals their result or grade decision."""
+    return user.employee_id is not None and user.employee_id == employee_id
+
+
+def own_result_or_404(user, assessment_id: int) -> Assessment:
+    """The user's own completed assessment, to acknowledge or appeal; NotFound otherwise."""
+    return _assessment_or_404(assessment_id, lambda a: can_respond(user, a.employee_id) and a.is_completed)
+
+
+def own_decision_or_404(user, recommendation_id: int) -> Recommendation:
+    """The user's own grade decision of a finalised review, to acknowledge or appeal; NotFound otherwise."""
+    item = db.session.get(Recommendation, recommendation_id)
+    if item is None or not can_respond(user, item.employee_id) or not item.run.is_finalised:
         raise NotFound()
     return item
 

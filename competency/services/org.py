@@ -7,8 +7,8 @@ from sqlalchemy import Select, func, literal, or_, select
 
 from ..errors import DomainError
 from ..extensions import db
-from ..models import Employee, EmployeeStatus, Grade, GradeHistory, OrgUnit, Position
-from . import audit
+from ..models import Employee, EmployeeStatus, Grade, OrgUnit, Position
+from . import audit, grades
 from .unit_of_work import unit_of_work
 
 # --- the org unit tree ----------------------------------------------------------------------------
@@ -127,22 +127,6 @@ def narrow(query, org_unit_id: int | None, position_id: int | None, grade: str |
     return query
 
 
-def record_grade_change(employee: Employee, to_grade: Grade, *, effective: date, reason: str, actor=None,
-                        recommendation_id: int | None = None) -> GradeHistory | None:
-    """Change an employee's grade and write the change to the grade history (the one place that does both).
-    A trainee who becomes junior or higher leaves probation. Returns the history row, or None when the grade
-    does not change. The caller's unit of work commits."""
-    if to_grade == employee.grade:
-        return None
-    row = GradeHistory(employee=employee, from_grade=employee.grade, to_grade=to_grade, effective_date=effective,
-                       reason=reason, approved_by_id=getattr(actor, "id", None), recommendation_id=recommendation_id)
-    db.session.add(row)
-    employee.grade = to_grade
-    if employee.status == EmployeeStatus.PROBATION and to_grade != Grade.TRAINEE:
-        employee.status = EmployeeStatus.ACTIVE
-    return row
-
-
 @unit_of_work()
 def update_employee(employee: Employee, values: dict, actor=None) -> Employee:
     """Apply edits to an employee, refusing a supervisor loop; audits the changed fields. Unit of work."""
@@ -160,8 +144,7 @@ def update_employee(employee: Employee, values: dict, actor=None) -> Employee:
     grade = values.pop("grade", None)
     if grade is not None and grade != employee.grade:
         changes["grade"] = [employee.grade, grade]
-        record_grade_change(employee, grade, effective=date.today(), reason=str(_l("Changed on the employee page")),
-                            actor=actor)
+        grades.record_grade_change(employee, grade, effective=date.today(), reason_code="employee_page", actor=actor)
     for key, value in values.items():
         before = getattr(employee, key)
         if before != value:

@@ -198,10 +198,11 @@ def test_supervisor_completes_the_assessment(self_submitted, live_server, page_f
     expect(overall).to_have_text(SCORE)
     # Every competency: self 3, supervisor 4 → combined 0.3·3 + 0.7·4 = 3.7 → overall 3.7 / 5 · 100.
     assert overall.inner_text() == "74.0"
-    codes = [cell.split()[0] for cell in page.locator("main table tbody tr td:first-child").all_inner_texts()]
+    levels = page.locator("main table").first  # the levels; the comments follow in their own table
+    codes = [cell.split()[0] for cell in levels.locator("tbody tr td:first-child").all_inner_texts()]
     assert codes == ["K1", "K2", "K3", "K4", "S1", "S2", "S3", "S4", "S5",
                      "A1", "A2", "A3", "A4", "A5", "A6", "A7"]
-    k1 = page.locator("main table tbody tr", has_text="K1").first.locator("td")
+    k1 = levels.locator("tbody tr", has_text="K1").first.locator("td")
     expect(k1.nth(1)).to_have_text("3")
     expect(k1.nth(2)).to_have_text("4")
     expect(k1.nth(3)).to_have_text("3.7")
@@ -262,6 +263,10 @@ def test_hr_runs_and_finalises_a_review(live_server, page_for):
     login(page, live_server, "H0001")
     page.goto(f"{live_server}/review")
     page.fill("input[name=year]", "2025")
+    page.click("main form[data-busy] button[name=check]")
+    expect(page.locator("main form[data-busy]")).to_contain_text(re.compile(r"2025 is ready|Before you run the review"))
+    if page.locator("input[name=anyway]").count():  # the demo has people without sales or an assessment in 2025
+        page.check("input[name=anyway]")
     page.click("main form[data-busy] button.primary")
     page.wait_for_url(re.compile(r"/review/2025$"))
     expect(flash(page)).to_have_text("The review of 2025 is ready: check the recommendations.")
@@ -274,7 +279,7 @@ def test_hr_runs_and_finalises_a_review(live_server, page_for):
     first.locator("a", has_text="Explanation").click()
     page.wait_for_url(re.compile(r"/review/item/\d+$"))
     expect(page.locator("h1")).to_contain_text(staff_no)
-    expect(page.locator("main table").first).to_contain_text("Annual sales")
+    expect(page.locator("main")).to_contain_text(re.compile(r"Annual sales|Data missing|Probation ended"))
     page.check("input[name=decision][value=overridden]")
     page.select_option("select[name=grade]", "intermediate")
     page.fill("textarea[name=reason]", "E2E: strong client feedback outweighs the sales shortfall")
@@ -283,13 +288,100 @@ def test_hr_runs_and_finalises_a_review(live_server, page_for):
     expect(flash(page)).to_have_text("Decision saved.")
     expect(page.locator("main table tbody tr", has_text=staff_no)).to_contain_text("Overridden: Intermediate")
 
-    page.fill("input[name=effective]", "2026-01-01")
-    page.click("main form[action$='/finalise'] button.danger")  # confirm dialog, accepted
-    expect(flash(page)).to_contain_text("The review is finalised")
-    expect(page.locator("h1 .tag")).to_have_text("Finalised")
-    expect(page.locator("main")).to_contain_text("Finalised; effective 2026-01-01. A finalised review is read-only.")
-    expect(page.locator("input[name=items]")).to_have_count(0)
+    # Finalising is refused while anything is undecided …
+    page.click("main form[action$='/finalise'] button")
+    expect(page.locator("main")).to_contain_text("still undecided")
+    page.go_back()
+    # … so hr approves the rest (the whole unfiltered list), with a confirmation that counts them.
+    approve_all = page.locator("button[name=approve_all]")
+    expect(approve_all).to_contain_text("undecided in this list")
+    approve_all.click()  # confirm dialog, accepted
+    expect(flash(page)).to_contain_text("Approved")
+    # Four eyes: the hr account that decided cannot finalise …
+    page.goto(f"{live_server}/review/2025/finalise?effective=2026-01-01")
+    expect(page.locator("main")).to_contain_text("Four eyes")
+    # … an administrator confirms: the summary says what will happen, then the review is finalised.
+    admin = page_for("en-US")
+    login(admin, live_server, "A0001")
+    admin.goto(f"{live_server}/review/2025/finalise?effective=2026-01-01")
+    expect(admin.locator("main")).to_contain_text("Taking effect on 2026-01-01")
+    admin.click("main button.danger")  # confirm dialog, accepted
+    admin.wait_for_url(re.compile(r"/review/2025$"))
+    expect(flash(admin)).to_contain_text("The review is finalised")
+    expect(admin.locator("h1 .tag")).to_have_text("Finalised")
+    expect(admin.locator("main")).to_contain_text("Finalised; effective 2026-01-01. A finalised review is read-only.")
+    expect(admin.locator("input[name=items]")).to_have_count(0)
     no_errors(page.errors_seen)
+    no_errors(admin.errors_seen)
+
+
+def _rate_all(page, level_index: int, comment: str) -> None:
+    fieldsets = page.locator("fieldset.competency")
+    expect(fieldsets).to_have_count(16)
+    for i in range(fieldsets.count()):
+        fieldsets.nth(i).locator("input[type=radio]").nth(level_index).check()
+    page.locator("fieldset#c-S1 textarea").fill(comment)
+
+
+def test_employee_appeals_hr_reopens_supervisor_rerates_employee_acknowledges(open_cycle, live_server, page_for):
+    employee, boss, hr = page_for("en-US"), page_for("en-US"), page_for("en-US")
+    login(employee, live_server, "E0002")
+    login(boss, live_server, "S0001")
+    login(hr, live_server, "H0001")
+    # E0002 rates themself and submits; S0001 rates and submits, with an overall comment.
+    employee.goto(f"{live_server}/assessments")
+    employee.locator("main table tbody tr", has_text=CYCLE_NAME_EN).locator("a.button.primary").click()
+    _rate_all(employee, 2, "I opened two new corporate accounts")
+    employee.click("button[name=submit]")
+    employee.wait_for_url(re.compile(r"/assessments$"))
+    boss.goto(f"{live_server}/team")
+    boss.locator("main table tbody tr", has_text="E0002").filter(has_text=CYCLE_NAME_EN).locator("a", has_text="Rate").click()
+    _rate_all(boss, 1, "Needs more client visits")
+    boss.fill("textarea[name=strengths]", "Diligent with documentation")
+    boss.fill("textarea[name=to_develop]", "Client development")
+    boss.click("button[name=submit]")
+    boss.wait_for_url(re.compile(r"/team$"))
+
+    # The employee reads the result with the supervisor's comments, and appeals.
+    employee.goto(f"{live_server}/assessments")
+    employee.locator("main table tbody tr", has_text=CYCLE_NAME_EN).locator("a", has_text="Result").click()
+    employee.wait_for_url(re.compile(r"/assessments/\d+$"))
+    result_url = employee.url
+    expect(employee.locator("main")).to_contain_text("Needs more client visits")
+    expect(employee.locator("main")).to_contain_text("Diligent with documentation")
+    employee.check("input[name=choice][value=appeal]")
+    employee.fill("textarea[name=text]", "My S1 level leaves out the two accounts I opened")
+    employee.click("main form[action$='/respond'] button.primary")
+    expect(flash(employee)).to_contain_text("Your appeal is with hr")
+
+    # hr finds it in the queue and reopens the assessment to the supervisor.
+    hr.goto(f"{live_server}/appeals")
+    hr.locator("main table tbody tr", has_text="E0002").locator("a", has_text="Resolve").click()
+    expect(hr.locator("main")).to_contain_text("My S1 level leaves out the two accounts I opened")
+    hr.check("input[name=outcome][value=reopen]")
+    hr.fill("textarea[name=response]", "Reopened: please count the two new accounts")
+    hr.click("main button.primary")
+    expect(flash(hr)).to_contain_text("The appeal is resolved")
+
+    # The supervisor sees why it was reopened, re-rates S1 and submits again.
+    boss.goto(f"{live_server}/team")
+    boss.locator("main table tbody tr", has_text="E0002").filter(has_text=CYCLE_NAME_EN).locator("a", has_text="Rate").click()
+    expect(boss.locator("main")).to_contain_text("Reopened: please count the two new accounts")
+    boss.locator("fieldset#c-S1 input[type=radio]").nth(3).check()
+    expect(boss.locator("main")).to_contain_text("Nothing has changed since it was reopened.")  # until saved
+    boss.click("button[name=submit]")
+    boss.wait_for_url(re.compile(r"/team$"))
+
+    # The employee sees the outcome of the appeal and acknowledges the new result.
+    employee.goto(result_url)
+    expect(employee.locator("main")).to_contain_text("you can acknowledge this result or appeal against it")
+    employee.check("input[name=choice][value=acknowledge]")
+    employee.fill("textarea[name=text]", "Thank you for looking again")
+    employee.click("main form[action$='/respond'] button.primary")
+    expect(flash(employee)).to_contain_text("the result is acknowledged")
+    expect(employee.locator("main")).to_contain_text("Acknowledged")
+    for page in (employee, boss, hr):
+        no_errors(page.errors_seen)
 
 
 def test_switching_to_english_changes_the_page(live_server, page_for):

@@ -68,11 +68,30 @@ def test_rule2_credits_gate_promotion_but_not_retention():
     assert run(person(Grade.JUNIOR, sales=900, score=65, credits=30)).action == ReviewAction.PROMOTE
 
 
-def test_rule2_missing_assessment_fails_the_score_and_says_so():
+def test_rule6_missing_assessment_is_referred_and_says_so():
     outcome = run(person(Grade.INTERMEDIATE, sales=2000, score=None, credits=50))
-    assert outcome.recommended == Grade.JUNIOR and outcome.below_junior is True
+    assert (outcome.recommended, outcome.action, outcome.below_junior, outcome.data_missing) == (
+        Grade.INTERMEDIATE, ReviewAction.REFER, False, True)
+    assert (outcome.explanation["rule"], outcome.explanation["missing"]) == ("data_missing", ["assessment"])
     score = outcome.explanation["grades"][0]["criteria"][1]
     assert score == {"criterion": "score", "required": 40.0, "actual": None, "met": False, "note": "no_assessment"}
+
+
+def test_rule6_missing_sales_even_after_a_below_junior_year_is_not_a_transfer():
+    outcome = run(person(Grade.JUNIOR, sales=None, score=20, below_junior_last_year=True))
+    assert (outcome.action, outcome.below_junior, outcome.explanation["missing"]) == (ReviewAction.REFER, False, ["sales"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(grade=st.sampled_from([Grade.JUNIOR, Grade.INTERMEDIATE, Grade.SENIOR]), sales=st.one_of(st.none(), st.integers(0, 3000)),
+       score=st.one_of(st.none(), st.floats(0, 100)), credits=st.integers(0, 60), last=st.booleans())
+def test_property_missing_data_never_demotes_or_transfers(grade, sales, score, credits, last):
+    outcome = run(person(grade, sales=sales, score=score, credits=credits, below_junior_last_year=last))
+    if sales is None or score is None:
+        assert (outcome.recommended, outcome.action, outcome.below_junior, outcome.data_missing) == (
+            grade, ReviewAction.REFER, False, True)
+    else:
+        assert not outcome.data_missing
 
 
 def test_rule3_floor_at_junior():

@@ -4,13 +4,26 @@ States: not_started → self_in_progress → self_submitted → supervisor_in_pr
 (incomplete when the cycle closes first). A cycle with self weight 0 starts at self_submitted.
 Each change is a unit of work and is audited.
 """
+from dataclasses import dataclass
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from ...errors import Conflict, DomainError
 from ...extensions import db
-from ...models import LEVELS, Assessment, AssessmentStatus, Competency, Cycle, CycleStatus, Employee, Rater, Rating
+from ...models import (
+    LEVELS,
+    Assessment,
+    AssessmentStatus,
+    Competency,
+    Cycle,
+    CycleStatus,
+    Employee,
+    Rater,
+    Rating,
+    Reopening,
+)
 from ...timeutil import utcnow
 from .. import audit
 from ..access import may_assess_as_supervisor
@@ -65,14 +78,26 @@ def _check_complete(competencies: dict[int, Competency], mine: dict[int, Rating]
         raise RatingsIncomplete(missing, uncommented)
 
 
+def _set_overall(assessment: Assessment, rater: Rater, overall: tuple[str, str] | None) -> None:
+    if overall is None:
+        return
+    strengths, to_develop = ((text or "").strip() for text in overall)
+    if rater == Rater.SELF:
+        assessment.self_strengths, assessment.self_to_develop = strengths, to_develop
+    else:
+        assessment.supervisor_strengths, assessment.supervisor_to_develop = strengths, to_develop
+
+
 @unit_of_work()
 def save_ratings(assessment: Assessment, rater: Rater, entries: dict[int, tuple[int | None, str]], *,
-                 submit: bool, lock_version: int, actor=None) -> Assessment:
-    """Save a rater's draft or submission {competency id: (level or None, comment)}. Unit of work.
+                 submit: bool, lock_version: int, overall: tuple[str, str] | None = None, actor=None) -> Assessment:
+    """Save a rater's draft or submission {competency id: (level or None, comment)} and their overall comment
+    (strengths, what to develop). Unit of work.
 
     Refuses a stale form (EditConflict), a phase that is not open to this rater, and an incomplete submission.
     """
     _check_editable(assessment, rater, lock_version)
+    _set_overall(assessment, rater, overall)
     competencies = {c.id: c for c in assessment.version.competencies}
     mine = ratings_of(assessment, rater)
     for comp_id, (level, comment) in entries.items():
@@ -122,6 +147,8 @@ def reopen(assessment: Assessment, phase: str, reason: str, actor=None) -> None:
     if phase == "supervisor" and assessment.self_editable:
         raise DomainError(_l("The self-assessment has not been submitted yet."))
     before = assessment.status
+    assessment.reopenings.append(Reopening(phase=Rater(phase), reason=reason.strip(), before=rating_snapshot(assessment),
+                                           by_id=getattr(actor, "id", None)))
     assessment.status = REOPEN_PHASES[phase]
     assessment.supervisor_submitted_at, assessment.overall_score = None, None
     if phase == "self":
@@ -129,6 +156,43 @@ def reopen(assessment: Assessment, phase: str, reason: str, actor=None) -> None:
     assessment.updated_at = utcnow()
     audit.record("assessment.reopen", "assessment", assessment.id, actor=actor, phase=phase,
                  before=before.value, reason=reason.strip())
+
+
+def rating_snapshot(assessment: Assessment) -> dict:
+    """Every rating as {rater: {competency code: [level, comment]}} (kept when an assessment is reopened)."""
+    codes = {c.id: c.code for c in assessment.version.competencies}
+    snapshot: dict = {r.value: {} for r in Rater}
+    for rating in assessment.ratings:
+        snapshot[rating.rater.value][codes.get(rating.competency_id, str(rating.competency_id))] = [rating.level, rating.comment]
+    return snapshot
+
+
+@dataclass
+class Change:
+    code: str
+    rater: Rater
+    before: list  # [level, comment]
+    now: list
+
+    @property
+    def by_self(self) -> bool:
+        return self.rater == Rater.SELF
+
+
+def changes_since_reopening(assessment: Assessment) -> list[Change]:
+    """What the raters changed since the assessment was last reopened (empty when never reopened)."""
+    reopening = assessment.last_reopening
+    if reopening is None:
+        return []
+    now = rating_snapshot(assessment)
+    found = []
+    for comp in assessment.version.competencies:
+        for rater in Rater:
+            old = (reopening.before.get(rater.value) or {}).get(comp.code, [None, ""])
+            new = now[rater.value].get(comp.code, [None, ""])
+            if list(old) != list(new):
+                found.append(Change(comp.code, rater, list(old), list(new)))
+    return found
 
 
 @unit_of_work()
@@ -143,6 +207,39 @@ def change_supervisor(assessment: Assessment, supervisor: Employee, actor=None) 
     before = assessment.supervisor_id
     assessment.supervisor_id, assessment.updated_at = supervisor.id, utcnow()
     audit.record("assessment.change_supervisor", "assessment", assessment.id, actor=actor, before=before, after=supervisor.id)
+
+
+@dataclass
+class Comments:
+    """The comments of an assessment that one reader may see (None for a side they may not)."""
+
+    by_competency: list  # (competency, self comment or None, supervisor comment or None)
+    self_overall: tuple[str, str] | None
+    supervisor_overall: tuple[str, str] | None
+
+    @property
+    def commented(self) -> list:
+        """The competencies that carry a comment the reader may see."""
+        return [row for row in self.by_competency if row[1] or row[2]]
+
+    @property
+    def any(self) -> bool:
+        overall = [t for pair in (self.self_overall, self.supervisor_overall) if pair for t in pair]
+        return any(overall) or bool(self.commented)
+
+
+def visible_comments(assessment: Assessment, *, self_side: bool, supervisor_side: bool) -> Comments:
+    """Per competency and overall, the self and supervisor comments, each side only when the reader may see it
+    (the access module decides: `shows_self_ratings`, `shows_supervisor_comments`)."""
+    self_ratings, supervisor_ratings = ratings_of(assessment, Rater.SELF), ratings_of(assessment, Rater.SUPERVISOR)
+    rows = []
+    for comp in assessment.version.competencies:
+        own = self_ratings.get(comp.id)
+        theirs = supervisor_ratings.get(comp.id)
+        rows.append((comp, (own.comment if own else "") if self_side else None,
+                     (theirs.comment if theirs else "") if supervisor_side else None))
+    return Comments(rows, assessment.overall_comment(Rater.SELF) if self_side else None,
+                    assessment.overall_comment(Rater.SUPERVISOR) if supervisor_side else None)
 
 
 def my_assessments(user) -> list[Assessment]:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...models import Employee, EmployeeStatus, Grade, OrgUnit, Position, Role, User
-from .. import accounts, org
+from .. import accounts, grades
 from ..access import manages_accounts
 from ..unit_of_work import unit_of_work
 from .common import ImportResult, find_cycle, finish, refuse, set_changed
@@ -190,8 +190,8 @@ def _upsert_people(rows, parsed, check: _Check, result: ImportResult, today: dat
             result.actions.append([row.line, staff_no, "create"])
             continue
         changed = set_changed(person, values)
-        changed |= org.record_grade_change(person, item["grade"], effective=today, reason=f"import {filename}",
-                                           actor=actor) is not None
+        changed |= grades.record_grade_change(person, item["grade"], effective=today, reason_code="import",
+                                              reason_data={"file": filename}, actor=actor, today=today) is not None
         result.actions.append([row.line, staff_no, "update" if changed else "unchanged"])
     db.session.flush()
     return people

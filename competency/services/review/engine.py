@@ -9,6 +9,8 @@ grade review"); no database here, so the rules are property-tested directly.
 3. No standard met: junior (the floor), flagged below_junior.
 4. below_junior now and in the finalised review of the year before → transfer (转岗).
 5. Otherwise promote, keep or demote by comparing the recommended grade with the current one.
+6. Missing data never punishes: without the year's sales or a completed assessment in the year, the person is
+   referred to hr (data_missing), never demoted or transferred, and the year is not below_junior.
 """
 from dataclasses import dataclass, field
 from datetime import date
@@ -50,6 +52,7 @@ class Outcome:
     action: ReviewAction | None = None
     below_junior: bool = False
     explanation: dict = field(default_factory=dict)
+    data_missing: bool = False
 
 
 def criteria(person: PersonInput, grade: Grade, standard: Standard, unit: str) -> list[dict]:
@@ -98,8 +101,13 @@ def _action(person: PersonInput, recommended: Grade, below_junior: bool) -> tupl
     return ReviewAction.KEEP, rule
 
 
+def missing_data(person: PersonInput) -> list[str]:
+    """What the year lacks for this person: "sales", "assessment" (empty when the data is complete)."""
+    return [name for name, value in (("sales", person.sales), ("assessment", person.score)) if value is None]
+
+
 def evaluate(person: PersonInput, standards: dict[Grade, Standard], unit: str, as_of: date) -> Outcome:
-    """Apply the five rules to one person (pure: no database)."""
+    """Apply the rules to one person (pure: no database)."""
     if person.grade == Grade.TRAINEE:
         return _probation(person, as_of)
     grades, best = [], None
@@ -112,6 +120,10 @@ def evaluate(person: PersonInput, standards: dict[Grade, Standard], unit: str, a
         grades.append({"grade": grade.value, "met": met, "criteria": items})
         if met:
             best = grade
+    missing = missing_data(person)
+    if missing:  # rule 6: hr decides; the grade stays, and the year does not count as below junior
+        return Outcome(True, person.grade, ReviewAction.REFER, False,
+                       {"rule": "data_missing", "missing": missing, "grades": grades}, data_missing=True)
     below_junior = best is None
     recommended = best or Grade.JUNIOR
     action, rule = _action(person, recommended, below_junior)

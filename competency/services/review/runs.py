@@ -1,16 +1,19 @@
-"""Review runs: load everyone's year in a fixed number of queries, apply the rules (engine.py), store the
-recommendations with their explanations, record hr's decisions and finalise."""
+"""Review runs: check a year's readiness, load everyone's year in a fixed number of queries, apply the rules
+(engine.py) and store the recommendations with their explanations; a re-run keeps decisions that still hold."""
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.orm import selectinload
+from flask_babel import lazy_ngettext
+from sqlalchemy import delete, func, insert, select
 
 from ...errors import DomainError
 from ...extensions import db
 from ...models import (
     AnnualSales,
+    Cycle,
+    CycleStatus,
     Decision,
     Employee,
     EmployeeStatus,
@@ -25,11 +28,10 @@ from ...models import (
 from ...timeutil import utcnow
 from .. import audit
 from ..assessments.results import latest_completed_query
-from ..org import record_grade_change
 from ..training.certifications import held_on
-from ..training.ledger import credits_earned
+from ..training.ledger import credits_earned, year_range
 from ..unit_of_work import unit_of_work
-from .engine import PersonInput, Standard, evaluate
+from .engine import PersonInput, Standard, evaluate, missing_data
 from .standards import standards_query
 
 
@@ -65,11 +67,64 @@ def load_inputs(year: int, as_of: date, position_ids) -> list[PersonInput]:
     fill(db.session.execute(select(latest.c.employee_id, latest.c.overall_score)), "score")
     fill(db.session.execute(select(ProbationConfirmation.employee_id, ProbationConfirmation.qualified)), "qualified")
     fill(held_on(as_of).items(), "certifications")
+    # Only a below-junior finding hr accepted counts (rule 4): a rejected one, or a year with missing data, does not.
     fill(((e, True) for e in db.session.scalars(
         select(Recommendation.employee_id).join(ReviewRun)
-        .where(ReviewRun.year == year - 1, ReviewRun.status == RunStatus.FINALISED, Recommendation.below_junior.is_(True)))),
+        .where(ReviewRun.year == year - 1, ReviewRun.status == RunStatus.FINALISED, Recommendation.below_junior.is_(True),
+               Recommendation.decision.in_([Decision.APPROVED, Decision.OVERRIDDEN])))),
         "below_junior_last_year")
     return sorted(people.values(), key=lambda p: p.staff_no)
+
+
+@dataclass
+class Readiness:
+    """What is not ready for the review of a year: cycles still open, people without sales or a completed
+    assessment (those would be referred to hr). Shown before a run; the run needs a confirmation when not ready."""
+
+    year: int
+    open_cycles: list = field(default_factory=list)
+    missing_sales: list = field(default_factory=list)       # staff numbers
+    missing_assessment: list = field(default_factory=list)  # staff numbers
+    reviewed: int = 0
+
+    @property
+    def ready(self) -> bool:
+        return not (self.open_cycles or self.missing_sales or self.missing_assessment)
+
+    def warnings(self) -> list[str]:
+        """The problems as sentences in the user's language."""
+        found = []
+        if self.open_cycles:
+            found.append(str(_l("Cycles ending in %(year)s are still open: %(codes)s.", year=self.year,
+                                codes=", ".join(c.code for c in self.open_cycles))))
+        if self.missing_sales:
+            found.append(str(lazy_ngettext("%(num)s person has no sales figure for %(year)s.",
+                                           "%(num)s people have no sales figure for %(year)s.",
+                                           len(self.missing_sales), year=self.year)))
+        if self.missing_assessment:
+            found.append(str(lazy_ngettext("%(num)s person has no completed assessment in %(year)s.",
+                                           "%(num)s people have no completed assessment in %(year)s.",
+                                           len(self.missing_assessment), year=self.year)))
+        return found
+
+
+def readiness(year: int, as_of: date | None = None) -> Readiness:
+    """Check a year before its review: open cycles ending in it, people in scope lacking sales or an assessment."""
+    first, after = year_range(year)
+    found = Readiness(year, open_cycles=db.session.scalars(
+        select(Cycle).where(Cycle.status == CycleStatus.OPEN, Cycle.period_end >= first, Cycle.period_end < after)
+        .order_by(Cycle.code)).all())
+    standards, _units = load_standards()
+    for person in load_inputs(year, as_of or date.today(), standards.keys()):
+        if person.grade == Grade.TRAINEE:
+            continue  # trainees are confirmed or referred on their probation, not on the year's data
+        found.reviewed += 1
+        missing = missing_data(person)
+        if "sales" in missing:
+            found.missing_sales.append(person.staff_no)
+        if "assessment" in missing:
+            found.missing_assessment.append(person.staff_no)
+    return found
 
 
 def get_run(year: int) -> ReviewRun | None:
@@ -87,9 +142,46 @@ def latest_run() -> ReviewRun | None:
     return db.session.scalar(select(ReviewRun).order_by(ReviewRun.year.desc()).limit(1))
 
 
+DECISION_FIELDS = ("decision", "final_grade", "decision_reason", "decided_by_id", "decided_at")
+
+
+def _previous(run: ReviewRun) -> dict[int, dict]:
+    """The draft's recommendations by employee: what was recommended and what hr decided."""
+    rows = db.session.execute(select(Recommendation.employee_id, Employee.staff_no, Recommendation.recommended_grade,
+                                     Recommendation.action, Recommendation.data_missing,
+                                     *(getattr(Recommendation, f) for f in DECISION_FIELDS))
+                              .join(Employee, Employee.id == Recommendation.employee_id)
+                              .where(Recommendation.run_id == run.id)).all()
+    return {r.employee_id: r._asdict() for r in rows}
+
+
+def _carry_decisions(rows: list[dict], before: dict[int, dict], staff_nos: dict[int, str]) -> list[dict]:
+    """Keep hr's decision where the recommendation did not change; list what changed (and who left the review)."""
+    changes = []
+    for row in rows:
+        old = before.pop(row["employee_id"], None)
+        if old is None:
+            changes.append({"staff_no": staff_nos[row["employee_id"]], "before": None,
+                            "after": {"grade": row["recommended_grade"].value, "action": row["action"].value}})
+            continue
+        same = (old["recommended_grade"], old["action"], old["data_missing"]) == (
+            row["recommended_grade"], row["action"], row["data_missing"])
+        if same:
+            row.update({f: old[f] for f in DECISION_FIELDS})
+        else:
+            changes.append({"staff_no": old["staff_no"], "decision": old["decision"].value,
+                            "before": {"grade": old["recommended_grade"].value, "action": old["action"].value},
+                            "after": {"grade": row["recommended_grade"].value, "action": row["action"].value}})
+    changes += [{"staff_no": old["staff_no"], "decision": old["decision"].value, "after": None,
+                 "before": {"grade": old["recommended_grade"].value, "action": old["action"].value}}
+                for old in before.values()]
+    return sorted(changes, key=lambda c: c["staff_no"])
+
+
 @unit_of_work()
 def run_review(year: int, as_of: date | None = None, actor=None) -> ReviewRun:
-    """Run (or re-run, replacing the draft) the review of a performance year. Unit of work."""
+    """Run the review of a performance year, or re-run its draft: decisions on recommendations that did not
+    change are kept, and what changed is listed on the run (`rerun_changes`). Unit of work."""
     as_of = as_of or date.today()
     run = get_run(year)
     if run is not None and run.is_finalised:
@@ -97,77 +189,32 @@ def run_review(year: int, as_of: date | None = None, actor=None) -> ReviewRun:
     standards, units = load_standards()
     if not standards:
         raise DomainError(_l("No grade standards are set: hr sets them first."))
+    before = {}
     if run is None:
         run = ReviewRun(year=year, as_of=as_of, created_by_id=getattr(actor, "id", None))
         db.session.add(run)
         db.session.flush()
     else:
+        before = _previous(run)
         db.session.execute(delete(Recommendation).where(Recommendation.run_id == run.id))
         run.as_of, run.created_at, run.created_by_id = as_of, utcnow(), getattr(actor, "id", None)
-    rows = []
+    rows, staff_nos = [], {}
     for person in load_inputs(year, as_of, standards.keys()):
         outcome = evaluate(person, standards[person.position_id], units.get(person.position_id, ""), as_of)
         if outcome.reviewed:
+            staff_nos[person.employee_id] = person.staff_no
             rows.append({"run_id": run.id, "employee_id": person.employee_id, "org_unit_id": person.org_unit_id,
                          "current_grade": person.grade, "recommended_grade": outcome.recommended,
                          "action": outcome.action, "below_junior": outcome.below_junior,
-                         "explanation": outcome.explanation, "decision": Decision.PENDING, "decision_reason": ""})
+                         "data_missing": outcome.data_missing, "explanation": outcome.explanation,
+                         "decision": Decision.PENDING, "decision_reason": ""})
+    rerun = bool(before) or run.rerun_changes is not None
+    run.rerun_changes = _carry_decisions(rows, before, staff_nos) if rerun else None
     for start in range(0, len(rows), 5000):
         db.session.execute(insert(Recommendation), rows[start:start + 5000])
-    audit.record("review.run", "review_run", run.id, actor=actor, year=year, people=len(rows))
+    audit.record("review.run", "review_run", run.id, actor=actor, year=year, people=len(rows),
+                 changed_since_last_run=None if run.rerun_changes is None else len(run.rerun_changes))
     return run
-
-
-def _draft(run: ReviewRun) -> ReviewRun:
-    if not run.is_draft:
-        raise DomainError(_l("This review is finalised: it can no longer change."))
-    return run
-
-
-@unit_of_work()
-def decide(run: ReviewRun, ids, decision: Decision, *, grade: Grade | None = None, reason: str = "", actor=None) -> int:
-    """Approve, override (another grade, with a reason) or reject recommendations. Unit of work; returns how many."""
-    _draft(run)
-    reason = (reason or "").strip()
-    if decision == Decision.OVERRIDDEN and (grade is None or not reason):
-        raise DomainError(_l("An override needs the grade and a reason."))
-    if decision == Decision.REJECTED and not reason:
-        raise DomainError(_l("A rejection needs a reason."))
-    query = update(Recommendation).where(Recommendation.run_id == run.id)
-    if ids is not None:
-        query = query.where(Recommendation.id.in_(list(ids)))
-    result = db.session.execute(query.values(
-        decision=decision, final_grade=grade if decision == Decision.OVERRIDDEN else None, decision_reason=reason,
-        decided_by_id=getattr(actor, "id", None), decided_at=utcnow()).execution_options(synchronize_session=False))
-    audit.record(f"review.{decision.value}", "review_run", run.id, actor=actor,
-                 recommendations="all" if ids is None else sorted(ids), grade=grade, reason=reason)
-    return result.rowcount
-
-
-@unit_of_work()
-def finalise(run: ReviewRun, effective: date, actor=None) -> int:
-    """Finalise a review: approved and overridden changes update grades and write grade history; the run
-    becomes read-only. Unit of work; returns how many people's grade or status changed."""
-    _draft(run)
-    claimed = db.session.execute(update(ReviewRun).where(ReviewRun.id == run.id, ReviewRun.status == RunStatus.DRAFT)
-                                 .values(status=RunStatus.FINALISED).execution_options(synchronize_session=False))
-    if claimed.rowcount != 1:  # finalised meanwhile (a double click, another tab)
-        raise DomainError(_l("This review is finalised: it can no longer change."))
-    changed = 0
-    decided = db.session.scalars(select(Recommendation).options(selectinload(Recommendation.employee)).where(
-        Recommendation.run_id == run.id, Recommendation.decision.in_([Decision.APPROVED, Decision.OVERRIDDEN]))).all()
-    for item in decided:
-        person = item.employee
-        if item.action == ReviewAction.TRANSFER and item.decision == Decision.APPROVED:
-            person.status = EmployeeStatus.TRANSFERRED
-            changed += 1
-        new_grade = item.final_grade if item.is_overridden else item.recommended_grade
-        changed += record_grade_change(person, new_grade, effective=effective, actor=actor, recommendation_id=item.id,
-                                       reason=item.decision_reason or f"{run.year} review: {item.action.value}") is not None
-    run.status, run.effective_date, run.finalised_at = RunStatus.FINALISED, effective, utcnow()
-    run.finalised_by_id = getattr(actor, "id", None)
-    audit.record("review.finalise", "review_run", run.id, actor=actor, effective=effective, changed=changed)
-    return changed
 
 
 def recommendations_query(run: ReviewRun, action: str | None = None, unit_ids=None):

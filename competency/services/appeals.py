@@ -1,0 +1,182 @@
+"""Acknowledgement (确认) and appeal (申诉) of an assessment result or a grade decision, and hr's resolution.
+
+The person concerned acknowledges (optionally with a comment) or appeals (with a reason) within the appeal window
+(a setting, default 7 days) after the assessment completes or the review is finalised. hr upholds an appeal with a
+response, reopens the assessment to the supervisor phase, or changes the grade (through the one grade-history
+function). Everything is audited; the person sees the outcome.
+"""
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError
+
+from ..errors import DomainError
+from ..extensions import db
+from ..models import Acknowledgement, Appeal, AppealStatus, Assessment, Grade, Recommendation
+from ..timeutil import utcnow
+from . import audit, grades, settings
+from .assessments import workflow
+from .org import org_closure
+from .unit_of_work import unit_of_work
+
+
+@dataclass
+class Standing:
+    """Where a result stands for the person: since when, until when they may respond, and what they said."""
+
+    since: datetime | None
+    deadline: date | None
+    acknowledgement: Acknowledgement | None
+    appeal: Appeal | None  # the latest appeal of this round, open or resolved
+
+    @property
+    def may_respond(self) -> bool:
+        """Neither acknowledged nor appealed yet in this round, and the window is open."""
+        return (self.since is not None and self.acknowledgement is None and self.appeal is None
+                and date.today() <= self.deadline)
+
+
+def _subject(assessment: Assessment | None, recommendation: Recommendation | None) -> dict:
+    if (assessment is None) == (recommendation is None):
+        raise ValueError("one subject: an assessment or a recommendation")
+    return {"assessment_id": assessment.id} if assessment is not None else {"recommendation_id": recommendation.id}
+
+
+def _since(assessment: Assessment | None, recommendation: Recommendation | None) -> datetime | None:
+    """When the round opened: the assessment's completion, or the review's finalising."""
+    if assessment is not None:
+        return assessment.supervisor_submitted_at if assessment.is_completed else None
+    run = recommendation.run
+    return run.finalised_at if run.is_finalised else None
+
+
+def _latest(model, assessment, recommendation, since: datetime, stamp):
+    """The subject's latest row of the model (Acknowledgement or Appeal) written since the round opened."""
+    if assessment is not None:
+        about = model.assessment_id == assessment.id
+    else:
+        about = model.recommendation_id == recommendation.id
+    return db.session.scalar(select(model).where(about, stamp >= since).order_by(model.id.desc()).limit(1))
+
+
+def standing(assessment: Assessment | None = None, recommendation: Recommendation | None = None) -> Standing:
+    """The current round of a result: acknowledged, appealed (and how it ended), or still open to a response."""
+    _subject(assessment, recommendation)
+    since = _since(assessment, recommendation)
+    if since is None:
+        return Standing(None, None, None, None)
+    return Standing(since, since.date() + timedelta(days=settings.appeal_days()),
+                    _latest(Acknowledgement, assessment, recommendation, since, Acknowledgement.at),
+                    _latest(Appeal, assessment, recommendation, since, Appeal.filed_at))
+
+
+def _check_open(assessment, recommendation) -> None:
+    found = standing(assessment, recommendation)
+    if found.since is None:
+        raise DomainError(_l("There is nothing to respond to yet."))
+    if found.acknowledgement is not None or found.appeal is not None:
+        raise DomainError(_l("You have already responded to this result."))
+    if date.today() > found.deadline:
+        raise DomainError(_l("The time to respond ended on %(date)s.", date=found.deadline.isoformat()))
+
+
+@unit_of_work()
+def acknowledge(employee, *, assessment=None, recommendation=None, comment: str = "", actor=None) -> Acknowledgement:
+    """The person accepts the result (确认), optionally with a comment. Unit of work."""
+    _check_open(assessment, recommendation)
+    item = Acknowledgement(employee_id=employee.id, comment=(comment or "").strip(), **_subject(assessment, recommendation))
+    db.session.add(item)
+    db.session.flush()
+    audit.record("appeal.acknowledge", "acknowledgement", item.id, actor=actor, **_subject(assessment, recommendation))
+    return item
+
+
+@unit_of_work()
+def file_appeal(employee, *, assessment=None, recommendation=None, reason: str, actor=None) -> Appeal:
+    """The person contests the result (申诉) with a reason. Unit of work."""
+    if not (reason or "").strip():
+        raise DomainError(_l("Give the reason for your appeal."))
+    _check_open(assessment, recommendation)
+    item = Appeal(employee_id=employee.id, reason=reason.strip(), status=AppealStatus.OPEN,
+                  **_subject(assessment, recommendation))
+    db.session.add(item)
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same appeal sent twice at once (a double click): one open appeal per subject
+        raise DomainError(_l("You have already responded to this result.")) from None
+    audit.record("appeal.file", "appeal", item.id, actor=actor, reason=item.reason, **_subject(assessment, recommendation))
+    return item
+
+
+def _resolve(appeal: Appeal, status: AppealStatus, response: str, actor) -> None:
+    if not appeal.is_open:
+        raise DomainError(_l("This appeal is already resolved."))
+    if not (response or "").strip():
+        raise DomainError(_l("Give your response to the appeal."))
+    appeal.status, appeal.response = status, response.strip()
+    appeal.resolved_by_id, appeal.resolved_at = getattr(actor, "id", None), utcnow()
+
+
+@unit_of_work()
+def uphold(appeal: Appeal, response: str, actor=None) -> None:
+    """hr keeps the result, with a response to the person. Unit of work."""
+    _resolve(appeal, AppealStatus.UPHELD, response, actor)
+    audit.record("appeal.uphold", "appeal", appeal.id, actor=actor, response=appeal.response)
+
+
+@unit_of_work()
+def reopen_assessment(appeal: Appeal, response: str, actor=None) -> None:
+    """hr reopens the appealed assessment to the supervisor phase; the response is the reopen reason. Unit of work."""
+    if appeal.about_grade:
+        raise DomainError(_l("A grade decision is not reopened: change the grade or uphold it."))
+    _resolve(appeal, AppealStatus.REOPENED, response, actor)
+    workflow.reopen(appeal.assessment, "supervisor", appeal.response, actor=actor)
+    audit.record("appeal.reopen", "appeal", appeal.id, actor=actor, response=appeal.response)
+
+
+@unit_of_work()
+def change_grade(appeal: Appeal, grade: Grade, response: str, actor=None, today: date | None = None) -> None:
+    """hr changes the appealed grade decision: a grade change with the response as its reason, effective on the
+    review's effective date (today if that has passed). Unit of work."""
+    if not appeal.about_grade:
+        raise DomainError(_l("Only an appeal against a grade decision changes a grade."))
+    _resolve(appeal, AppealStatus.CHANGED, response, actor)
+    today = today or date.today()
+    run = appeal.recommendation.run
+    effective = max(run.effective_date or today, today)
+    appeal.new_grade = grade
+    grades.record_grade_change(appeal.employee, grade, effective=effective, reason_code="appeal", reason=appeal.response,
+                               reason_data={"year": run.year}, actor=actor, recommendation_id=appeal.recommendation_id,
+                               today=today)
+    audit.record("appeal.change_grade", "appeal", appeal.id, actor=actor, grade=grade, response=appeal.response)
+
+
+def queue(open_only: bool = True):
+    """SELECT of appeals, open ones (or all) oldest first."""
+    query = select(Appeal).order_by(Appeal.status != AppealStatus.OPEN, Appeal.filed_at)
+    return query.where(Appeal.status == AppealStatus.OPEN) if open_only else query
+
+
+def open_count() -> int:
+    """How many appeals wait for hr."""
+    return db.session.scalar(select(func.count(Appeal.id)).where(Appeal.status == AppealStatus.OPEN))
+
+
+def cycle_feedback_by_unit(cycle_id: int) -> dict[int, tuple[int, int, int]]:
+    """Per org unit (sub-units included): (acknowledged, appealed, resolved) among the cycle's completed
+    assessments' latest round — computed in SQL."""
+    acknowledged = select(Acknowledgement.assessment_id).where(
+        Acknowledgement.assessment_id == Assessment.id, Acknowledgement.at >= Assessment.supervisor_submitted_at).exists()
+    appealed = select(Appeal.id).where(Appeal.assessment_id == Assessment.id).exists()
+    resolved = select(Appeal.id).where(Appeal.assessment_id == Assessment.id, Appeal.status != AppealStatus.OPEN).exists()
+    closure = org_closure()
+    rows = db.session.execute(
+        select(closure.c.ancestor_id,
+               func.sum(case((acknowledged, 1), else_=0)), func.sum(case((appealed, 1), else_=0)),
+               func.sum(case((resolved, 1), else_=0)))
+        .select_from(Assessment).join(closure, closure.c.descendant_id == Assessment.org_unit_id)
+        .where(Assessment.cycle_id == cycle_id)
+        .group_by(closure.c.ancestor_id)).all()
+    return {unit: (int(a or 0), int(p or 0), int(r or 0)) for unit, a, p, r in rows}
