@@ -1,6 +1,7 @@
 """Decisions people can trust: no half-done finalising, readiness before a run, missing data never punishes,
 decisions that survive a re-run, effective dates that hold, four-eyes, and filtered bulk approval."""
 import json
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -268,3 +269,22 @@ def test_approve_all_approves_the_undecided_of_the_filtered_list_only(setup, cli
     assert "Approved 2: Promote 2." in response.data.decode()
     found = {r.employee.staff_no: r.decision for r in db.session.scalars(select(Recommendation))}
     assert found == {"UP0": Decision.REJECTED, "UP1": Decision.APPROVED, "UP2": Decision.APPROVED, "LOW": Decision.PENDING}
+
+
+# --- small defects of the same pages ------------------------------------------------------------------------
+
+
+def test_the_criteria_header_says_required_value_not_required_credits_in_chinese(setup, client, login_as):
+    person = _promotable()
+    login_as(factories.user(employee_=person))
+    client.post("/language", data={"lang": "zh", "next": "/"})
+    page = client.get("/my-grade").data.decode()
+    header = re.search(r"<thead><tr><th>条件</th><th class=\"num\">([^<]+)</th>", page).group(1)
+    assert header == "要求值"
+
+
+def test_a_trainees_development_page_does_not_say_highest_grade(setup, client, login_as):
+    login_as("employee", grade=Grade.TRAINEE, position=factories.position("CM_CORP"))
+    page = client.get("/development", headers={"Accept-Language": "en"}).data.decode()
+    assert "No next grade to reach" not in page
+    assert "At the end of probation your supervisor confirms you; then you become junior." in page
