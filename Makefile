@@ -19,7 +19,12 @@ install-test: $(BIN)/python
 translations:
 	$(BIN)/pybabel compile --use-fuzzy -d competency/translations
 
-db:
+# A random key that signs sessions, made once and kept (the app refuses to start without a strong one).
+instance/secret_key:
+	mkdir -p instance
+	umask 077 && $(BIN)/python -c "import secrets; print(secrets.token_hex(32))" > instance/secret_key
+
+db: instance/secret_key
 	mkdir -p instance
 	$(BIN)/flask db upgrade
 
@@ -33,7 +38,7 @@ grades:
 serve:
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
-run: install translations db seed grades serve
+run: install translations instance/secret_key db seed grades serve
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -62,6 +62,7 @@ def build_bank(employees: int, seed: int = 7) -> dict:
 
 def fresh_app(url: str | None):
     """An app on an empty database (a new SQLite file by default), migrated to the current schema."""
+    import secrets
     import tempfile
 
     from flask_migrate import upgrade
@@ -70,7 +71,7 @@ def fresh_app(url: str | None):
     from competency import create_app
 
     url = url or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": secrets.token_hex(32)})
     with app.app_context():
         if url.startswith("postgresql"):
             db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))

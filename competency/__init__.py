@@ -22,7 +22,7 @@ def create_app(config=None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
 
-    from . import extensions, i18n, security
+    from . import extensions, handlers, i18n, security
 
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(ROOT / "migrations"))
@@ -30,6 +30,7 @@ def create_app(config=None) -> Flask:
     extensions.login_manager.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    handlers.init_app(app)  # before the blueprints: it bounds the `<int:…>` URL converter their routes use
 
     from .admin import bp as admin_bp
     from .analytics import bp as analytics_bp
@@ -48,8 +49,9 @@ def create_app(config=None) -> Flask:
                       training_bp, review_bp, appeals_bp, analytics_bp):
         app.register_blueprint(blueprint)
 
-    from . import cli, handlers
+    from . import cli
+    from .services import grades
 
     cli.init_app(app)
-    handlers.init_app(app)
+    app.before_request(grades.apply_due_once_a_day)  # grade changes take effect on their date, cron or not
     return app

@@ -173,11 +173,11 @@ def review_run(year, as_json):
 
 @review_group.command("approve")
 @click.option("--year", type=int, required=True)
-@click.option("--all", "approve_all", is_flag=True, required=True, help="Approve every recommendation.")
+@click.option("--all", "approve_all", is_flag=True, required=True, help="Approve every undecided recommendation.")
 def review_approve(year, approve_all):
-    """Approve the recommendations of a draft review."""
+    """Approve the undecided recommendations of a draft review (decisions already made are kept)."""
     try:
-        count = decisions.decide(_run_for(year), None, Decision.APPROVED)
+        count = decisions.decide(_run_for(year), None, Decision.APPROVED, pending_only=True)
     except DomainError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"approved {count} recommendation(s)")

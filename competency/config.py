@@ -19,10 +19,20 @@ def _database_url() -> str:
     return f"sqlite:///{INSTANCE / 'competency.db'}"
 
 
+def _secret_key() -> str | None:
+    """SECRET_KEY from the environment, else the key `make run` generated into instance/secret_key, else None
+    (create_app then refuses to start outside debug and testing)."""
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    path = INSTANCE / "secret_key"
+    return path.read_text(encoding="utf-8").strip() if path.exists() else None
+
+
 class Config:
     """Settings for running the app; every value can be overridden from the environment."""
 
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    SECRET_KEY = _secret_key()
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     BABEL_DEFAULT_LOCALE = os.environ.get("COMPETENCY_DEFAULT_LOCALE", "zh")

@@ -1,6 +1,10 @@
-"""Bilingual error pages: HTTP errors, and domain errors that no view handled (never a 500 for those)."""
-from flask import render_template
+"""Bilingual error pages: HTTP errors, domain errors that no view handled, and the database's refusals of a race
+(two people saving at once) or of a value it cannot hold — never a 500 for those."""
+from flask import abort, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.routing import IntegerConverter
 
 from .errors import Conflict, DomainError, Forbidden, NotFound
 from .extensions import db
@@ -30,9 +34,45 @@ def _domain_error(error: DomainError):
     return render_template("errors/error.html", status=status, message=message), status
 
 
+def _race(error):
+    """Someone else changed or created the same thing first: a 409 page, the transaction rolled back."""
+    db.session.rollback()
+    return render_template("errors/error.html", status=409), 409
+
+
+def _bad_value(error):
+    """A value the database cannot hold (it got past the forms' bounds): a 400 page, nothing written."""
+    db.session.rollback()
+    return render_template("errors/error.html", status=400), 400
+
+
+MAX_ID = 2_147_483_647  # the largest id an INTEGER column holds (on PostgreSQL, 32 bits)
+MAX_PAGE = 1_000_000
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:…>` in a URL that no row can have (beyond the column's range) is a 404, not a database error."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def _page_in_range() -> None:
+    """A `?page=` beyond any real list is a 404 (it would overflow the database's OFFSET)."""
+    page = request.args.get("page")
+    if page is not None and (not page.isdigit() or not 1 <= int(page) <= MAX_PAGE):
+        abort(404)
+
+
 def init_app(app) -> None:
-    """Register the error handlers."""
+    """Register the error handlers and the bounds on ids and page numbers in URLs."""
     for status in (400, 403, 404, 405, 409, 413, 500):
         app.register_error_handler(status, _page(status))
     app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(IntegrityError, _race)
+    app.register_error_handler(StaleDataError, _race)
+    app.register_error_handler(DataError, _bad_value)
+    app.url_map.converters["int"] = BoundedIntConverter
+    app.before_request(_page_in_range)
     app.register_error_handler(CSRFError, lambda e: (render_template("errors/error.html", status=400, csrf=True), 400))

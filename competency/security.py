@@ -1,4 +1,5 @@
 """Login wiring, the permission decorator of views and HTTP security headers."""
+import secrets
 from functools import wraps
 
 from flask_babel import lazy_gettext as _l
@@ -46,8 +47,34 @@ def _headers(response):
     return response
 
 
+WEAK_KEYS = {"dev-only-change-me", "change-me", "changeme", "secret", "dev", "development", "..."}
+MIN_KEY_LENGTH = 32
+
+
+class InsecureSecretKey(RuntimeError):
+    """The app would sign sessions with a missing, short or well-known key."""
+
+
+def check_secret_key(app) -> None:
+    """Refuse to run outside debug and testing without a strong SECRET_KEY (anyone knowing the key can forge a
+    session); in debug or testing without one, use a random key for this process."""
+    key = app.config.get("SECRET_KEY")
+    strong = isinstance(key, str) and len(key) >= MIN_KEY_LENGTH and key not in WEAK_KEYS
+    if strong:
+        return
+    if app.debug or app.testing:
+        if not key:
+            app.config["SECRET_KEY"] = secrets.token_hex(32)
+        return
+    raise InsecureSecretKey(
+        "SECRET_KEY is missing or weak: set it to a long random value (at least 32 characters), e.g. "
+        "`export SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))')`, or run `make run` once "
+        "to generate instance/secret_key.")
+
+
 def init_app(app) -> None:
-    """Set up the login manager and add the security headers to every response."""
+    """Check the secret key, set up the login manager and add the security headers to every response."""
+    check_secret_key(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from competency.errors import DomainError
 from competency.extensions import db
@@ -23,7 +24,6 @@ from competency.models import (
 from competency.services import appeals, settings
 from competency.services.assessments import workflow
 from competency.services.review import decisions, runs, standards
-from competency.timeutil import utcnow
 
 from . import factories
 from .test_assessments import _assessment, _levels, _open, build_org
@@ -139,12 +139,15 @@ def test_the_employee_acknowledges_within_the_window_and_only_once(org, client, 
     assert client.post(f"/assessments/{a.id}/respond", data={"choice": "acknowledge"}).status_code == 404
 
 
-def test_the_window_closes_after_the_setting(org):
+def test_the_window_is_fixed_when_the_result_completes_and_then_closes(org):
+    settings.save(probation=3, appeal_window=3)
     cycle = _open(org)
     a = _assessment(cycle, org["e1"])
     _complete(a)
-    settings.save(probation=3, four_eyes_on=True, appeal_window=3)
-    a.supervisor_submitted_at = utcnow() - timedelta(days=4)
+    assert a.respond_by == date.today() + timedelta(days=3)
+    settings.save(probation=3, appeal_window=30)  # a later change of the setting does not move a window already open
+    assert appeals.standing(assessment=db.session.get(Assessment, a.id)).deadline == date.today() + timedelta(days=3)
+    a.respond_by = date.today() - timedelta(days=1)
     db.session.commit()
     with pytest.raises(DomainError, match="The time to respond ended"):
         appeals.file_appeal(db.session.get(Employee, a.employee_id), assessment=a, reason="Too late")
@@ -267,3 +270,78 @@ def test_a_second_open_appeal_of_the_same_result_is_refused_by_the_database(org)
         db.session.flush()
     db.session.rollback()
     assert db.session.scalar(select(func.count(Appeal.id))) == 1
+
+
+def test_the_employee_sees_hrs_answer_when_hr_reopens_and_after_the_new_result(org, client, login_as):
+    cycle = _open(org)
+    a = _assessment(cycle, org["e1"])
+    _complete(a)
+    appeal = appeals.file_appeal(db.session.get(Employee, a.employee_id), assessment=a, reason="S1 too low")
+    appeals.reopen_assessment(db.session.get(Appeal, appeal.id), "Your supervisor will look at S1 again", actor=org["hr"])
+    login_as(org["e1"])
+    assert "Your supervisor will look at S1 again" in client.get("/assessments", headers=EN).data.decode()
+    a = db.session.get(Assessment, a.id)
+    workflow.save_ratings(a, Rater.SUPERVISOR, _levels(a, 4, 5, c2="Reconsidered"), submit=True,
+                          lock_version=a.lock_version)
+    page = client.get(f"/assessments/{a.id}", headers=EN).data.decode()
+    assert "Earlier appeal" in page and "Your supervisor will look at S1 again" in page
+    assert "you can acknowledge this result or appeal against it" in page  # a new round
+
+
+def test_an_appeal_reopens_an_assessment_after_its_cycle_closed(org):
+    cycle = _open(org)
+    a = _assessment(cycle, org["e1"])
+    _complete(a)
+    from competency.services.assessments import cycles
+
+    cycles.close_cycle(cycle)
+    appeal = appeals.file_appeal(db.session.get(Employee, a.employee_id), assessment=a, reason="Late evidence")
+    appeals.reopen_assessment(db.session.get(Appeal, appeal.id), "Reopened for the late evidence", actor=org["hr"])
+    a = db.session.get(Assessment, a.id)
+    assert a.status == AssessmentStatus.SUPERVISOR_IN_PROGRESS and a.supervisor_rating_open
+    workflow.save_ratings(a, Rater.SUPERVISOR, _levels(a, 4, 4), submit=True, lock_version=a.lock_version)
+    assert db.session.get(Assessment, a.id).is_completed
+
+
+def test_closing_a_cycle_leaves_a_reopened_assessment_to_be_finished(org):
+    cycle = _open(org)
+    a = _assessment(cycle, org["e1"])
+    _complete(a)
+    workflow.reopen(a, "supervisor", "Recheck", actor=org["hr"])
+    from competency.services.assessments import cycles
+
+    cycles.close_cycle(cycle)
+    assert db.session.get(Assessment, a.id).status == AssessmentStatus.SUPERVISOR_IN_PROGRESS
+
+
+def test_hr_reads_an_open_window_as_open_and_the_supervisor_does_not_read_the_appeal(org, client, login_as):
+    cycle = _open(org)
+    a = _assessment(cycle, org["e1"])
+    _complete(a)
+    login_as(org["hr"])
+    page = client.get(f"/assessments/{a.id}", headers=EN).data.decode()
+    assert "The time to respond ended" not in page and "the person can respond until" in page
+    appeals.file_appeal(db.session.get(Employee, a.employee_id), assessment=a, reason="PRIVATE-COMPLAINT about my boss")
+    login_as(org["lead"])
+    assert "PRIVATE-COMPLAINT" not in client.get(f"/assessments/{a.id}").data.decode()
+    login_as(org["hr"])
+    assert "PRIVATE-COMPLAINT" in client.get(f"/assessments/{a.id}").data.decode()
+
+
+def test_a_second_response_and_a_second_resolution_are_refused(org):
+    cycle = _open(org)
+    a = _assessment(cycle, org["e1"])
+    _complete(a)
+    person = db.session.get(Employee, a.employee_id)
+    appeals.acknowledge(person, assessment=a, comment="ok")
+    with pytest.raises(DomainError, match="already responded"):
+        appeals.acknowledge(person, assessment=db.session.get(Assessment, a.id), comment="ok again")
+    second = _assessment(cycle, org["e2"])
+    _complete(second)
+    appeal = appeals.file_appeal(db.session.get(Employee, second.employee_id), assessment=second, reason="No")
+    stale = db.session.get(Appeal, appeal.id)
+    appeals.uphold(stale, "Fair", actor=org["hr"])
+    set_committed_value(stale, "status", AppealStatus.OPEN)  # as another hr's page loaded it, before the first answer
+    with pytest.raises(DomainError, match="already resolved"):
+        appeals.uphold(stale, "Also fair", actor=org["hr"])
+    assert db.session.get(Appeal, appeal.id).response == "Fair"

@@ -98,7 +98,7 @@ def test_the_finalise_page_says_what_will_happen_and_refuses_with_undecided_item
     decisions.decide(run, [_recommendation(run, up).id, _recommendation(run, down).id], Decision.APPROVED, actor=first)
     login_as(second)
     page = client.get("/review/2025/finalise?effective=2027-01-01", headers={"Accept-Language": "en"}).data.decode()
-    assert "1 recommendation is still undecided" in page and 'name="effective"' not in page
+    assert "1 recommendation is still undecided" in page and 'class="danger"' not in page  # no finalise button
     refused = client.post("/review/2025/finalise", data={"effective": "2027-01-01"}, headers={"Accept-Language": "en"})
     assert refused.status_code == 200 and "1 recommendation is still undecided" in refused.data.decode()
     assert runs.get_run(2025).is_draft
@@ -287,4 +287,127 @@ def test_a_trainees_development_page_does_not_say_highest_grade(setup, client, l
     login_as("employee", grade=Grade.TRAINEE, position=factories.position("CM_CORP"))
     page = client.get("/development", headers={"Accept-Language": "en"}).data.decode()
     assert "No next grade to reach" not in page
-    assert "At the end of probation your supervisor confirms you; then you become junior." in page
+    assert "A trainee becomes junior when the supervisor confirms them at the end of probation." in page
+
+
+# --- later decisions win; races around finalising -------------------------------------------------------------
+
+
+def _finalised_with(person_setup, effective, decision=Decision.APPROVED):
+    run = runs.run_review(2025)
+    decisions.decide(run, None, decision)
+    decisions.finalise(run, effective)
+    return run
+
+
+def test_an_appeal_cancels_a_scheduled_demotion(setup):
+    down = _person("DOWN", grade=Grade.SENIOR, sales=900)
+    _scored(down, 75.0)
+    future = TODAY + timedelta(days=20)
+    _finalised_with(down, future)
+    assert [h.to_grade for h in grades.scheduled_changes(down.id)] == [Grade.INTERMEDIATE]
+    from competency.services import appeals
+
+    recommendation = runs.latest_finalised(down.id)
+    appeal = appeals.file_appeal(db.session.get(Employee, down.id), recommendation=recommendation, reason="Big deals")
+    appeals.change_grade(db.session.get(type(appeal), appeal.id), Grade.SENIOR, "Kept senior: deals confirmed")
+    assert grades.scheduled_changes(down.id) == []
+    grades.apply_due_changes(today=future)
+    assert db.session.get(Employee, down.id).grade == Grade.SENIOR  # the old demotion never comes back
+
+
+def test_an_edit_on_the_employee_page_supersedes_a_scheduled_promotion(setup):
+    up = _promotable()
+    future = TODAY + timedelta(days=20)
+    _finalised_with(up, future)
+    from competency.services import org
+
+    person = db.session.get(Employee, up.id)
+    org.update_employee(person, {"grade": Grade.SENIOR, "supervisor_staff_no": None})
+    grades.apply_due_changes(today=future)
+    assert db.session.get(Employee, up.id).grade == Grade.SENIOR
+    assert grades.grade_on(db.session.get(Employee, up.id), future).grade == Grade.SENIOR
+
+
+def test_an_appeal_against_an_applied_transfer_brings_the_person_back(setup):
+    weak = _person("W1", sales=100)
+    db.session.add(AnnualSales(employee_id=weak.id, year=2024, amount=Decimal(100)))
+    for year in (2024, 2025):
+        _scored(weak, 40.0, year=year)
+    for year in (2024, 2025):
+        run = runs.run_review(year)
+        decisions.decide(run, None, Decision.APPROVED)
+        decisions.finalise(run, date(year + 1, 1, 1))
+    assert db.session.get(Employee, weak.id).status == EmployeeStatus.TRANSFERRED
+    from competency.services import appeals
+
+    appeal = appeals.file_appeal(db.session.get(Employee, weak.id), recommendation=runs.latest_finalised(weak.id),
+                                 reason="My figures were booked under a colleague")
+    appeals.change_grade(db.session.get(type(appeal), appeal.id), Grade.JUNIOR, "Figures corrected: stays in post")
+    assert db.session.get(Employee, weak.id).status == EmployeeStatus.ACTIVE
+
+
+def test_four_eyes_cannot_be_turned_off_by_hr_nor_passed_by_any_decider(setup, client, login_as):
+    _promotable()
+    _promotable("UP2")
+    run = runs.run_review(2025)
+    first, second = _hr(2)
+    both = factories.user(roles=["employee", "hr", "admin"], position=factories.position("HR_SPEC"))
+    db.session.commit()
+    decisions.decide(run, [_recommendation(run, db.session.scalar(select(Employee).where(Employee.staff_no == "UP"))).id],
+                     Decision.APPROVED, actor=first)
+    decisions.decide(run, None, Decision.APPROVED, actor=both, pending_only=True)  # the rest, by an hr+admin account
+    for decider in (first, both):  # neither the decider of one item nor an admin who decided may finalise
+        assert "Four eyes" in decisions.finalise_problem(run, decider)
+    assert decisions.finalise_problem(run, second) is None
+    login_as(first)
+    client.post("/settings", data={"probation_months": "3", "appeal_days": "7"})  # four_eyes unticked
+    assert settings.four_eyes() is True
+    from competency.errors import Forbidden
+
+    with pytest.raises(Forbidden):
+        settings.save(probation=3, appeal_window=7, four_eyes_on=False, actor=first)
+
+
+def test_a_stale_summary_or_a_finalised_run_finalises_nothing(setup, client, login_as):
+    _promotable()
+    run = runs.run_review(2025)
+    first, second = _hr(2)
+    decisions.decide(run, None, Decision.APPROVED, actor=first)
+    stale = decisions.fingerprint(run)
+    decisions.decide(run, None, Decision.REJECTED, reason="Second thoughts", actor=first)
+    from competency.errors import Conflict
+
+    with pytest.raises(Conflict):
+        decisions.finalise(run, date(2026, 1, 1), actor=second, expected=stale)
+    assert runs.get_run(2025).is_draft
+    with pytest.raises(DomainError, match="Choose an effective date"):
+        decisions.finalise(run, date(2020, 1, 1), actor=second)
+    decisions.finalise(run, date(2026, 1, 1), actor=second, expected=decisions.fingerprint(run))
+    login_as(second)
+    page = client.get("/review/2025/finalise", headers={"Accept-Language": "en"}).data.decode()
+    assert "A finalised review is read-only." in page and 'class="danger"' not in page
+    with db.session.no_autoflush:
+        run.status = RunStatus.DRAFT  # a request that loaded the run before it was finalised
+        with pytest.raises(DomainError, match="finalised"):
+            decisions.decide(run, None, Decision.APPROVED, actor=first)
+    db.session.rollback()
+    assert {r.decision for r in db.session.scalars(select(Recommendation))} == {Decision.REJECTED}
+
+
+def test_the_cli_approve_all_keeps_decisions_already_made(setup):
+    up, keep = _promotable(), _promotable("KEEP")
+    run = runs.run_review(2025)
+    decisions.decide(run, [_recommendation(run, keep).id], Decision.OVERRIDDEN, grade=Grade.SENIOR, reason="Star")
+    assert setup.test_cli_runner().invoke(args=["review", "approve", "--year", "2025", "--all"]).exit_code == 0
+    assert _recommendation(run, keep).decision == Decision.OVERRIDDEN
+    assert _recommendation(run, up).decision == Decision.APPROVED
+
+
+def test_approve_all_leaves_referrals_to_hr(setup):
+    _promotable()
+    _person("NODATA", sales=500)
+    run = runs.run_review(2025)
+    assert decisions.approve_filtered(run) == {ReviewAction.PROMOTE: 1}
+    nodata = db.session.scalar(select(Recommendation).join(Employee).where(Employee.staff_no == "NODATA"))
+    assert nodata.decision == Decision.PENDING

@@ -12,7 +12,7 @@ class RespondForm(FlaskForm):
     """The employee's word on a result: acknowledge (comment optional) or appeal (reason required)."""
 
     choice = RadioField(_l("Your response"), validators=[InputRequired()], choices=options([
-        ("acknowledge", _l("I acknowledge the result (确认)")), ("appeal", _l("I appeal against it (申诉)"))]))
+        ("acknowledge", _l("I acknowledge it (确认)")), ("appeal", _l("I appeal against it (申诉)"))]))
     text = TextAreaField(_l("Comment (optional to acknowledge; the reason of an appeal)"), validators=[Length(max=2000)])
     submit = SubmitField(_l("Send"))
 
@@ -32,6 +32,6 @@ class ResolveForm(FlaskForm):
     def for_appeal(self, appeal) -> "ResolveForm":
         """The outcomes that fit the appeal: uphold, and reopen (a result) or change the grade (a decision)."""
         second = ("change", _l("Change the grade")) if appeal.about_grade else ("reopen", _l("Reopen to the supervisor"))
-        self.outcome.choices = options([("uphold", _l("Uphold the result")), second])
+        self.outcome.choices = options([("uphold", _l("Uphold (keep it as it is)")), second])
         self.grade.choices = grade_options()
         return self

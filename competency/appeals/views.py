@@ -23,7 +23,7 @@ def _respond(form: RespondForm, **subject) -> None:
             flash(_("Your appeal is with hr. You will see their answer here."), "success")
         else:
             appeals.acknowledge(current_user.employee, comment=form.text.data or "", actor=current_user, **subject)
-            flash(_("Thank you: the result is acknowledged."), "success")
+            flash(_("Thank you: acknowledged."), "success")
     except DomainError as error:
         flash(str(error), "error")
 

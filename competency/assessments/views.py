@@ -20,8 +20,9 @@ from .forms import ChangeSupervisorForm, ReopenForm, rating_form
 @login_required
 def mine():
     """My assessments, with what to do next on each."""
-    return render_template("assessments/mine.html", items=workflow.my_assessments(current_user),
-                           is_overdue=cycles.is_overdue)
+    items = workflow.my_assessments(current_user)
+    return render_template("assessments/mine.html", items=items, is_overdue=cycles.is_overdue,
+                           appeals=appeals.latest_appeals([a.id for a in items]))
 
 
 @bp.route("/team")
@@ -99,7 +100,7 @@ def result(assessment_id: int):
         "assessments/result.html", assessment=item, result=outcome, late=cycles.late_flags(item),
         comments=workflow.visible_comments(item, self_side=own,
                                            supervisor_side=access.shows_supervisor_comments(current_user, item)),
-        standing=appeals.standing(assessment=item) if item.is_completed else None,
+        standing=appeals.standing(assessment=item) if access.sees_responses(current_user, item.employee_id) else None,
         respond_form=RespondForm() if mine else None, reopen_form=ReopenForm(), supervisor_form=ChangeSupervisorForm())
 
 

@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..security import permission_required
-from ..services import settings
+from ..services import access, settings
 from ..services.imports import ImportFailed, import_employees, import_org_units, import_sales, staging
 from . import bp
 from .forms import ConfirmForm, UploadForm
@@ -48,7 +48,7 @@ def confirm():
     """Import a previously checked file for real (all or nothing)."""
     form = ConfirmForm()
     staged = staging.load(current_app.instance_path, form.token.data) if form.validate_on_submit() else None
-    if staged is None or staged[1]["user"] != current_user.id:
+    if staged is None or not access.owns_upload(current_user, staged[1]):
         flash(_("That upload has expired: choose the file again."), "error")
         return redirect(url_for("imports.upload"))
     data, meta = staged

@@ -101,6 +101,8 @@ class Assessment(db.Model):
     self_to_develop: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
     supervisor_strengths: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
     supervisor_to_develop: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
+    # The last day the person may acknowledge or appeal the result (set when it completes).
+    respond_by: Mapped[date | None] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
     cycle: Mapped[Cycle] = relationship()
@@ -149,14 +151,19 @@ class Assessment(db.Model):
         return self.status != AssessmentStatus.NOT_STARTED
 
     @property
+    def accepts_ratings(self) -> bool:
+        """The cycle is open, or this assessment was reopened (it may be finished after its cycle closed)."""
+        return self.cycle.is_open or bool(self.reopenings)
+
+    @property
     def self_rating_open(self) -> bool:
-        """The self form accepts ratings now: the self phase and an open cycle."""
-        return self.self_editable and self.cycle.is_open
+        """The self form accepts ratings now: the self phase, and the cycle open (or the assessment reopened)."""
+        return self.self_editable and self.accepts_ratings
 
     @property
     def supervisor_rating_open(self) -> bool:
-        """The supervisor form accepts ratings now: the supervisor phase and an open cycle."""
-        return self.supervisor_editable and self.cycle.is_open
+        """The supervisor form accepts ratings now: the supervisor phase, and the cycle open (or reopened)."""
+        return self.supervisor_editable and self.accepts_ratings
 
 
 class Rating(db.Model):

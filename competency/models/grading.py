@@ -99,6 +99,8 @@ class ReviewRun(db.Model):
     finalised_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     # What the last re-run of the draft changed: [{staff_no, before: {...}, after: {...}}], shown to hr.
     rerun_changes: Mapped[list | None] = mapped_column(JSON)
+    # The last day the people reviewed may acknowledge or appeal their grade decision (set when finalised).
+    respond_by: Mapped[date | None] = mapped_column(Date)
 
     @property
     def is_draft(self) -> bool:

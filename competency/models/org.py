@@ -74,8 +74,8 @@ class GradeHistory(db.Model):
     """A change of grade (and, for a transfer, of status) taking effect on its effective date.
 
     A change dated in the future is scheduled: `applied_at` stays empty and the employee keeps the old grade until
-    `flask grade apply` (daily) applies it. `reason_code` says where the change came from (rendered translated);
-    `reason` is the free text a person gave."""
+    it is applied on its date; a later decision supersedes it. `reason_code` says where the change came from
+    (rendered translated); `reason` is the free text a person gave."""
 
     __tablename__ = "grade_history"
 
@@ -87,6 +87,8 @@ class GradeHistory(db.Model):
     to_status: Mapped[EmployeeStatus | None] = mapped_column(enum_column(EmployeeStatus, "to_status"))
     effective_date: Mapped[date] = mapped_column(Date, index=True)
     applied_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # A scheduled change that a later decision replaced before it took effect: never applied.
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime)
     reason_code: Mapped[str | None] = mapped_column(String(32))
     reason_data: Mapped[dict | None] = mapped_column(JSON)
     reason: Mapped[str] = mapped_column(Text, default="")
@@ -96,8 +98,12 @@ class GradeHistory(db.Model):
 
     @property
     def is_scheduled(self) -> bool:
-        """Decided but not yet in effect."""
-        return self.applied_at is None
+        """Decided, not yet in effect, and not replaced by a later decision."""
+        return self.applied_at is None and self.superseded_at is None
+
+    @property
+    def is_superseded(self) -> bool:
+        return self.superseded_at is not None
 
     employee: Mapped[Employee] = relationship(back_populates="grade_history")
     approved_by: Mapped["User | None"] = relationship()  # noqa: F821

@@ -8,6 +8,7 @@ from wtforms import (
     BooleanField,
     DateField,
     DecimalField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -17,6 +18,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
 from ..formutil import options
 from ..i18n import LABELS
@@ -49,7 +51,8 @@ class DecisionForm(FlaskForm):
 
 
 class FinaliseForm(FlaskForm):
-    effective = DateField(_l("Effective date"), validators=[DataRequired()])
+    effective = DateField(_l("Effective date"), validators=[DataRequired()], widget=HiddenInput())
+    fingerprint = HiddenField()
     submit = SubmitField(_l("Finalise"))
 
 

@@ -78,7 +78,7 @@ def _decide_in_bulk(item: ReviewRun, bulk: BulkDecisionForm, action: str | None,
         count = decisions.decide(item, bulk.items.data, Decision.REJECTED, reason=bulk.reason.data, actor=current_user)
     else:
         count = decisions.decide(item, bulk.items.data, Decision.APPROVED, actor=current_user)
-    return _("%(n)s recommendations updated.", n=count)
+    return ngettext("%(num)s recommendation updated.", "%(num)s recommendations updated.", count)
 
 
 @bp.route("/review/<int:year>", methods=["GET", "POST"])
@@ -113,12 +113,13 @@ def run(year: int):
 @permission_required("review.finalise")
 def finalise(year: int):
     """Say what finalising will do (how many promotions, demotions, transfers, confirmations, from which date)
-    and ask to confirm; refused while anything is undecided or, with four-eyes on, by the last decider."""
+    and ask to confirm; refused while anything is undecided, by a person who decided (four-eyes), or when the
+    decisions changed since the summary was shown."""
     item = _run_or_404(year)
     form = FinaliseForm()
     if form.validate_on_submit():
         try:
-            changed = decisions.finalise(item, form.effective.data, actor=current_user)
+            changed = decisions.finalise(item, form.effective.data, actor=current_user, expected=form.fingerprint.data)
         except DomainError as error:
             flash(str(error), "error")
         else:
@@ -127,11 +128,13 @@ def finalise(year: int):
                            date=form.effective.data.isoformat()), "success")
             return redirect(url_for("review.run", year=year))
     chosen = EffectiveDateForm(request.args)
-    effective = chosen.effective.data if chosen.validate() else date(year + 1, 1, 1)
-    if not form.is_submitted():
-        form.effective.data = effective
-    return render_template("review/finalise.html", run=item, form=form, effective=form.effective.data or effective,
-                           outcome=decisions.outcome_counts(item), blocked=decisions.finalise_problem(item, current_user))
+    effective = form.effective.data if form.is_submitted() and form.effective.data else (
+        chosen.effective.data if chosen.validate() else date(year + 1, 1, 1))
+    form.effective.data, form.fingerprint.data = effective, decisions.fingerprint(item)
+    return render_template("review/finalise.html", run=item, form=form, effective=effective,
+                           chosen=EffectiveDateForm(effective=effective, formdata=None),
+                           outcome=decisions.outcome_counts(item),
+                           blocked=decisions.finalise_problem(item, current_user) or decisions.effective_problem(item, effective))
 
 
 @bp.route("/review/item/<int:item_id>", methods=["GET", "POST"])
@@ -215,8 +218,9 @@ def settings():
                         four_eyes=settings_service.four_eyes(), appeal_days=settings_service.appeal_days())
     if form.validate_on_submit():
         try:
-            settings_service.save(probation=form.probation_months.data, four_eyes_on=form.four_eyes.data,
-                                  appeal_window=form.appeal_days.data, actor=current_user)
+            settings_service.save(probation=form.probation_months.data, appeal_window=form.appeal_days.data,
+                                  four_eyes_on=form.four_eyes.data if access.can(current_user, "settings.four_eyes") else None,
+                                  actor=current_user)
             flash(_("Settings saved."), "success")
             return redirect(url_for("review.settings"))
         except DomainError as error:
@@ -258,5 +262,6 @@ def my_grade(employee_id: int | None = None):
     latest = runs.latest_finalised(person.id)
     return render_template("review/my_grade.html", person=person, latest=latest, path=path.next_grade_path(person, year),
                            year=year, scheduled=grades.scheduled_changes(person.id),
-                           standing=appeals.standing(recommendation=latest) if latest else None,
+                           standing=appeals.standing(recommendation=latest)
+                           if latest and access.sees_responses(current_user, person.id) else None,
                            respond_form=RespondForm() if latest and access.can_respond(current_user, person.id) else None)

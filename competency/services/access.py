@@ -41,6 +41,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "review.finalise": frozenset({R.HR, R.ADMIN}),                          # an admin may be the second pair of eyes
     "appeals.resolve": frozenset({R.HR}),                                   # the appeals queue
     "settings.edit": frozenset({R.HR, R.ADMIN}),
+    "settings.four_eyes": frozenset({R.ADMIN}),                             # only an administrator turns it off
     "analytics.organisation": frozenset({R.HR, R.ADMIN}),
     "exports.download": frozenset({R.SUPERVISOR, R.HR, R.ADMIN}),
     "dashboard.organisation": frozenset({R.TRAINER, R.HR, R.ADMIN}),        # headcounts by grade and org unit
@@ -295,15 +296,26 @@ def mentoring_or_404(user, mentoring_id: int) -> Mentoring:
 # --- reviews and appeals --------------------------------------------------------------------------
 
 
-def second_pair_of_eyes(user, last_decider_id: int | None) -> bool:
-    """Four-eyes (双人复核): the account that finalises a review is not the one that made its last decisions,
-    unless it is an administrator confirming them."""
-    return user.has_role(R.ADMIN) or user.id != last_decider_id
+def second_pair_of_eyes(user, decider_ids: set[int]) -> bool:
+    """Four-eyes (双人复核): the account that finalises a review made none of its decisions — another hr
+    colleague, or an administrator confirming them."""
+    return user.id not in decider_ids
 
 
 def can_respond(user, employee_id: int) -> bool:
     """Only the person concerned acknowledges or appeals their result or grade decision."""
     return user.employee_id is not None and user.employee_id == employee_id
+
+
+def sees_responses(user, employee_id: int) -> bool:
+    """A person's acknowledgements and appeals (which may be about their supervisor) are read by that person and
+    by hr and admin — not by the supervisor chain."""
+    return can_respond(user, employee_id) or reads_everyone(user)
+
+
+def owns_upload(user, staged_meta: dict) -> bool:
+    """A staged import file is confirmed only by the account that uploaded it."""
+    return staged_meta.get("user") == user.id
 
 
 def own_result_or_404(user, assessment_id: int) -> Assessment:

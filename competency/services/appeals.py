@@ -5,37 +5,51 @@ The person concerned acknowledges (optionally with a comment) or appeals (with a
 response, reopens the assessment to the supervisor phase, or changes the grade (through the one grade-history
 function). Everything is audited; the person sees the outcome.
 """
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import DomainError
 from ..extensions import db
-from ..models import Acknowledgement, Appeal, AppealStatus, Assessment, Grade, Recommendation
+from ..models import (
+    Acknowledgement,
+    Appeal,
+    AppealStatus,
+    Assessment,
+    EmployeeStatus,
+    Grade,
+    Recommendation,
+    ReviewAction,
+)
 from ..timeutil import utcnow
-from . import audit, grades, settings
+from . import audit, grades
 from .assessments import workflow
 from .org import org_closure
-from .unit_of_work import unit_of_work
+from .unit_of_work import release_snapshot, unit_of_work
 
 
 @dataclass
 class Standing:
-    """Where a result stands for the person: since when, until when they may respond, and what they said."""
+    """Where a result stands for the person: since when, until when they may respond, what they said this round,
+    and how their earlier appeals of it ended."""
 
     since: datetime | None
     deadline: date | None
     acknowledgement: Acknowledgement | None
     appeal: Appeal | None  # the latest appeal of this round, open or resolved
+    earlier: list = field(default_factory=list)  # resolved appeals of earlier rounds, newest first
+
+    @property
+    def window_open(self) -> bool:
+        return self.deadline is not None and date.today() <= self.deadline
 
     @property
     def may_respond(self) -> bool:
         """Neither acknowledged nor appealed yet in this round, and the window is open."""
-        return (self.since is not None and self.acknowledgement is None and self.appeal is None
-                and date.today() <= self.deadline)
+        return self.since is not None and self.acknowledgement is None and self.appeal is None and self.window_open
 
 
 def _subject(assessment: Assessment | None, recommendation: Recommendation | None) -> dict:
@@ -44,41 +58,62 @@ def _subject(assessment: Assessment | None, recommendation: Recommendation | Non
     return {"assessment_id": assessment.id} if assessment is not None else {"recommendation_id": recommendation.id}
 
 
-def _since(assessment: Assessment | None, recommendation: Recommendation | None) -> datetime | None:
-    """When the round opened: the assessment's completion, or the review's finalising."""
+def _round(assessment: Assessment | None, recommendation: Recommendation | None) -> tuple[datetime | None, date | None]:
+    """When the current round opened (the assessment's completion, the review's finalising) and its last day."""
     if assessment is not None:
-        return assessment.supervisor_submitted_at if assessment.is_completed else None
+        return (assessment.supervisor_submitted_at, assessment.respond_by) if assessment.is_completed else (None, None)
     run = recommendation.run
-    return run.finalised_at if run.is_finalised else None
+    return (run.finalised_at, run.respond_by) if run.is_finalised else (None, None)
+
+
+def _about(model, assessment, recommendation):
+    if assessment is not None:
+        return model.assessment_id == assessment.id
+    return model.recommendation_id == recommendation.id
 
 
 def _latest(model, assessment, recommendation, since: datetime, stamp):
     """The subject's latest row of the model (Acknowledgement or Appeal) written since the round opened."""
-    if assessment is not None:
-        about = model.assessment_id == assessment.id
-    else:
-        about = model.recommendation_id == recommendation.id
-    return db.session.scalar(select(model).where(about, stamp >= since).order_by(model.id.desc()).limit(1))
+    return db.session.scalar(select(model).where(_about(model, assessment, recommendation), stamp >= since)
+                             .order_by(model.id.desc()).limit(1))
 
 
 def standing(assessment: Assessment | None = None, recommendation: Recommendation | None = None) -> Standing:
-    """The current round of a result: acknowledged, appealed (and how it ended), or still open to a response."""
+    """The current round of a result: acknowledged, appealed (and how it ended), or still open to a response;
+    and the outcome of the appeals of earlier rounds (an appeal that reopened the assessment)."""
     _subject(assessment, recommendation)
-    since = _since(assessment, recommendation)
+    since, deadline = _round(assessment, recommendation)
+    earlier = db.session.scalars(select(Appeal).where(
+        _about(Appeal, assessment, recommendation), Appeal.status != AppealStatus.OPEN,
+        *([Appeal.filed_at < since] if since else [])).order_by(Appeal.id.desc())).all()
     if since is None:
-        return Standing(None, None, None, None)
-    return Standing(since, since.date() + timedelta(days=settings.appeal_days()),
-                    _latest(Acknowledgement, assessment, recommendation, since, Acknowledgement.at),
-                    _latest(Appeal, assessment, recommendation, since, Appeal.filed_at))
+        return Standing(None, None, None, None, earlier)
+    return Standing(since, deadline, _latest(Acknowledgement, assessment, recommendation, since, Acknowledgement.at),
+                    _latest(Appeal, assessment, recommendation, since, Appeal.filed_at), earlier)
+
+
+def _claim(assessment, recommendation) -> None:
+    """Take the subject's row lock first (a no-op update), so that two responses sent at once are decided one
+    after the other: the second sees the first and is refused."""
+    release_snapshot()
+    if assessment is not None:
+        db.session.execute(update(Assessment).where(Assessment.id == assessment.id)
+                           .values(respond_by=Assessment.respond_by).execution_options(synchronize_session=False))
+    else:
+        db.session.execute(update(Recommendation).where(Recommendation.id == recommendation.id)
+                           .values(decision=Recommendation.decision).execution_options(synchronize_session=False))
 
 
 def _check_open(assessment, recommendation) -> None:
+    _claim(assessment, recommendation)
     found = standing(assessment, recommendation)
     if found.since is None:
         raise DomainError(_l("There is nothing to respond to yet."))
     if found.acknowledgement is not None or found.appeal is not None:
         raise DomainError(_l("You have already responded to this result."))
-    if date.today() > found.deadline:
+    if not found.window_open:
+        if found.deadline is None:
+            raise DomainError(_l("This result is not open to acknowledgement or appeal."))
         raise DomainError(_l("The time to respond ended on %(date)s.", date=found.deadline.isoformat()))
 
 
@@ -111,12 +146,16 @@ def file_appeal(employee, *, assessment=None, recommendation=None, reason: str, 
 
 
 def _resolve(appeal: Appeal, status: AppealStatus, response: str, actor) -> None:
-    if not appeal.is_open:
-        raise DomainError(_l("This appeal is already resolved."))
+    """Claim the open appeal (a conditional update: two hr resolving at once, only one wins) with the response."""
     if not (response or "").strip():
         raise DomainError(_l("Give your response to the appeal."))
-    appeal.status, appeal.response = status, response.strip()
-    appeal.resolved_by_id, appeal.resolved_at = getattr(actor, "id", None), utcnow()
+    claimed = db.session.execute(
+        update(Appeal).where(Appeal.id == appeal.id, Appeal.status == AppealStatus.OPEN)
+        .values(status=status, response=response.strip(), resolved_by_id=getattr(actor, "id", None), resolved_at=utcnow())
+        .execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:
+        raise DomainError(_l("This appeal is already resolved."))
+    db.session.refresh(appeal)
 
 
 @unit_of_work()
@@ -132,7 +171,7 @@ def reopen_assessment(appeal: Appeal, response: str, actor=None) -> None:
     if appeal.about_grade:
         raise DomainError(_l("A grade decision is not reopened: change the grade or uphold it."))
     _resolve(appeal, AppealStatus.REOPENED, response, actor)
-    workflow.reopen(appeal.assessment, "supervisor", appeal.response, actor=actor)
+    workflow.reopen(appeal.assessment, "supervisor", appeal.response, actor=actor, after_appeal=True)
     audit.record("appeal.reopen", "appeal", appeal.id, actor=actor, response=appeal.response)
 
 
@@ -144,12 +183,15 @@ def change_grade(appeal: Appeal, grade: Grade, response: str, actor=None, today:
         raise DomainError(_l("Only an appeal against a grade decision changes a grade."))
     _resolve(appeal, AppealStatus.CHANGED, response, actor)
     today = today or date.today()
-    run = appeal.recommendation.run
-    effective = max(run.effective_date or today, today)
+    decision = appeal.recommendation
+    effective = max(decision.run.effective_date or today, today)
     appeal.new_grade = grade
-    grades.record_grade_change(appeal.employee, grade, effective=effective, reason_code="appeal", reason=appeal.response,
-                               reason_data={"year": run.year}, actor=actor, recommendation_id=appeal.recommendation_id,
-                               today=today)
+    person = appeal.employee
+    # An appealed transfer that already took effect is undone: the person is back in their post.
+    back = EmployeeStatus.ACTIVE if person.status == EmployeeStatus.TRANSFERRED and decision.action == ReviewAction.TRANSFER else None
+    grades.record_grade_change(person, grade, effective=effective, reason_code="appeal", reason=appeal.response,
+                               reason_data={"year": decision.run.year}, actor=actor, to_status=back,
+                               recommendation_id=appeal.recommendation_id, today=today)
     audit.record("appeal.change_grade", "appeal", appeal.id, actor=actor, grade=grade, response=appeal.response)
 
 
@@ -165,8 +207,8 @@ def open_count() -> int:
 
 
 def cycle_feedback_by_unit(cycle_id: int) -> dict[int, tuple[int, int, int]]:
-    """Per org unit (sub-units included): (acknowledged, appealed, resolved) among the cycle's completed
-    assessments' latest round — computed in SQL."""
+    """Per org unit (sub-units included), among the cycle's assessments: how many are acknowledged (in their latest
+    round), how many were ever appealed, and how many of those have a resolved appeal — computed in SQL."""
     acknowledged = select(Acknowledgement.assessment_id).where(
         Acknowledgement.assessment_id == Assessment.id, Acknowledgement.at >= Assessment.supervisor_submitted_at).exists()
     appealed = select(Appeal.id).where(Appeal.assessment_id == Assessment.id).exists()
@@ -180,3 +222,13 @@ def cycle_feedback_by_unit(cycle_id: int) -> dict[int, tuple[int, int, int]]:
         .where(Assessment.cycle_id == cycle_id)
         .group_by(closure.c.ancestor_id)).all()
     return {unit: (int(a or 0), int(p or 0), int(r or 0)) for unit, a, p, r in rows}
+
+
+def latest_appeals(assessment_ids: list[int]) -> dict[int, Appeal]:
+    """The latest appeal of each of these assessments (for the person's list of their assessments)."""
+    if not assessment_ids:
+        return {}
+    found: dict[int, Appeal] = {}
+    for appeal in db.session.scalars(select(Appeal).where(Appeal.assessment_id.in_(assessment_ids)).order_by(Appeal.id)):
+        found[appeal.assessment_id] = appeal
+    return found

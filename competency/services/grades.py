@@ -3,12 +3,14 @@ them when their date comes, and tells a person's grade on any date (docs/domain.
 
 A change whose effective date has come is applied at once: the employee's grade (and, for a transfer or the end of
 probation, status) changes and the row is marked applied. A change dated in the future is only recorded; the
-person keeps the old grade everywhere until `flask grade apply` (run daily from cron) applies it on its date.
+person keeps the old grade everywhere until it is applied on its date (`flask grade apply`, daily from cron, and
+the first request of each day). A later decision supersedes what is still scheduled for the person: an appeal that
+changes a scheduled demotion, or an edit on the employee page, is never undone when the older date comes.
 """
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import exists, select, update
 
 from ..extensions import db
 from ..models import Employee, EmployeeStatus, Grade, GradeHistory
@@ -29,13 +31,26 @@ def _status_after(employee: Employee, to_grade: Grade, to_status: EmployeeStatus
     return None
 
 
+def _supersede_scheduled(employee: Employee, actor) -> list[int]:
+    """Mark every change still scheduled for the person as replaced by the decision being recorded."""
+    ids = list(db.session.scalars(select(GradeHistory.id).where(
+        GradeHistory.employee_id == employee.id, GradeHistory.applied_at.is_(None), GradeHistory.superseded_at.is_(None))))
+    if ids:
+        db.session.execute(update(GradeHistory).where(GradeHistory.id.in_(ids)).values(superseded_at=utcnow())
+                           .execution_options(synchronize_session="fetch"))
+        audit.record("grade.supersede", "employee", employee.id, actor=actor, superseded=ids)
+    return ids
+
+
 def record_grade_change(employee: Employee, to_grade: Grade, *, effective: date, reason_code: str, reason: str = "",
                         reason_data: dict | None = None, actor=None, recommendation_id: int | None = None,
                         to_status: EmployeeStatus | None = None, today: date | None = None) -> GradeHistory | None:
-    """Write a change of grade (and status) to the history; apply it now when its date has come, else schedule it.
-    Returns the history row, or None when nothing would change. Runs inside the caller's unit of work."""
+    """Write a decision about a person's grade (and status) to the history. What was still scheduled for them is
+    superseded; the change applies now when its date has come, else it is scheduled. Returns the history row, or
+    None when the person already holds that grade and status. Runs inside the caller's unit of work."""
     if reason_code not in REASON_CODES:
         raise ValueError(reason_code)
+    _supersede_scheduled(employee, actor)
     new_status = _status_after(employee, to_grade, to_status)
     if to_grade == employee.grade and new_status is None:
         return None
@@ -57,29 +72,41 @@ def _apply(row: GradeHistory, employee: Employee) -> None:
     row.applied_at = utcnow()
 
 
-def due_changes(today: date):
-    """SELECT of the scheduled changes whose date has come, oldest first."""
-    return (select(GradeHistory).where(GradeHistory.applied_at.is_(None), GradeHistory.effective_date <= today)
+def _due(today: date):
+    return (select(GradeHistory).where(GradeHistory.applied_at.is_(None), GradeHistory.superseded_at.is_(None),
+                                       GradeHistory.effective_date <= today)
             .order_by(GradeHistory.effective_date, GradeHistory.id))
+
+
+def any_due(today: date) -> bool:
+    """Whether a scheduled change waits to be applied."""
+    return db.session.scalar(select(exists(_due(today).subquery()))) is True
 
 
 @unit_of_work()
 def apply_due_changes(today: date | None = None) -> int:
-    """Apply every scheduled change whose effective date has come (`flask grade apply`, daily). Unit of work;
-    returns how many were applied. Running it twice applies nothing twice."""
+    """Apply every scheduled change whose effective date has come. Unit of work; returns how many were applied.
+    Running it twice, or from two servers at once, applies nothing twice (rows are claimed one by one)."""
     today = today or date.today()
-    rows = db.session.scalars(due_changes(today).with_for_update(skip_locked=True)).all()
-    for row in rows:
-        _apply(row, row.employee)
-    if rows:
-        audit.record("grade.apply_due", "grade_history", None, today=today, applied=[r.id for r in rows])
-    return len(rows)
+    applied = []
+    for row in db.session.scalars(_due(today)).all():
+        claimed = db.session.execute(update(GradeHistory).where(GradeHistory.id == row.id, GradeHistory.applied_at.is_(None),
+                                                                GradeHistory.superseded_at.is_(None))
+                                     .values(applied_at=utcnow()).execution_options(synchronize_session=False))
+        if claimed.rowcount == 1:
+            db.session.refresh(row)
+            _apply(row, row.employee)
+            applied.append(row.id)
+    if applied:
+        audit.record("grade.apply_due", "grade_history", None, today=today, applied=applied)
+    return len(applied)
 
 
 def scheduled_changes(employee_id: int) -> list[GradeHistory]:
     """A person's changes that are decided but not yet in effect, soonest first."""
     return db.session.scalars(select(GradeHistory).where(GradeHistory.employee_id == employee_id,
-                                                         GradeHistory.applied_at.is_(None))
+                                                         GradeHistory.applied_at.is_(None),
+                                                         GradeHistory.superseded_at.is_(None))
                               .order_by(GradeHistory.effective_date, GradeHistory.id)).all()
 
 
@@ -92,16 +119,32 @@ class GradeOnDate:
 
 
 def grade_on(employee: Employee, day: date) -> GradeOnDate:
-    """The person's grade and status on a date, past or future: from the applied state, undo the applied changes
-    dated after the day, or add the scheduled changes dated on or before it."""
-    rows = db.session.scalars(select(GradeHistory).where(GradeHistory.employee_id == employee.id)
-                              .order_by(GradeHistory.effective_date, GradeHistory.id)).all()
-    grade, status = employee.grade, employee.status
-    for row in reversed([r for r in rows if r.applied_at is not None and r.effective_date > day]):
-        grade = row.from_grade or grade
-        status = row.from_status or status
-    for row in (r for r in rows if r.applied_at is None and r.effective_date <= day):
-        grade, status = row.to_grade, row.to_status or status
-    in_effect = [r for r in rows if r.effective_date <= day]
-    since = in_effect[-1].effective_date if in_effect else employee.hire_date
+    """The person's grade and status on a date, past or future: the changes in effect by then (applied or still
+    scheduled, never superseded) replayed in the order they were decided, a later decision winning even when it
+    is dated earlier."""
+    rows = db.session.scalars(select(GradeHistory).where(GradeHistory.employee_id == employee.id,
+                                                         GradeHistory.superseded_at.is_(None))
+                              .order_by(GradeHistory.id)).all()
+    grade = rows[0].from_grade or rows[0].to_grade if rows else employee.grade
+    with_status = [r for r in rows if r.to_status is not None]
+    status = with_status[0].from_status or employee.status if with_status else employee.status
+    since = employee.hire_date
+    for row in rows:
+        if row.effective_date <= day:
+            grade, status = row.to_grade, row.to_status or status
+            since = row.effective_date
     return GradeOnDate(employee.staff_no, grade, status, since)
+
+
+_checked: dict[str, date] = {}
+
+
+def apply_due_once_a_day() -> None:
+    """Apply the changes that fell due, at most once a day per process (the first request of the day), so that
+    grades are right on their date even where the daily cron job is missing."""
+    today = date.today()
+    if _checked.get("day") == today:
+        return
+    _checked["day"] = today
+    if any_due(today):
+        apply_due_changes(today)

@@ -5,7 +5,7 @@ from sqlalchemy import select
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Setting
-from . import audit
+from . import access, audit
 from .unit_of_work import unit_of_work
 
 PROBATION_MONTHS = "probation_months"
@@ -51,10 +51,14 @@ def set_probation_months(months: int, actor=None) -> None:
 
 
 @unit_of_work()
-def save(*, probation: int, four_eyes_on: bool, appeal_window: int, actor=None) -> None:
-    """Save the settings page: probation length, four-eyes finalising, the appeal window. Unit of work."""
+def save(*, probation: int, appeal_window: int, four_eyes_on: bool | None = None, actor=None) -> None:
+    """Save the settings page: probation length, the appeal window and — an administrator's decision, never the
+    hr who would then finalise alone — four-eyes finalising (None leaves it). Unit of work."""
     if not 1 <= appeal_window <= 90:
         raise DomainError(_l("The appeal window runs from 1 to 90 days."))
     set_probation_months(probation, actor=actor)
-    _store(FOUR_EYES, "1" if four_eyes_on else "0", actor)
     _store(APPEAL_DAYS, str(appeal_window), actor)
+    if four_eyes_on is not None and four_eyes_on != four_eyes():
+        if actor is not None:
+            access.require(actor, "settings.four_eyes")
+        _store(FOUR_EYES, "1" if four_eyes_on else "0", actor)

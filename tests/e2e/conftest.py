@@ -49,7 +49,7 @@ def live_server(tmp_path_factory, _require_chromium):
     path = tmp_path_factory.mktemp("e2e-db") / "e2e.db"
     app = create_app({
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
-        "SECRET_KEY": "e2e",
+        "SECRET_KEY": "e2e-" + "k" * 40,
         "WTF_CSRF_ENABLED": True,
         "TESTING": False,
         "SEEDS_DIR": str(REPO / "seeds"),

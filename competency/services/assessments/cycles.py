@@ -17,6 +17,7 @@ from ...models import (
     EmployeeStatus,
     Grade,
     ModelVersion,
+    Reopening,
     VersionStatus,
 )
 from ...models.assessment import SELF_EDITABLE, SUPERVISOR_EDITABLE
@@ -131,8 +132,10 @@ def close_cycle(cycle: Cycle, actor=None) -> int:
     """Close an open cycle; unfinished assessments become incomplete. Unit of work; returns how many."""
     if not cycle.is_open:
         raise DomainError(_l("Only an open cycle can be closed."))
+    reopened = select(Reopening.assessment_id)  # a reopened assessment may still be finished after the close
     result = db.session.execute(
-        update(Assessment).where(Assessment.cycle_id == cycle.id, Assessment.status != S.COMPLETED)
+        update(Assessment).where(Assessment.cycle_id == cycle.id, Assessment.status != S.COMPLETED,
+                                 Assessment.id.not_in(reopened))
         .values(status=S.INCOMPLETE, lock_version=Assessment.lock_version + 1, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )

@@ -5,6 +5,7 @@ States: not_started → self_in_progress → self_submitted → supervisor_in_pr
 Each change is a unit of work and is audited.
 """
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -25,7 +26,7 @@ from ...models import (
     Reopening,
 )
 from ...timeutil import utcnow
-from .. import audit
+from .. import audit, settings
 from ..access import may_assess_as_supervisor
 from ..unit_of_work import unit_of_work
 from .results import result_of
@@ -62,7 +63,7 @@ def ratings_of(assessment: Assessment, rater: Rater) -> dict[int, Rating]:
 def _check_editable(assessment: Assessment, rater: Rater, lock_version: int) -> None:
     if assessment.lock_version != lock_version:
         raise EditConflict()
-    if not assessment.cycle.is_open:
+    if not assessment.accepts_ratings:
         raise DomainError(_l("The cycle is not open: nothing can be rated."))
     editable = assessment.self_editable if rater == Rater.SELF else assessment.supervisor_editable
     if not editable:
@@ -121,6 +122,7 @@ def save_ratings(assessment: Assessment, rater: Rater, entries: dict[int, tuple[
         assessment.supervisor_submitted_at = now if submit else None
         if submit:
             assessment.overall_score = result_of(assessment).overall
+            assessment.respond_by = date.today() + timedelta(days=settings.appeal_days())
     assessment.updated_at = now
     audit.record(f"assessment.{rater.value}_{'submit' if submit else 'save'}", "assessment", assessment.id, actor=actor)
     try:
@@ -134,11 +136,13 @@ REOPEN_PHASES = {"self": S.SELF_IN_PROGRESS, "supervisor": S.SUPERVISOR_IN_PROGR
 
 
 @unit_of_work()
-def reopen(assessment: Assessment, phase: str, reason: str, actor=None) -> None:
-    """hr: send an assessment back to the self or supervisor phase, with a reason. Audited. Unit of work."""
+def reopen(assessment: Assessment, phase: str, reason: str, actor=None, after_appeal: bool = False) -> None:
+    """hr: send an assessment back to the self or supervisor phase, with a reason. Audited. Unit of work.
+    Only in an open cycle — except a completed assessment reopened to resolve an appeal, which may be finished
+    after its cycle closed."""
     if not (reason or "").strip():
         raise DomainError(_l("Give a reason for reopening."))
-    if not assessment.cycle.is_open:
+    if not assessment.cycle.is_open and not (after_appeal and assessment.is_completed):
         raise DomainError(_l("Only assessments of an open cycle can be reopened."))
     if phase not in REOPEN_PHASES:
         raise DomainError(_l("Choose the phase to reopen."))

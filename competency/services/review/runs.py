@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 
 from ...errors import DomainError
 from ...extensions import db
@@ -195,6 +195,11 @@ def run_review(year: int, as_of: date | None = None, actor=None) -> ReviewRun:
         db.session.add(run)
         db.session.flush()
     else:
+        # Claim the draft first: a finalise that won the race leaves nothing to replace.
+        claimed = db.session.execute(update(ReviewRun).where(ReviewRun.id == run.id, ReviewRun.status == RunStatus.DRAFT)
+                                     .values(as_of=as_of).execution_options(synchronize_session=False))
+        if claimed.rowcount != 1:
+            raise DomainError(_l("The review of %(year)s is finalised and cannot be run again.", year=year))
         before = _previous(run)
         db.session.execute(delete(Recommendation).where(Recommendation.run_id == run.id))
         run.as_of, run.created_at, run.created_by_id = as_of, utcnow(), getattr(actor, "id", None)
