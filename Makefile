@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := competency
 
-.PHONY: run test lint install install-test translations db seed grades serve update-translations clean
+.PHONY: run test lint install install-test translations db seed grades serve demo-code update-translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ seed:
 # Apply the grade changes whose effective date has come (production runs `flask grade apply` daily from cron).
 grades:
 	$(BIN)/flask grade apply
+
+# The current two-factor code of the demo hr and admin accounts (their secret is in seeds/demo.yaml).
+demo-code:
+	@$(BIN)/python -c "import pyotp, yaml; print(pyotp.TOTP(yaml.safe_load(open('seeds/demo.yaml'))['demo_two_factor_secret']).now())"
 
 serve:
 	$(BIN)/flask run --host 127.0.0.1 --port 5000

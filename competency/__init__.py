@@ -21,6 +21,10 @@ def create_app(config=None) -> Flask:
         app.config.update(config)
     elif config is not None:
         app.config.from_object(config)
+    if app.config["PROXY_HOPS"]:  # behind nginx: the client's address comes from X-Forwarded-For
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"], x_proto=app.config["PROXY_HOPS"])
 
     from . import extensions, handlers, i18n, security
 
@@ -28,6 +32,8 @@ def create_app(config=None) -> Flask:
     extensions.migrate.init_app(app, extensions.db, directory=str(ROOT / "migrations"))
     extensions.csrf.init_app(app)
     extensions.login_manager.init_app(app)
+    with app.app_context():  # the limiter reads the app's RATELIMIT_ENABLED
+        extensions.limiter.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
     handlers.init_app(app)  # before the blueprints: it bounds the `<int:…>` URL converter their routes use

@@ -47,10 +47,33 @@ class Config:
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     PAGE_SIZE = 25
     PROBATION_MONTHS = int(os.environ.get("COMPETENCY_PROBATION_MONTHS", "3"))
-    LOGIN_MAX_FAILURES = 5
-    LOGIN_WINDOW_MINUTES = 15
-    LOGIN_LOCK_MINUTES = 15
     SEEDS_DIR = str(ROOT / "seeds")
+    # Sign-in throttling (Flask-Limiter): on Redis when REDIS_URL is set (shared by every server), else in memory.
+    REDIS_URL = os.environ.get("REDIS_URL")
+    RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    # Failed sign-ins allowed, per client address; per identifier and address (growing waits); per identifier.
+    LOGIN_LIMIT_PER_ADDRESS = os.environ.get("COMPETENCY_LOGIN_LIMIT_ADDRESS", "20 per minute;100 per hour")
+    LOGIN_LIMIT_PER_PAIR = "5 per minute;10 per 10 minutes;20 per hour"
+    LOGIN_LIMIT_PER_IDENTIFIER = "50 per hour;200 per day"
+    # Reverse proxies in front of the app (X-Forwarded-For is trusted that many hops deep).
+    PROXY_HOPS = int(os.environ.get("COMPETENCY_PROXY_HOPS", "0"))
+    # Sessions end after this much inactivity, and in any case after this long.
+    IDLE_TIMEOUT_MINUTES = int(os.environ.get("COMPETENCY_IDLE_MINUTES", "30"))
+    SESSION_LIFETIME_HOURS = int(os.environ.get("COMPETENCY_SESSION_HOURS", "12"))
+    # Two-factor sign-in (TOTP) is required for hr and admin; COMPETENCY_2FA_ALL=1 requires it of everyone.
+    TWO_FACTOR_ALL = os.environ.get("COMPETENCY_2FA_ALL", "0") == "1"
+    # LDAP / Active Directory sign-in (off unless LDAP_URL is set); local accounts stay for break-glass.
+    LDAP_URL = os.environ.get("LDAP_URL")
+    LDAP_BIND_DN_TEMPLATE = os.environ.get("LDAP_BIND_DN_TEMPLATE")  # e.g. uid={username},ou=people,dc=bank,dc=cn
+    LDAP_SEARCH_BASE = os.environ.get("LDAP_SEARCH_BASE")            # or search: base, filter, service account
+    LDAP_SEARCH_FILTER = os.environ.get("LDAP_SEARCH_FILTER", "(uid={username})")
+    LDAP_BIND_DN = os.environ.get("LDAP_BIND_DN")
+    LDAP_BIND_PASSWORD = os.environ.get("LDAP_BIND_PASSWORD")
+    LDAP_STAFF_NO_ATTRIBUTE = os.environ.get("LDAP_STAFF_NO_ATTRIBUTE", "uid")
+    LDAP_EMAIL_ATTRIBUTE = os.environ.get("LDAP_EMAIL_ATTRIBUTE", "mail")
+    LDAP_GROUP_ROLES = os.environ.get("LDAP_GROUP_ROLES", "")        # "<group DN>=<role>;…"
+    LDAP_TIMEOUT_SECONDS = int(os.environ.get("LDAP_TIMEOUT_SECONDS", "5"))
 
 
 class TestingConfig(Config):
@@ -62,3 +85,5 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     SERVER_NAME = None
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    RATELIMIT_ENABLED = False  # the throttling tests turn it on
+    RATELIMIT_STORAGE_URI = "memory://"

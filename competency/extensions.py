@@ -1,5 +1,8 @@
 """Flask extensions, created unbound and initialised in create_app."""
+from flask import current_app, has_app_context
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -26,6 +29,23 @@ migrate = Migrate(compare_type=True, render_as_batch=True)
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
+
+
+class AppLimiter(Limiter):
+    """Flask-Limiter, on or off per app (RATELIMIT_ENABLED of the app serving the request), so that apps with
+    different settings can share the process (the tests build several)."""
+
+    @property
+    def enabled(self) -> bool:
+        return has_app_context() and bool(current_app.config.get("RATELIMIT_ENABLED", True))
+
+    @enabled.setter
+    def enabled(self, _value) -> None:
+        """Set by Flask-Limiter at start-up; the app's setting decides instead."""
+
+
+# Limits are declared on the views that need them (sign-in); storage: RATELIMIT_STORAGE_URI (Redis or memory).
+limiter = AppLimiter(key_func=get_remote_address, default_limits=[])
 
 
 @event.listens_for(Engine, "connect")

@@ -67,7 +67,7 @@ def _page_in_range() -> None:
 
 def init_app(app) -> None:
     """Register the error handlers and the bounds on ids and page numbers in URLs."""
-    for status in (400, 403, 404, 405, 409, 413, 500):
+    for status in (400, 403, 404, 405, 409, 413, 429, 500):
         app.register_error_handler(status, _page(status))
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(IntegrityError, _race)

@@ -1,9 +1,13 @@
-"""Login wiring, the permission decorator of views and HTTP security headers."""
+"""Sign-in wiring: the secret key check, sessions that end (versioned, idle timeout, absolute lifetime), the
+gates a session passes before any page (two-factor, a forced password change), the permission decorator of views,
+and the HTTP security headers."""
 import secrets
+import time
 from functools import wraps
 
+from flask import flash, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, logout_user
 
 from .extensions import db, login_manager
 from .models import User
@@ -13,13 +17,22 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
+# Reachable while a session still owes its second factor or a new password.
+GATE_EXEMPT = {"auth.logout", "auth.language", "auth.two_factor", "auth.two_factor_setup", "auth.change_password",
+               "static"}
 
 
 @login_manager.user_loader
-def load_user(user_id: str):
-    """The active account for a session's user id."""
+def load_user(session_id: str):
+    """The active account for a session's user id ("<id>.<session version>"): an older version — after logout,
+    a password change or reset, a role change, deactivation — is no session at all."""
+    user_id, _, version = (session_id or "").partition(".")
+    if not user_id.isdigit() or not version.isdigit() or int(user_id) > 2_147_483_647:
+        return None
     user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
 
 
 def permission_required(permission: str):
@@ -39,11 +52,48 @@ def permission_required(permission: str):
     return decorator
 
 
+def start_session(two_factor_done: bool) -> None:
+    """Mark the new session's start and last activity (for the timeouts) and whether the second factor passed."""
+    now = int(time.time())
+    session["auth_at"] = session["seen_at"] = now
+    session["mfa"] = two_factor_done
+
+
+def _expired(app) -> bool:
+    now = int(time.time())
+    idle = app.config["IDLE_TIMEOUT_MINUTES"] * 60
+    lifetime = app.config["SESSION_LIFETIME_HOURS"] * 3600
+    return now - session.get("seen_at", 0) > idle or now - session.get("auth_at", 0) > lifetime
+
+
+def _session_gate(app):
+    """Before every request of a signed-in user: end a session idle or too old; until the second factor passed
+    (hr, admin, or everyone when required) or the forced new password is chosen, only those pages are reachable."""
+    if not current_user.is_authenticated or request.endpoint == "static":
+        return None
+    if _expired(app):
+        logout_user()
+        session.clear()
+        flash(_l("Your session ended after a period of inactivity: log in again."), "info")
+        return redirect(url_for("auth.login", next=request.path if request.method == "GET" else None))
+    session["seen_at"] = int(time.time())
+    if request.endpoint in GATE_EXEMPT:
+        return None
+    if not session.get("mfa") and access.needs_two_factor(current_user, app.config["TWO_FACTOR_ALL"]):
+        return redirect(url_for("auth.two_factor" if current_user.two_factor_enabled else "auth.two_factor_setup"))
+    if current_user.must_change_password:
+        return redirect(url_for("auth.change_password"))
+    return None
+
+
 def _headers(response):
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    if request.endpoint not in ("static", "analytics.plotly_js"):
+        # Personal pages and exports must not stay in a shared browser's or a proxy's cache.
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -73,10 +123,16 @@ def check_secret_key(app) -> None:
 
 
 def init_app(app) -> None:
-    """Check the secret key, set up the login manager and add the security headers to every response."""
+    """Check the secret key, set up the login manager, the session gate and the security headers."""
     check_secret_key(app)
+    if app.config.get("LDAP_URL"):  # a mistyped group mapping stops the start, not a sign-in later
+        from .services import directory
+
+        directory.group_roles(app.config)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
     access.init_app(app)
+    app.before_request(lambda: _session_gate(app))
     app.after_request(_headers)

@@ -149,8 +149,7 @@ def login_as(app, client):
             user = factories.user(roles=wanted, **employee_fields)
             db.session.commit()
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
-            session["_fresh"] = True
+            factories.sign_in(session, user)
         return user
 
     return login

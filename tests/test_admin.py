@@ -41,18 +41,22 @@ def test_roles_change_is_audited(app, client, login_as):
     assert event.details["granted"] == ["hr"] and event.object_id == str(target.id)
 
 
-def test_password_reset_lifts_a_lock(app, client, login_as):
-    from datetime import timedelta
-
-    from competency.timeutil import utcnow
-
+def test_password_reset_forces_a_new_password_at_next_sign_in(app, client, login_as):
     target = factories.user(roles=["employee"], staff_no="PW1")
-    target.locked_until = utcnow() + timedelta(minutes=10)
     db.session.commit()
     login_as("admin")
-    client.post(f"/admin/users/{target.id}", data={"pw-password": "brand-new-pass", "pw-confirm": "brand-new-pass", "pw-submit": "1"})
+    weak = client.post(f"/admin/users/{target.id}", data={"pw-password": "password", "pw-confirm": "password", "pw-submit": "1"},
+                       follow_redirects=True)
+    assert b"too common" in weak.data
+    client.post(f"/admin/users/{target.id}", data={"pw-password": "Brand-new-pass-9", "pw-confirm": "Brand-new-pass-9", "pw-submit": "1"})
+    assert "user.password_reset" in _actions()
     client.post("/logout")
-    assert client.post("/login", data={"identifier": "PW1", "password": "brand-new-pass"}).status_code == 302
+    assert client.post("/login", data={"identifier": "PW1", "password": "Brand-new-pass-9"}).status_code == 302
+    assert client.get("/").headers["Location"] == "/account/password"  # every page leads to the change first
+    changed = client.post("/account/password", data={"current": "Brand-new-pass-9", "password": "Mine-and-only-mine-7",
+                                                      "confirm": "Mine-and-only-mine-7"})
+    assert changed.status_code == 302
+    assert client.get("/").status_code == 200
 
 
 def test_deactivation_blocks_login_and_ends_sessions(app, client, login_as):

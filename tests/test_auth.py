@@ -1,12 +1,8 @@
-"""Logging in and out, throttling, CSRF and security headers."""
-from datetime import timedelta
-
+"""Logging in and out, CSRF and security headers (throttling, sessions, passwords, two-factor: test_sign_in)."""
 from sqlalchemy import select
 
 from competency.extensions import db
 from competency.models import AuditEvent
-from competency.services import auth
-from competency.timeutil import utcnow
 
 from . import factories
 
@@ -52,29 +48,6 @@ def test_deactivated_account_cannot_log_in(app, client):
     db.session.commit()
     assert _login(client, "E7003").status_code == 200
     assert client.get("/").status_code == 302
-
-
-def test_five_failures_lock_the_account_for_fifteen_minutes(app, client, monkeypatch):
-    factories.user(staff_no="E7004")
-    db.session.commit()
-    for _ in range(5):
-        _login(client, "E7004", "wrong")
-    locked = client.post("/login", data={"identifier": "E7004", "password": factories.PASSWORD},
-                         headers={"Accept-Language": "en"})
-    assert locked.status_code == 200
-    assert b"locked for 15 more minutes" in locked.data
-    assert "auth.account_locked" in _actions()
-    later = utcnow() + timedelta(minutes=16)
-    monkeypatch.setattr(auth, "utcnow", lambda: later)
-    assert _login(client, "E7004").status_code == 302
-
-
-def test_four_failures_do_not_lock(app, client):
-    factories.user(staff_no="E7005")
-    db.session.commit()
-    for _ in range(4):
-        _login(client, "E7005", "wrong")
-    assert _login(client, "E7005").status_code == 302
 
 
 def test_logout_ends_the_session(app, client, login_as):

@@ -5,6 +5,8 @@ from competency.extensions import db
 from competency.models import AuditEvent, Employee, OrgUnit, Position, User, UserRole
 from competency.services.seed import seed_all
 
+from . import factories
+
 
 def _state():
     counts = tuple(db.session.scalar(select(func.count()).select_from(m))
@@ -37,6 +39,9 @@ def test_demo_logins_work(seeded, client):
         client.post("/logout")
         response = client.post("/login", data={"identifier": login, "password": "Demo@2026"})
         assert response.status_code == 302, login
+        if response.headers["Location"] == "/login/code":  # hr and admin: the demo's second factor
+            code = factories.totp_code({"admin@demo.bank": "A0001"}.get(login, login))  # one account, two names
+            assert client.post("/login/code", data={"code": code}).status_code == 302, login
         assert client.get("/").status_code == 200
 
 

@@ -1,6 +1,7 @@
 """Training and credits: ledger, capacity under concurrency, assignment by gap, recommendations, mentoring,
 access, imports."""
 import threading
+import time
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -148,16 +149,16 @@ def test_capacity_holds_under_parallel_enrolment_requests(app, make_app):
     db.session.commit()
     results, barrier = [], threading.Barrier(len(users))
 
-    def enrol(user_id):
+    def enrol(session_id):
         with app.app_context():
             client = app.test_client()
             with client.session_transaction() as s:
-                s["_user_id"] = str(user_id)
+                s.update(_user_id=session_id, auth_at=int(time.time()), seen_at=int(time.time()))
             barrier.wait()
             results.append(client.post(f"/training/sessions/{session.id}/enrol").status_code)
             db.session.remove()
 
-    threads = [threading.Thread(target=enrol, args=(u.id,)) for u in users]
+    threads = [threading.Thread(target=enrol, args=(u.get_id(),)) for u in users]
     for t in threads:
         t.start()
     for t in threads:
@@ -236,6 +237,25 @@ def test_trainer_assigns_by_gap_with_a_count_first(assessed, client, login_as):
     assert "Assigned to 2 people." in done
     assigned = set(db.session.scalars(select(Enrolment.employee_id)))
     assert assigned == {people["LOW"].id, people["MID"].id}
+
+
+def test_a_trainer_cannot_infer_levels_by_stepping_the_gap(assessed, client, login_as):
+    cycle, people, _ = assessed
+    course = factories.course(competencies={"S1": 3})
+    form = {"course": course.id, "mode": "gap", "competency": "S1", "cycle": str(cycle.id), "preview": "1"}
+
+    def matches(min_gap):
+        page = client.post("/assign", data=form | {"min_gap": min_gap}, headers={"Accept-Language": "en"}).data.decode()
+        return page.split('class="callout card">')[1].split("</div>")[0]
+
+    login_as("trainer")
+    assert 'name="min_gap"' not in client.get("/assign").data.decode()
+    answers = {matches(f"{step / 10:.1f}") for step in range(1, 41)}
+    assert len(answers) == 1  # the same names whatever gap is asked for: the size never shows
+    (answer,) = answers
+    assert people["LOW"].staff_no in answer and people["MID"].staff_no in answer
+    login_as("hr")  # hr reads everyone's results: the gap size is theirs to choose
+    assert matches("1") != matches("2")
 
 
 def test_supervisor_may_only_assign_to_their_reports(app, client, login_as):

@@ -22,7 +22,8 @@ def role_choices():
 class CreateUserForm(FlaskForm):
     staff_no = StringField(_l("Staff number (links the account to an employee)"), validators=[Optional(), Length(max=32)])
     email = EmailField(_l("Email"), validators=[Optional(), Email(), Length(max=254)])
-    password = PasswordField(_l("Initial password"), validators=[Length(min=8, max=128)])
+    password = PasswordField(_l("Initial password"), validators=[Length(max=256)],
+                             description=_l("At least 10 characters, not a common password, not containing the staff number or name."))
     roles = RolesField(_l("Roles"))
     submit = SubmitField(_l("Create account"))
 
@@ -33,7 +34,8 @@ class RolesForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField(_l("New password"), validators=[Length(min=8, max=128)])
+    password = PasswordField(_l("New password"), validators=[Length(max=256)],
+                             description=_l("At least 10 characters, not a common password, not containing the staff number or name."))
     confirm = PasswordField(_l("Repeat the new password"), validators=[EqualTo("password", message=_l("The passwords differ."))])
     submit = SubmitField(_l("Reset password"))
 

@@ -7,7 +7,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..models import User
 from ..security import permission_required
-from ..services import accounts, audit
+from ..services import access, accounts, audit, two_factor
 from . import bp
 from .forms import ActivationForm, CreateUserForm, ResetPasswordForm, RolesForm, UserSearchForm, role_choices
 
@@ -45,28 +45,35 @@ def new_user():
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @permission_required("accounts.manage")
 def user(user_id: int):
-    """One account: its roles, a password reset, and (de)activation."""
+    """One account: its roles, a password reset, a two-factor reset, and (de)activation."""
     account = db.get_or_404(User, user_id)
     roles_form = RolesForm(prefix="roles", data={"roles": [r.value for r in account.roles]})
     roles_form.roles.choices = role_choices()
     password_form = ResetPasswordForm(prefix="pw")
     activation_form = ActivationForm(prefix="act")
-    if roles_form.submit.data and roles_form.validate_on_submit():
-        accounts.set_roles(account, roles_form.roles.data, actor=current_user)
-        flash(_("Roles saved."), "success")
-        return redirect(url_for("admin.user", user_id=account.id))
-    if password_form.submit.data and password_form.validate_on_submit():
-        accounts.reset_password(account, password_form.password.data, actor=current_user)
-        flash(_("Password reset."), "success")
-        return redirect(url_for("admin.user", user_id=account.id))
-    if activation_form.submit.data and activation_form.validate_on_submit():
-        try:
-            accounts.toggle_active(account, actor=current_user)
-        except DomainError as error:
-            flash(str(error), "error")
-        return redirect(url_for("admin.user", user_id=account.id))
-    return render_template("admin/user.html", account=account, roles_form=roles_form,
-                           password_form=password_form, activation_form=activation_form)
+    two_factor_form = ActivationForm(prefix="mfa")
+    actions = (
+        (roles_form, lambda: accounts.set_roles(account, roles_form.roles.data, actor=current_user),
+         _("Roles saved. The person's open sessions have ended.")),
+        (password_form, lambda: accounts.reset_password(account, password_form.password.data, actor=current_user),
+         _("Password reset: the person must choose their own at the next sign-in.")),
+        (activation_form, lambda: accounts.toggle_active(account, actor=current_user), None),
+        (two_factor_form, lambda: two_factor.reset(account, actor=current_user),
+         _("Two-factor sign-in reset: the person enrols an authenticator again at the next sign-in.")),
+    )
+    for form, act, done in actions:
+        if form.submit.data and form.validate_on_submit():
+            try:
+                act()
+            except DomainError as error:
+                flash(str(error), "error")
+                break
+            if done:
+                flash(done, "success")
+            return redirect(url_for("admin.user", user_id=account.id))
+    return render_template("admin/user.html", account=account, roles_form=roles_form, password_form=password_form,
+                           activation_form=activation_form, two_factor_form=two_factor_form,
+                           needs_two_factor=access.needs_two_factor(account, current_app.config["TWO_FACTOR_ALL"]))
 
 
 @bp.route("/audit")

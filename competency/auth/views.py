@@ -1,15 +1,26 @@
-"""Login, logout and the language switcher."""
+"""Signing in (password, then the second factor for hr and admin), enrolling two-factor, changing one's password,
+logging out and the language switcher. Repeated failed sign-ins are throttled per client address, per identifier
+and address (growing waits) and per identifier (Flask-Limiter)."""
+import time
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from ..errors import DomainError
-from ..services import accounts
+from ..extensions import db, limiter
+from ..models import User
+from ..security import start_session
+from ..services import access, accounts
 from ..services import auth as auth_service
+from ..services import two_factor as mfa
 from . import bp
-from .forms import LanguageForm, LoginForm, LogoutForm
+from .forms import ChangePasswordForm, CodeForm, LanguageForm, LoginForm, LogoutForm
+
+PENDING_SECONDS = 300  # the time to enter the second factor after the password
 
 
 def _safe_next(target: str | None) -> str:
@@ -19,31 +30,191 @@ def _safe_next(target: str | None) -> str:
     return url_for("main.dashboard")
 
 
+def _client() -> dict:
+    """What the audit keeps of the client: its address and browser."""
+    return {"ip": get_remote_address(), "user_agent": (request.user_agent.string or "")[:200]}
+
+
+def _identifier() -> str:
+    return "id:" + (request.form.get("identifier") or "").strip().lower()[:254]
+
+
+def _pair() -> str:
+    return f"{_identifier()}@{get_remote_address()}"
+
+
+def _failed(_response) -> bool:
+    return bool(g.get("login_failed"))
+
+
+def _limit(name):
+    return lambda: current_app.config[name]
+
+
+DEVICE_COOKIE = "known_device"
+DEVICE_DAYS = 90
+
+
+def _device_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt="known-device")
+
+
+def _device_accounts() -> list[str]:
+    """The identifiers this browser has signed in with before (a signed cookie)."""
+    try:
+        known = _device_serializer().loads(request.cookies.get(DEVICE_COOKIE, ""))
+    except BadSignature:
+        return []
+    return known if isinstance(known, list) else []
+
+
+def _known_device() -> bool:
+    """A browser that signed in with this identifier before is not held by the per-identifier limit, so that
+    strangers failing on someone's identifier cannot keep its owner out (the per-address limits still hold)."""
+    return _identifier() in _device_accounts()
+
+
+def _remember_device(response):
+    known = [_identifier()] + [i for i in _device_accounts() if i != _identifier()]
+    response.set_cookie(DEVICE_COOKIE, _device_serializer().dumps(known[:5]), max_age=DEVICE_DAYS * 86400,
+                        httponly=True, samesite="Lax", secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+    return response
+
+
+def _retry_minutes() -> int:
+    current = limiter.current_limit
+    return max(1, round((current.reset_at - time.time()) / 60)) if current else 1
+
+
+@bp.errorhandler(429)
+def too_many(_error):
+    """Throttled: the same answer for every identifier, known or not, with the wait."""
+    message = _("Too many failed attempts. Wait %(minutes)s minutes, then try again.", minutes=_retry_minutes())
+    if request.endpoint == "auth.login":
+        flash(message, "error")
+        return render_template("auth/login.html", form=LoginForm()), 429
+    return render_template("errors/error.html", status=429, message=message), 429
+
+
+def _fresh_session() -> None:
+    """A new session on sign-in (no fixation), keeping the chosen language."""
+    chosen = session.get("lang")
+    session.clear()
+    if chosen:
+        session["lang"] = chosen
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_limit("LOGIN_LIMIT_PER_ADDRESS"), methods=["POST"], deduct_when=_failed, scope="login-address")
+@limiter.limit(_limit("LOGIN_LIMIT_PER_PAIR"), methods=["POST"], key_func=_pair, deduct_when=_failed, scope="login-pair")
+@limiter.limit(_limit("LOGIN_LIMIT_PER_IDENTIFIER"), methods=["POST"], key_func=_identifier, deduct_when=_failed,
+               exempt_when=_known_device, scope="login-identifier")
 def login():
-    """Show the login form; on success start a session and go to the dashboard."""
+    """The password step; then the second factor for those who need it, else straight in."""
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = auth_service.authenticate(form.identifier.data, form.password.data, current_app.config)
+            user = auth_service.authenticate(form.identifier.data, form.password.data, current_app.config, _client())
         except DomainError as error:
+            g.login_failed = True
             flash(str(error), "error")
             return render_template("auth/login.html", form=form), 200
-        chosen = session.get("lang")
-        session.clear()
-        if chosen:
-            session["lang"] = chosen
+        _fresh_session()
+        target = _safe_next(request.args.get("next"))
+        if user.two_factor_enabled:
+            session.update(pending_user=user.get_id(), pending_at=int(time.time()), pending_next=target)
+            return _remember_device(redirect(url_for("auth.two_factor")))
         login_user(user)
-        return redirect(_safe_next(request.args.get("next")))
+        start_session(two_factor_done=not access.needs_two_factor(user, current_app.config["TWO_FACTOR_ALL"]))
+        return _remember_device(redirect(target))
     return render_template("auth/login.html", form=form)
+
+
+def _pending_user() -> User | None:
+    """The account whose password was just accepted and that owes its second factor (for five minutes)."""
+    user_id, _, version = (session.get("pending_user") or "").partition(".")
+    if not user_id.isdigit() or int(time.time()) - session.get("pending_at", 0) > PENDING_SECONDS:
+        return None
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.active and str(user.session_version) == version else None
+
+
+def _pending_key() -> str:
+    return "2fa:" + (session.get("pending_user") or "-")
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit("5 per minute;20 per hour", methods=["POST"], key_func=_pending_key, deduct_when=_failed,
+               scope="login-code")
+def two_factor():
+    """The second step of signing in: the code from the authenticator app, or a recovery code."""
+    user = _pending_user()
+    if user is None:
+        flash(_("Log in again: the sign-in took too long or was not started."), "info")
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            mfa.check(user, form.code.data, _client())
+        except DomainError as error:
+            g.login_failed = True
+            flash(str(error), "error")
+        else:
+            target = session.get("pending_next") or url_for("main.dashboard")
+            _fresh_session()
+            login_user(user)
+            start_session(two_factor_done=True)
+            return redirect(_safe_next(target))
+    return render_template("auth/two_factor.html", form=form)
+
+
+@bp.route("/account/two-factor", methods=["GET", "POST"])
+@login_required
+def two_factor_setup():
+    """Enrol an authenticator app: scan the QR code (drawn here), confirm with a code, keep the recovery codes."""
+    if current_user.two_factor_enabled and session.get("mfa"):
+        flash(_("Two-factor sign-in is already on for your account."), "info")
+        return redirect(url_for("main.dashboard"))
+    secret = session.setdefault("totp_setup", mfa.new_secret())
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            enrolment = mfa.enable(current_user, secret, form.code.data)
+        except DomainError as error:
+            flash(str(error), "error")
+        else:
+            session.pop("totp_setup", None)
+            session["mfa"] = True
+            return render_template("auth/recovery_codes.html", codes=enrolment.codes)
+    uri = mfa.provisioning_uri(current_user, secret)
+    return render_template("auth/two_factor_setup.html", form=form, secret=secret, qr=mfa.qr_data_uri(uri))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change one's own password (required after an administrator's reset)."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(current_user, form.current.data, form.password.data)
+        except DomainError as error:
+            flash(str(error), "error")
+        else:
+            login_user(current_user._get_current_object())  # this session takes the new version; others ended
+            flash(_("Your password is changed. Other sessions of your account have ended."), "success")
+            return redirect(url_for("main.dashboard"))
+    elif current_user.must_change_password and request.method == "GET":
+        flash(_("An administrator reset your password: choose your own to continue."), "info")
+    return render_template("auth/change_password.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    """End the session (POST with CSRF) and return to the login page."""
+    """End the session — and every other session of the account — (POST with CSRF), back to the login page."""
     if LogoutForm().validate_on_submit():
         auth_service.record_logout(current_user)
         logout_user()

@@ -37,13 +37,14 @@ from .training import (
     Mentoring,
     TrainingSession,
 )
-from .user import User, UserRole
+from .user import RecoveryCode, User, UserRole
 
 __all__ = [
     "Acknowledgement",
     "Appeal",
     "AppealStatus",
     "Reopening",
+    "RecoveryCode",
     "AnnualSales",
     "Decision",
     "GradeStandard",

@@ -23,7 +23,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "org.browse": frozenset({R.SUPERVISOR, R.TRAINER, R.HR, R.ADMIN}),      # organisation tree and directory
     "employees.edit": frozenset({R.HR, R.ADMIN}),
     "imports.run": frozenset({R.HR, R.ADMIN}),
-    "accounts.manage": frozenset({R.ADMIN}),
+    "accounts.manage": frozenset({R.ADMIN}),                                # accounts, roles, resets, two-factor
     "audit.read": frozenset({R.ADMIN}),
     "models.edit": frozenset({R.HR, R.ADMIN}),
     "cycles.manage": frozenset({R.HR}),
@@ -144,6 +144,13 @@ def is_in_chain_above(user, employee_id: int) -> bool:
 def can_see_private(user, employee_id: int) -> bool:
     """Personal records: the person, their supervisor chain, hr and admin — not trainers."""
     return reads_everyone(user) or user.employee_id == employee_id or is_in_chain_above(user, employee_id)
+
+
+def can_size_gaps(user) -> bool:
+    """Whether the user may say how large a gap must be when assigning by gap — which, stepped, reveals levels. Only
+    those who read the results of everyone they may assign to: hr, and supervisors who are not also trainers.
+    Trainers learn who has a gap (below the grade's target), never its size."""
+    return reads_everyone(user) or not user.has_role(R.TRAINER)
 
 
 def can_assign_to(user, employee_id: int) -> bool:
@@ -293,6 +300,11 @@ def mentoring_or_404(user, mentoring_id: int) -> Mentoring:
     return item
 
 
+def needs_two_factor(user, everyone: bool = False) -> bool:
+    """Two-factor sign-in is required of hr and admin (of everyone when the bank says so)."""
+    return everyone or user.has_role(R.HR, R.ADMIN)
+
+
 # --- reviews and appeals --------------------------------------------------------------------------
 
 
@@ -338,4 +350,5 @@ def init_app(app) -> None:
     app.jinja_env.globals.update(
         can=lambda permission: can(current_user, permission),
         can_cancel=lambda enrolment: can_cancel(current_user, enrolment),
+        can_size_gaps=lambda: can_size_gaps(current_user),
     )

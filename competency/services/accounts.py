@@ -4,11 +4,12 @@ import secrets
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
+from werkzeug.security import check_password_hash
 
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Employee, Role, User, UserRole
-from . import audit
+from . import audit, passwords
 from .auth import hash_password
 from .org import employee_by_staff_no
 from .unit_of_work import unit_of_work
@@ -39,16 +40,20 @@ def _hash_method(given: str | None) -> str | None:
 
 
 @unit_of_work()
-def create_user(*, email=None, employee=None, password=None, roles=(), actor=None, hash_method=None) -> User:
-    """Create an account (a random unusable password when none is given) with its roles. Unit of work."""
+def create_user(*, email=None, employee=None, password=None, roles=(), actor=None, hash_method=None,
+                demo: bool = False) -> User:
+    """Create an account with its roles: a password given is held to the policy (except the seed's demo password),
+    none gives a random unusable one (a directory account, or one whose owner gets a reset). Unit of work."""
     if email is None and employee is None:
         raise DomainError(_l("An account needs an email or a linked employee."))
     if email and email_taken(email):
         raise DomainError(_l("Another account already uses this email."))
     if employee is not None and db.session.scalar(select(User.id).where(User.employee_id == employee.id)):
         raise DomainError(_l("This employee already has an account."))
-    user = User(email=email or None, employee=employee, active=True,
-                password_hash=hash_password(password or secrets.token_urlsafe(24), _hash_method(hash_method)))
+    user = User(email=email or None, employee=employee, active=True, session_version=1)
+    if password and not demo:
+        passwords.check(password, user)
+    user.password_hash = hash_password(password or secrets.token_urlsafe(24), _hash_method(hash_method))
     db.session.add(user)
     db.session.flush()
     audit.record("user.create", "user", user.id, actor=actor, login=user.login_name)
@@ -67,14 +72,28 @@ def create_account(*, staff_no, email, password, roles, actor) -> User:
     return create_user(email=email or None, employee=employee, password=password, roles=roles, actor=actor)
 
 
+def _active_admins() -> int:
+    return db.session.scalar(select(func.count(User.id)).join(UserRole).where(
+        User.active.is_(True), UserRole.role == Role.ADMIN))
+
+
+def _end_sessions(user: User) -> None:
+    """Every session of the account ends at its next request (the version in the session no longer matches)."""
+    user.session_version = (user.session_version or 1) + 1
+
+
 @unit_of_work()
 def set_roles(user: User, roles, actor=None) -> bool:
-    """Give the account exactly these roles; audits and returns whether anything changed. Unit of work."""
+    """Give the account exactly these roles (the last active administrator keeps theirs); audits, ends the
+    account's sessions and returns whether anything changed. Unit of work."""
     wanted = {Role(r) for r in roles}
     current = user.roles
     if wanted == current:
         return False
+    if Role.ADMIN in current and Role.ADMIN not in wanted and user.active and _active_admins() <= 1:
+        raise DomainError(_l("This is the last active administrator: give another account the administrator role first."))
     user.role_rows = [r for r in user.role_rows if r.role in wanted] + [UserRole(role=r) for r in sorted(wanted - current)]
+    _end_sessions(user)
     audit.record("user.roles", "user", user.id, actor=actor, granted=sorted(wanted - current),
                  revoked=sorted(current - wanted))
     return True
@@ -82,18 +101,42 @@ def set_roles(user: User, roles, actor=None) -> bool:
 
 @unit_of_work()
 def reset_password(user: User, password: str, actor=None, hash_method=None) -> None:
-    """Set a new password and lift any lock. Unit of work."""
+    """An administrator sets a new password (held to the policy): every session of the account ends and the owner
+    must choose their own password at the next sign-in. Unit of work."""
+    passwords.check(password, user)
     user.password_hash = hash_password(password, _hash_method(hash_method))
-    user.locked_until = None
+    user.must_change_password = True
+    _end_sessions(user)
     audit.record("user.password_reset", "user", user.id, actor=actor)
 
 
 @unit_of_work()
+def change_password(user: User, current: str, new: str, hash_method=None) -> None:
+    """The owner changes their password: the current one, then a new one held to the policy and different from
+    it. Every other session of the account ends. Unit of work."""
+    if user.auth_source != "local":
+        raise DomainError(_l("Your password is managed by the bank's directory: change it there."))
+    if not check_password_hash(user.password_hash, current or ""):
+        raise DomainError(_l("The current password is wrong."))
+    if new == current:
+        raise DomainError(_l("Choose a new password that differs from the current one."))
+    passwords.check(new, user)
+    user.password_hash = hash_password(new, _hash_method(hash_method))
+    user.must_change_password = False
+    _end_sessions(user)
+    audit.record("user.password_change", "user", user.id, actor=user)
+
+
+@unit_of_work()
 def toggle_active(user: User, actor) -> None:
-    """Deactivate an active account or reactivate an inactive one; nobody deactivates themself. Unit of work."""
+    """Deactivate an active account (its sessions end) or reactivate an inactive one; nobody deactivates themself,
+    and the last active administrator stays. Unit of work."""
     if user.id == getattr(actor, "id", None):
         raise DomainError(_l("You cannot deactivate your own account."))
+    if user.active and user.has_role(Role.ADMIN) and _active_admins() <= 1:
+        raise DomainError(_l("This is the last active administrator: it cannot be deactivated."))
     user.active = not user.active
+    _end_sessions(user)
     audit.record("user.activate" if user.active else "user.deactivate", "user", user.id, actor=actor)
 
 

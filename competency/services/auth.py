@@ -1,5 +1,7 @@
-"""Logging in: password checks, throttling and the audit of every attempt."""
-from datetime import timedelta
+"""Signing in: password (local, or the bank's LDAP / Active Directory), the audit of every attempt with the
+client's address, the same answer and the same time for unknown and known identifiers. Throttling of repeated
+attempts is done by the view (Flask-Limiter), per client address and per identifier."""
+from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
@@ -7,28 +9,27 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..errors import DomainError
 from ..extensions import db
-from ..models import AuditEvent, Employee, User
+from ..models import Employee, Role, User
 from ..timeutil import utcnow
 from . import audit
 from .unit_of_work import unit_of_work
 
+MAX_IDENTIFIER = 254
+
 
 class LoginFailed(DomainError):
-    """Unknown account, wrong password or inactive account."""
+    """Unknown account, wrong password or inactive account: one message for all, so nothing is revealed."""
+
+    def __init__(self, message=None):
+        super().__init__(message or _l("Wrong staff number, email or password."))
 
 
-class AccountLocked(DomainError):
-    """Too many recent failures: the account is locked for a while."""
+class DirectoryDown(LoginFailed):
+    """LDAP did not answer: only the local break-glass accounts can sign in."""
 
-    def __init__(self, until):
-        self.until = until
-        minutes = max(1, int((until - utcnow()).total_seconds() // 60) + 1)
-        super().__init__(
-            _l(
-                "Too many failed attempts: this account is locked for %(minutes)s more minutes.",
-                minutes=minutes,
-            )
-        )
+    def __init__(self):
+        super().__init__(_l("The bank's directory does not answer: sign-in with directory accounts is not possible "
+                            "right now. Try again later."))
 
 
 def hash_password(password: str, method: str | None = None) -> str:
@@ -36,10 +37,15 @@ def hash_password(password: str, method: str | None = None) -> str:
     return generate_password_hash(password, method=method or "scrypt")
 
 
+@lru_cache(maxsize=4)
+def _dummy_hash(method: str | None) -> str:
+    return hash_password("no such account", method)
+
+
 def find_user(identifier: str) -> User | None:
     """The account whose staff number or email matches the identifier (case-insensitive email)."""
     identifier = (identifier or "").strip()
-    if not identifier:
+    if not identifier or len(identifier) > MAX_IDENTIFIER:
         return None
     return db.session.scalar(
         select(User)
@@ -48,54 +54,77 @@ def find_user(identifier: str) -> User | None:
     )
 
 
-def authenticate(identifier: str, password: str, settings: dict) -> User:
-    """Check the credentials; record the attempt; lock after repeated failures. The attempt is committed
-    (one unit of work) before a failure is raised, so that failures count."""
+def _local_password_ok(user: User | None, password: str, method: str | None) -> bool:
+    """Check the local password; for an unknown account check a dummy hash, so both take the same time."""
+    if user is None or user.auth_source != "local":
+        check_password_hash(_dummy_hash(method), password or "")
+        return False
+    return check_password_hash(user.password_hash, password or "")
+
+
+def authenticate(identifier: str, password: str, config, client: dict | None = None) -> User:
+    """Check the credentials and record the attempt (with the client's address and browser); the attempt is
+    committed before a failure is raised, so that failures count. Returns the account on success."""
+    identifier = (identifier or "").strip()[:MAX_IDENTIFIER]
     with unit_of_work():
-        user, failure = _attempt(identifier, password, settings, utcnow())
+        user, failure = _attempt(identifier, password, config, client or {})
     if failure is not None:
         raise failure
     return user
 
 
-def _attempt(identifier: str, password: str, settings: dict, now) -> tuple[User | None, DomainError | None]:
-    user = find_user(identifier)
-    if user is not None and user.locked_until and user.locked_until > now:
-        audit.record("auth.login_locked", "user", user.id, identifier=identifier)
-        return user, AccountLocked(user.locked_until)
-    if user is None or not user.active or not check_password_hash(user.password_hash, password or ""):
-        audit.record("auth.login_failed", "user", user.id if user else None, identifier=identifier)
-        if user is not None and _lock_if_too_many(user, now, settings):
-            return user, AccountLocked(user.locked_until)
-        return user, LoginFailed(_l("Wrong staff number, email or password."))
-    user.last_login_at = now
-    user.locked_until = None
-    audit.record("auth.login", "user", user.id, actor=user)
+def _attempt(identifier: str, password: str, config, client: dict) -> tuple[User | None, DomainError | None]:
+    user, failure = find_user(identifier), None
+    if config.get("LDAP_URL"):
+        user, failure = _directory_attempt(identifier, password, user, config)
+    elif not _local_password_ok(user, password, config.get("PASSWORD_HASH_METHOD")):
+        failure = LoginFailed()
+    if failure is None and (user is None or not user.active):
+        failure = LoginFailed()
+    if failure is not None:
+        audit.record("auth.login_failed", "user", user.id if user else None, identifier=identifier[:64], **client)
+        return user, failure
+    user.last_login_at = utcnow()
+    audit.record("auth.login", "user", user.id, actor=user, **client)
     return user, None
 
 
-def _lock_if_too_many(user: User, now, settings: dict) -> bool:
-    """Lock the account when it has failed often enough inside the window since its last login; say whether."""
-    since = now - timedelta(minutes=settings["LOGIN_WINDOW_MINUTES"])
-    if user.last_login_at and user.last_login_at > since:
-        since = user.last_login_at
-    db.session.flush()
-    failures = db.session.scalar(
-        select(func.count(AuditEvent.id)).where(
-            AuditEvent.action == "auth.login_failed",
-            AuditEvent.object_type == "user",
-            AuditEvent.object_id == str(user.id),
-            AuditEvent.at > since,
-        )
-    )
-    if failures < settings["LOGIN_MAX_FAILURES"]:
-        return False
-    user.locked_until = now + timedelta(minutes=settings["LOGIN_LOCK_MINUTES"])
-    audit.record("auth.account_locked", "user", user.id, until=user.locked_until)
-    return True
+def _directory_attempt(identifier: str, password: str, user: User | None, config) -> tuple[User | None, DomainError | None]:
+    """LDAP first; a local (break-glass) account keeps its own password, also when the directory is down."""
+    from . import directory
+
+    try:
+        found = directory.authenticate(identifier, password, config)
+    except directory.DirectoryUnavailable:
+        if _local_password_ok(user, password, config.get("PASSWORD_HASH_METHOD")):
+            return user, None
+        return user, DirectoryDown()
+    if found is not None:
+        return _link_directory_account(found, config), None
+    if _local_password_ok(user, password, config.get("PASSWORD_HASH_METHOD")):
+        return user, None
+    return user, LoginFailed()
+
+
+def _link_directory_account(found, config) -> User | None:
+    """The account of the directory's person (created on first sign-in, roles from their groups when mapped)."""
+    from . import accounts
+
+    employee = db.session.scalar(select(Employee).where(Employee.staff_no == found.staff_no))
+    if employee is None:
+        return None  # known to the directory but not to this bank's people: no access
+    account = db.session.scalar(select(User).where(User.employee_id == employee.id))
+    if account is None:
+        account = accounts.create_user(employee=employee, roles=found.roles or {Role.EMPLOYEE},
+                                       email=found.email if found.email and not accounts.email_taken(found.email) else None)
+    elif found.roles is not None:
+        accounts.set_roles(account, found.roles)
+    account.auth_source = "ldap"
+    return account
 
 
 @unit_of_work()
 def record_logout(user: User) -> None:
-    """Audit a logout. Unit of work."""
+    """Audit a logout and end every session of the account (the session version moves on). Unit of work."""
+    user.session_version += 1
     audit.record("auth.logout", "user", user.id, actor=user)

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import Employee, EmployeeStatus, Grade, OrgUnit, User
+from ..models import AuditEvent, Employee, EmployeeStatus, Grade, OrgUnit, Role, User, UserRole
 from ..timeutil import utcnow
 from .access import private_ids, visible_employee_ids
 
@@ -48,10 +48,14 @@ def probation_ending(user, within_days: int = 30, today: date | None = None) -> 
 
 
 def account_summary() -> dict:
-    """Counts of accounts: total, deactivated and currently locked."""
-    now = utcnow()
+    """Counts of accounts: total, deactivated, hr and admin accounts still without two-factor, and failed sign-ins
+    in the last 24 hours."""
+    privileged = select(UserRole.user_id).where(UserRole.role.in_([Role.HR, Role.ADMIN]))
     return {
         "total": db.session.scalar(select(func.count(User.id))),
         "inactive": db.session.scalar(select(func.count(User.id)).where(User.active.is_(False))),
-        "locked": db.session.scalar(select(func.count(User.id)).where(User.locked_until > now)),
+        "without_two_factor": db.session.scalar(select(func.count(User.id)).where(
+            User.active.is_(True), User.totp_enabled_at.is_(None), User.id.in_(privileged))),
+        "failed_logins": db.session.scalar(select(func.count(AuditEvent.id)).where(
+            AuditEvent.action == "auth.login_failed", AuditEvent.at >= utcnow() - timedelta(hours=24))),
     }

@@ -7,6 +7,7 @@ from sqlalchemy import Float, cast, select
 
 from ..extensions import db
 from ..models import Cycle, Employee, OrgUnit, Recommendation
+from . import safe_files
 from .analytics import Filters, people
 from .assessments.results import combined_levels
 from .review.runs import get_run
@@ -47,16 +48,16 @@ def rows(kind: str, filters: Filters, scope, year: int) -> tuple[list[str], list
 
 
 def to_csv(header: list[str], data: list[list]) -> bytes:
-    """UTF-8 CSV with a BOM, as Excel expects."""
+    """UTF-8 CSV with a BOM, as Excel expects; text that starts like a formula is prefixed with an apostrophe."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
-    writer.writerows(data)
+    writer.writerows([safe_files.csv_value(v) for v in row] for row in data)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 def to_xlsx(header: list[str], data: list[list], sheet: str) -> bytes:
-    """An .xlsx workbook with one sheet."""
+    """An .xlsx workbook with one sheet, text stored as text (never as a formula)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -67,7 +68,7 @@ def to_xlsx(header: list[str], data: list[list], sheet: str) -> bytes:
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in data:
-        ws.append(row)
+        ws.append(safe_files.xlsx_values(ws, row))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -5,7 +5,21 @@ import yaml
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import AnnualSales, Certification, CreditRequirement, Cycle, Enrolment, Grade, GradeStandard, ModelVersion, Position
+from ..models import (
+    AnnualSales,
+    Certification,
+    CreditRequirement,
+    Cycle,
+    Enrolment,
+    Grade,
+    GradeStandard,
+    ModelVersion,
+    Position,
+    Role,
+    User,
+    UserRole,
+)
+from ..timeutil import utcnow
 from . import imports
 from .ksa import importer as model_importer
 from .ksa import versions
@@ -50,7 +64,21 @@ def seed_all(seeds_dir: str, *, probation_months: int, hash_method=None) -> dict
     report["grade_standards"] = seed_standards(folder / "grade_standards.yaml")
     report["history"] = seed_history(folder, demo.get("history") or {})
     report["certifications"] = seed_certifications(demo.get("certifications") or [])
+    report["two_factor"] = seed_two_factor(demo.get("demo_two_factor_secret"))
     return report
+
+
+@unit_of_work()
+def seed_two_factor(secret: str | None) -> int:
+    """Give the demo's hr and admin accounts that have no second factor yet the documented demo secret, so the
+    demo can be signed in to (two-factor is required for those roles). Unit of work."""
+    if not secret:
+        return 0
+    accounts = db.session.scalars(select(User).join(UserRole).where(
+        UserRole.role.in_([Role.HR, Role.ADMIN]), User.totp_secret.is_(None)).distinct()).all()
+    for account in accounts:
+        account.totp_secret, account.totp_enabled_at = secret, utcnow()
+    return len(accounts)
 
 
 def seed_certifications(items: list[dict]) -> int:

@@ -1,4 +1,6 @@
 """Forms of training and credits."""
+from decimal import Decimal
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -79,7 +81,8 @@ class AssignForm(FlaskForm):
     position = SelectField(_l("Position"), validators=[Optional()])
     competency = StringField(_l("Competency code"), validators=[Optional(), Length(max=32)])
     cycle = SelectField(_l("Assessment cycle"), validators=[Optional()])
-    min_gap = DecimalField(_l("Gap of at least"), places=1, default=1, validators=[Optional(), NumberRange(min=0.1, max=4)])
+    min_gap = DecimalField(_l("Gap of at least"), places=1, default=1,
+                           validators=[Optional(), NumberRange(min=Decimal("0.1"), max=Decimal("4"))])
     confirm = HiddenField()
     preview = SubmitField(_l("Count the people"))
     submit = SubmitField(_l("Assign"))

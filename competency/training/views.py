@@ -296,8 +296,9 @@ def _targets(form: AssignForm) -> list[int]:
     if form.mode.data == "gap":
         if not form.competency.data or not form.cycle.data:
             raise DomainError(_("Choose the competency, the cycle and the gap."))
-        return enrolment.gap_candidates(form.competency.data.strip().upper(), int(form.cycle.data),
-                                        float(form.min_gap.data or 1), within=scope)
+        # A trainer's choice of gap size is ignored: stepping it would reveal each person's level.
+        min_gap = float(form.min_gap.data or 1) if access.can_size_gaps(current_user) else None
+        return enrolment.gap_candidates(form.competency.data.strip().upper(), int(form.cycle.data), min_gap, within=scope)
     filters = org_service.EmployeeFilters(org_unit_id=int(form.org_unit.data) if form.org_unit.data else None,
                                           position_id=int(form.position.data) if form.position.data else None,
                                           grade=form.grade.data or None, status="active")
@@ -310,6 +311,8 @@ def assign():
     """Assign a course: count the people first, then confirm; report who was skipped."""
     form = AssignForm() if request.method == "POST" else AssignForm(request.args)
     _fill_assign(form)
+    if not access.can_size_gaps(current_user):
+        del form.min_gap  # trainers: any gap counts, whatever size is sent
     preview = None
     if request.method == "POST" and form.validate():
         try:

@@ -223,7 +223,7 @@ def test_trainer_assigns_by_gap_and_records_completion(live_server, page_for):
     cycles = page.locator("select[name=cycle] option")
     cycle = next(o for o in cycles.all() if o.inner_text().startswith("2025"))
     page.select_option("select[name=cycle]", value=cycle.get_attribute("value"))
-    page.fill("input[name=min_gap]", "1")
+    expect(page.locator("input[name=min_gap]")).to_have_count(0)  # a trainer never sizes anyone's gap
     page.click("button[name=preview]")
 
     count_text = page.locator(".callout strong")

@@ -208,8 +208,9 @@ def _link_supervisors_and_accounts(rows, parsed, people, check: _Check, result: 
             changed = True
         account = check.accounts.get(person.id)
         if item["roles"] and account is None:
+            # Only the seed passes a password (the documented demo password); a real import makes unusable ones.
             accounts.create_user(email=item["email"], employee=person, password=password, roles=item["roles"],
-                                 actor=actor, hash_method=hash_method)
+                                 actor=actor, hash_method=hash_method, demo=password is not None)
             changed = True
         elif account is not None:
             if item["roles"]:

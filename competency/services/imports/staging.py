@@ -1,7 +1,11 @@
 """Uploaded files kept between the dry-run preview and the confirmed import."""
 import json
 import secrets
+import time
 from pathlib import Path
+
+# A preview nobody confirmed within a day is abandoned; its upload is removed when the next one is staged.
+MAX_AGE_SECONDS = 24 * 60 * 60
 
 
 def _folder(instance_path: str) -> Path:
@@ -11,23 +15,36 @@ def _folder(instance_path: str) -> Path:
 
 
 def stage(instance_path: str, data: bytes, meta: dict) -> str:
-    """Keep an upload on disk; return the token that finds it again."""
+    """Keep an upload on disk (after removing abandoned ones); return the token that finds it again."""
     token = secrets.token_hex(16)
     folder = _folder(instance_path)
+    remove_stale(folder, time.time() - MAX_AGE_SECONDS)
     (folder / f"{token}.bin").write_bytes(data)
     (folder / f"{token}.json").write_text(json.dumps(meta))
     return token
 
 
+def remove_stale(folder: Path, cutoff: float) -> None:
+    """Remove the staged files last written before `cutoff` (a time stamp)."""
+    for path in folder.iterdir():
+        if path.suffix not in (".bin", ".json"):
+            continue
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+        except FileNotFoundError:
+            continue  # another request confirmed, discarded or removed it since the listing
+
+
 def load(instance_path: str, token: str) -> tuple[bytes, dict] | None:
-    """The staged upload and its metadata, or None for an unknown token."""
+    """The staged upload and its metadata, or None for an unknown (or meanwhile removed) token."""
     if not token or not token.isalnum():
         return None
     folder = _folder(instance_path)
-    data, meta = folder / f"{token}.bin", folder / f"{token}.json"
-    if not data.exists() or not meta.exists():
+    try:
+        return (folder / f"{token}.bin").read_bytes(), json.loads((folder / f"{token}.json").read_text())
+    except FileNotFoundError:
         return None
-    return data.read_bytes(), json.loads(meta.read_text())
 
 
 def discard(instance_path: str, token: str) -> None:

@@ -5,6 +5,7 @@ from decimal import Decimal
 import yaml
 
 from ...models import Grade, ModelVersion
+from .. import safe_files
 
 GRADES = [g.value for g in Grade]
 SHEETS = ("Model", "DutyAreas", "Clusters", "Competencies", "Descriptors", "Targets")
@@ -82,7 +83,7 @@ def export_xlsx(version: ModelVersion) -> bytes:
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in rows[name]:
-            sheet.append(row)
+            sheet.append(safe_files.xlsx_values(sheet, row))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

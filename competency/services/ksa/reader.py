@@ -1,12 +1,12 @@
 """Reading competency model files (YAML or .xlsx) into the plain structure of the YAML shape, with where each
 item came from (section or sheet, row) so that validation can locate every error."""
-import io
 from decimal import Decimal, InvalidOperation
 
 import yaml
 from flask_babel import lazy_gettext as _l
 
 from ...models import LEVELS
+from .. import safe_files
 from ..imports.tabular import ImportFailed, RowError
 from .export import COLUMNS, GRADES, SHEETS
 
@@ -14,7 +14,7 @@ from .export import COLUMNS, GRADES, SHEETS
 def read_yaml(text: str) -> tuple[dict, dict]:
     """The plain structure and where each item came from ({(section, index): row label})."""
     try:
-        data = yaml.safe_load(text)
+        data = safe_files.load_yaml(text, "YAML")
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = _l("Not valid YAML: %(problem)s", problem=getattr(error, "problem", error))
@@ -27,28 +27,19 @@ def read_yaml(text: str) -> tuple[dict, dict]:
 
 def _sheets(content: bytes) -> dict[str, list[tuple[int, dict]]]:
     """Each expected sheet's non-empty rows as (row number, {column: value}); ImportFailed naming missing sheets
-    and columns."""
-    from zipfile import BadZipFile
-
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (BadZipFile, KeyError, OSError, ValueError):
-        raise ImportFailed([RowError(0, "", _l("The file is not a valid .xlsx workbook."))]) from None
+    and columns, or refusing a workbook too large to read."""
     errors, tables = [], {}
-    try:
+    with safe_files.open_xlsx(content) as book:
         for name in SHEETS:
             if name not in book.sheetnames:
                 errors.append(RowError(0, "", _l("The sheet is missing."), name))
                 continue
-            rows = [list(r) for r in book[name].iter_rows(values_only=True)]
-            header = [str(h).strip() if h is not None else "" for h in (rows[0] if rows else [])]
+            rows = safe_files.sheet_rows(book[name], safe_files.MAX_MODEL_ROWS, name)
+            first = next(rows, (1, ()))
+            header = [safe_files.clean_text(str(h)).strip() if h is not None else "" for h in first[1]]
             errors += [RowError(1, column, _l("Missing column."), name) for column in COLUMNS[name] if column not in header]
             tables[name] = [(index, {h: _cell(r[i] if i < len(r) else None) for i, h in enumerate(header) if h})
-                            for index, r in enumerate(rows[1:], start=2) if any(c not in (None, "") for c in r)]
-    finally:
-        book.close()
+                            for index, r in rows if any(c not in (None, "") for c in r)]
     if errors:
         raise ImportFailed(errors)
     return tables
@@ -126,7 +117,7 @@ def _target_rows(rows, by_code: dict) -> list[RowError]:
 
 def _cell(value):
     if isinstance(value, str):
-        return value.strip()
+        return safe_files.clean_text(value).strip()
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value

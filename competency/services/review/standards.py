@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...models import Grade, GradeStandard, Position
-from .. import audit
+from .. import audit, safe_files
 from ..imports.tabular import ImportFailed, RowError
 from ..unit_of_work import unit_of_work
 
@@ -53,7 +53,7 @@ def export_standards() -> str:
 
 def _documents(text: str) -> list:
     try:
-        documents = [d for d in yaml.safe_load_all(text) if d is not None]
+        documents = [d for d in safe_files.load_yaml_all(text) if d is not None]
     except yaml.YAMLError as error:
         raise ImportFailed([RowError(0, "", _l("Not valid YAML: %(problem)s", problem=getattr(error, "problem", error)))]) from None
     if len(documents) == 1 and isinstance(documents[0], list):

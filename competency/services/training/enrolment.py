@@ -69,13 +69,14 @@ def assign(course: Course, employee_ids, due_date: date | None, actor=None) -> A
     return result
 
 
-def gap_candidates(competency_code: str, cycle_id: int, min_gap: float, within=None) -> list[int]:
-    """Ids of the people whose gap (target − combined level) on the competency in the cycle is at least `min_gap`,
-    optionally among `within` (a SELECT of employee ids)."""
+def gap_candidates(competency_code: str, cycle_id: int, min_gap: float | None, within=None) -> list[int]:
+    """Ids of the people whose gap (target − combined level) on the competency in the cycle is at least `min_gap`
+    (None: any gap, i.e. below the target), optionally among `within` (a SELECT of employee ids)."""
     levels = combined_levels(cycle_id=cycle_id)
+    gap = levels.c.target - levels.c.combined
     query = (select(levels.c.employee_id).where(levels.c.competency_code == competency_code,
                                                 levels.c.target.is_not(None),
-                                                levels.c.target - levels.c.combined >= min_gap - 1e-9))
+                                                gap > 0 if min_gap is None else gap >= min_gap - 1e-9))
     if within is not None:
         query = query.where(levels.c.employee_id.in_(within))
     return sorted(set(db.session.scalars(query)))
