@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 from .errors import DomainError
 from .extensions import db
 from .models import Decision, Role
-from .services import accounts, grades, imports, settings
+from .services import accounts, backup, grades, imports, settings
 from .services import seed as seed_service
 from .services.imports import ImportFailed
 from .services.ksa import export as ksa_export
@@ -281,6 +281,64 @@ def create_user(email, staff_no, roles, password):
     click.echo(f"created account {user.login_name} with roles {', '.join(sorted(roles)) or '-'}")
 
 
+backup_group = AppGroup("backup", help="Back up the whole database to a file, and restore it (SQLite or PostgreSQL).")
+
+
+def _describe(info: backup.BackupInfo) -> str:
+    """A backup in one line: size, when it was made, schema revision, how many employees and accounts it holds."""
+    amount = f"{info.size} bytes"
+    for power, unit in ((3, "GB"), (2, "MB"), (1, "KB")):
+        if info.size >= 1024 ** power:
+            amount = f"{info.size / 1024 ** power:.1f} {unit}"
+            break
+    return (f"{amount}, made {info.created}, schema revision {info.revision}, {info.employees} "
+            f"employee{'s' * (info.employees != 1)}, {info.accounts} account{'s' * (info.accounts != 1)}")
+
+
+@backup_group.command("create")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+def backup_create(file, force):
+    """Back up the database to FILE. A consistent snapshot taken while the app keeps serving (SQLite: the online
+    backup API; PostgreSQL: pg_dump --format=custom); FILE is readable by its owner only."""
+    try:
+        info = backup.create_backup(Path(file), force=force)
+    except backup.BackupFailed as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"backup written to {info.path}: {_describe(info)}")
+
+
+def _confirm_restore(info: backup.BackupInfo) -> None:
+    """Say what the restore replaces and ask for the database name; anything else cancels."""
+    name = backup.database_name()
+    click.echo(f"This replaces ALL data in {backup.database_label()} with the backup {info.path} ({_describe(info)}). "
+               "Changes made since the backup are lost; stop the app first.")
+    if info.needs_upgrade:
+        click.echo("The backup's schema is older than this version of the app: run `flask db upgrade` after the restore.")
+    if click.prompt(f"Type the database name ({name}) to restore", default="", show_default=False).strip() != name:
+        raise click.ClickException("restore cancelled; nothing was changed")
+
+
+@backup_group.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (for scripts).")
+def backup_restore(file, yes):
+    """Replace ALL data with the backup in FILE. FILE must be a backup of this app at a schema revision this
+    version knows; asks for the database name unless --yes (SQLite: the backup API; PostgreSQL: pg_restore
+    --single-transaction)."""
+    try:
+        info = backup.inspect_backup(Path(file))
+        if not yes:
+            _confirm_restore(info)
+        info = backup.restore_backup(Path(file))
+    except backup.BackupFailed as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"restored {backup.database_label()} from {info.path}: {_describe(info)}")
+    if info.needs_upgrade:
+        click.echo(f"The backup's schema (revision {info.revision}) is older than this version of the app: "
+                   "run `flask db upgrade` now, before starting the app.")
+
+
 def init_app(app) -> None:
     """Register the commands."""
     app.cli.add_command(import_group)
@@ -291,3 +349,4 @@ def init_app(app) -> None:
     app.cli.add_command(review_group)
     app.cli.add_command(grade_group)
     app.cli.add_command(seed)
+    app.cli.add_command(backup_group)

@@ -61,7 +61,7 @@ class BoundedIntConverter(IntegerConverter):
 def _page_in_range() -> None:
     """A `?page=` beyond any real list is a 404 (it would overflow the database's OFFSET)."""
     page = request.args.get("page")
-    if page is not None and (not page.isdigit() or not 1 <= int(page) <= MAX_PAGE):
+    if page is not None and (not page.isdecimal() or not 1 <= int(page) <= MAX_PAGE):
         abort(404)
 
 

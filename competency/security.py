@@ -5,9 +5,10 @@ import secrets
 import time
 from functools import wraps
 
-from flask import flash, redirect, request, session, url_for
+from flask import Request, flash, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
+from werkzeug.datastructures import ImmutableMultiDict, iter_multi_items
 
 from .extensions import db, login_manager
 from .models import User
@@ -33,6 +34,24 @@ def load_user(session_id: str):
     if user is None or not user.active or user.session_version != int(version):
         return None
     return user
+
+
+class WithoutNul(ImmutableMultiDict):
+    """Query and form values with NUL bytes removed: no legitimate input holds one, and PostgreSQL refuses them in
+    text (a 500 before, in any field of any form, the anonymous login's included)."""
+
+    def __init__(self, mapping=None):
+        super().__init__([(_strip(key), _strip(value)) for key, value in iter_multi_items(mapping or ())])
+
+
+def _strip(value):
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+class CleanRequest(Request):
+    """The app's request: its `args` and `form` are WithoutNul."""
+
+    parameter_storage_class = WithoutNul
 
 
 def permission_required(permission: str):
@@ -125,6 +144,7 @@ def check_secret_key(app) -> None:
 def init_app(app) -> None:
     """Check the secret key, set up the login manager, the session gate and the security headers."""
     check_secret_key(app)
+    app.request_class = CleanRequest
     if app.config.get("LDAP_URL"):  # a mistyped group mapping stops the start, not a sign-in later
         from .services import directory
 

@@ -41,6 +41,7 @@ class FreshContextClient(FlaskClient):
 
     def open(self, *args, **kwargs):
         db.session.commit()
+        kwargs.setdefault("buffered", True)  # a streamed body is read inside the request's app context
         with self.application.app_context():
             response = super().open(*args, **kwargs)
         db.session.commit()

@@ -219,7 +219,10 @@ def test_reopen_is_audited_and_clears_the_score(org):
     workflow.reopen(a, "supervisor", "Sales figures were corrected", actor=org["hr"])
     assert a.status == S.SUPERVISOR_IN_PROGRESS and a.overall_score is None
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "assessment.reopen"))
-    assert event.details == {"phase": "supervisor", "before": "completed", "reason": "Sales figures were corrected"}
+    assert {k: event.details[k] for k in ("phase", "before", "reason")} == {
+        "phase": "supervisor", "before": "completed", "reason": "Sales figures were corrected"}
+    assert event.details["ratings"]["supervisor"] == {"K1": [3, ""], "S1": [3, ""]}  # kept: re-rating overwrites them
+    assert event.details["score"] == pytest.approx(60.0)
     assert event.actor_id == org["hr"].id
     workflow.reopen(a, "self", "Employee asked", actor=org["hr"])
     assert a.status == S.SELF_IN_PROGRESS

@@ -55,7 +55,7 @@ def test_failures_slow_down_one_address_and_identifier_without_locking_the_accou
         assert _login(attacker, "T0001", "wrong-guess", address="203.0.113.9").status_code == 200
     blocked = _login(attacker, "T0001", factories.PASSWORD, address="203.0.113.9")
     assert blocked.status_code == 429  # even the right password waits: guessing gains nothing
-    assert b"Too many failed attempts. Wait 1 minutes" in blocked.data
+    assert b"Too many failed attempts. Wait 1 minute, then try again." in blocked.data
     assert int(blocked.headers["Retry-After"]) <= 60
     # The owner, from their own address, still signs in: strangers cannot lock anyone out.
     assert _login(owner, "T0001", address="198.51.100.7").status_code == 302
@@ -290,7 +290,7 @@ def test_hr_must_enrol_two_factor_before_anything_else(app, client):
     _signed_in(client, "H9001", roles=["hr"])
     assert client.get("/analytics").headers["Location"] == "/account/two-factor"
     setup = client.get("/account/two-factor", headers=EN)
-    assert b"data:image/svg+xml;base64," in setup.data  # the QR code, drawn by the app itself
+    assert b'src="data:image/svg+xml;charset=utf-8,%3Csvg%20xmlns' in setup.data  # the QR code, drawn by the app
     secret, codes = _enrol(client)
     assert len(codes) == 10 and len(set(codes)) == 10
     assert client.get("/analytics").status_code == 200
@@ -412,3 +412,12 @@ def test_throttle_counts_live_in_redis_for_every_worker(make_app, app):
     with worker_two.app_context():
         assert _login(worker_two.test_client(), staff_no, address="203.0.113.90").status_code == 429
     stored.delete(*keys, *stored.keys("*203.0.113.90*"))
+
+
+def test_a_nul_byte_in_the_login_is_an_ordinary_failure(app, client):
+    """On PostgreSQL a NUL byte in any text reached the database and gave a 500, the anonymous login included."""
+    factories.user(staff_no="N0001")
+    db.session.commit()
+    response = _login(client, "N0\x00001", "pass\x00word")
+    assert response.status_code == 200 and b"Wrong staff number, email or password." in response.data
+    assert _login(client, "N0001\x00").status_code == 302  # stripped, the identifier is the account's

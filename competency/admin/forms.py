@@ -1,13 +1,14 @@
-"""Forms for account administration."""
+"""Forms for account administration and the audit log's filters."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectMultipleField, StringField, SubmitField
-from wtforms.validators import Email, EqualTo, Length, Optional
+from wtforms import DateField, EmailField, PasswordField, SelectMultipleField, StringField, SubmitField
+from wtforms.validators import Email, EqualTo, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..formutil import options
 from ..i18n import label
 from ..models import Role
+from ..services.audit import AuditFilters
 
 
 class RolesField(SelectMultipleField):
@@ -49,3 +50,30 @@ class UserSearchForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Search"), validators=[Optional(), Length(max=80)])
+
+
+class AuditFilterForm(FlaskForm):
+    """GET filters of the audit log and its download (no CSRF: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    action = StringField(_l("Action starts with"), validators=[Optional(), Length(max=64)])
+    actor = StringField(_l("Who (staff number or email)"), validators=[Optional(), Length(max=254)])
+    since = DateField(_l("From date"), validators=[Optional()])
+    until = DateField(_l("To date"), validators=[Optional()])
+    object_type = StringField(_l("Object type"), validators=[Optional(), Length(max=40)])
+    object_id = StringField(_l("Object id"), validators=[Optional(), Length(max=64)])
+
+    def validate_until(self, field) -> None:
+        """The period cannot end before it starts."""
+        if field.data and self.since.data and field.data < self.since.data:
+            raise ValidationError(_l("The end date is before the start date."))
+
+    def filters(self) -> AuditFilters | None:
+        """The filters, or None when the form is invalid (the page shows the field errors, never an unfiltered list)."""
+        if not self.validate():
+            return None
+        return AuditFilters(action=(self.action.data or "").strip(), actor=(self.actor.data or "").strip(),
+                            since=self.since.data, until=self.until.data,
+                            object_type=(self.object_type.data or "").strip(), object_id=(self.object_id.data or "").strip())

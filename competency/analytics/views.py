@@ -1,4 +1,5 @@
 """Dashboards for hr and supervisors, my development with charts, the printable report, exports, plotly.js."""
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from ..formutil import grade_options, options, org_unit_options
 from ..i18n import localized
 from ..models import Cycle, Employee
 from ..security import permission_required
-from ..services import access, exports
+from ..services import access, audit, exports
 from ..services import org as org_service
 from ..services.analytics import Filters
 from ..services.assessments.cycles import latest_started_cycle, started_cycles
@@ -77,6 +78,8 @@ def team():
 def development(employee_id: int | None = None):
     """A person's development: radars, credits, grade timeline; printable as the development report."""
     person = access.private_employee_or_404(current_user, employee_id)
+    printed = request.args.get("print") == "1"
+    audit.record_view(current_user, "development", person.id, **({"printed": True} if printed else {}))
     year = date.today().year
     latest = latest_completed(person.id)
     result = result_of(latest) if latest else None
@@ -87,7 +90,7 @@ def development(employee_id: int | None = None):
         credits=figures.credit_progress(person, year), timeline=figures.grade_timeline(person), earned=earned,
         required=required, latest=latest, result=result,
         recommendations=recommendations(person, latest) if latest else [],
-        path=next_grade_path(person, year), printed=request.args.get("print") == "1")
+        path=next_grade_path(person, year), printed=printed)
 
 
 @bp.route("/exports/<any(results,gaps,credits,recommendations):kind>.<any(csv,xlsx):fmt>")
@@ -96,6 +99,8 @@ def export(kind: str, fmt: str):
     """Download results, gaps, credit compliance or review recommendations for the rows the user may see."""
     _form, filters, year = _filters()
     header, data = exports.rows(kind, filters, access.export_scope(current_user), year)
+    audit.record_download(kind, current_user, format=fmt, rows=len(data),
+                          filters={k: v for k, v in asdict(filters).items() if v is not None} | {"year": year})
     name = f"{kind}-{date.today().isoformat()}.{fmt}"
     if fmt == "csv":
         return Response(exports.to_csv(header, data), mimetype="text/csv; charset=utf-8",

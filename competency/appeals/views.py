@@ -1,5 +1,5 @@
 """Acknowledging or appealing a result or a grade decision (the employee), and the appeals queue (hr)."""
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -7,7 +7,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..models import Appeal, Grade
 from ..security import permission_required
-from ..services import access, appeals
+from ..services import access, appeals, audit
 from . import bp
 from .forms import ResolveForm, RespondForm
 
@@ -59,6 +59,8 @@ def queue():
 def resolve(appeal_id: int):
     """hr: one appeal with its subject; uphold it, reopen the assessment or change the grade."""
     item = db.get_or_404(Appeal, appeal_id)
+    if request.method == "GET":
+        audit.record_view(current_user, "appeal", item.employee_id, appeal=item.id)
     form = ResolveForm().for_appeal(item)
     if form.validate_on_submit():
         try:

@@ -1,10 +1,10 @@
 """The rating form (built per model version) and hr's forms on an assessment."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..formutil import options
+from ..formutil import Whole, options
 from ..models import LEVELS
 
 
@@ -13,7 +13,7 @@ def rating_form(version, ratings: dict, lock_version: int, overall: tuple[str, s
     overall comment: strengths and what to develop."""
 
     class RatingForm(FlaskForm):
-        lock_version = IntegerField(widget=HiddenField.widget)
+        lock_version = Whole(widget=HiddenField.widget)
         strengths = TextAreaField(_l("Strengths"), validators=[Length(max=4000)])
         to_develop = TextAreaField(_l("What to develop"), validators=[Length(max=4000)])
         save = SubmitField(_l("Save draft"))

@@ -7,7 +7,7 @@ from ..appeals.forms import RespondForm
 from ..errors import Conflict, DomainError
 from ..models import Rater
 from ..security import permission_required
-from ..services import access, appeals
+from ..services import access, appeals, audit
 from ..services.assessments import cycles, workflow
 from ..services.assessments.results import result_of
 from ..services.ksa.versions import SCALE, grouped
@@ -93,6 +93,7 @@ def result(assessment_id: int):
     """Levels by rater, combined level, targets, gaps, flags, scores and the comments the reader may see; the
     person acknowledges or appeals here."""
     item = access.result_or_404(current_user, assessment_id)
+    audit.record_view(current_user, "result", item.employee_id, assessment=item.id)
     own = access.shows_self_ratings(current_user, item)
     outcome = result_of(item, include_self=own)
     mine = access.can_respond(current_user, item.employee_id) and item.is_completed

@@ -16,6 +16,11 @@ class CodeForm(FlaskForm):
     submit = SubmitField(_l("Confirm"))
 
 
+class SetupCodeForm(FlaskForm):
+    code = StringField(_l("Code from your authenticator app"), validators=[DataRequired(), Length(max=32)])
+    submit = SubmitField(_l("Turn on two-factor sign-in"))
+
+
 class ChangePasswordForm(FlaskForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=256)])
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256)])

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -18,7 +19,7 @@ from ..services import access, accounts
 from ..services import auth as auth_service
 from ..services import two_factor as mfa
 from . import bp
-from .forms import ChangePasswordForm, CodeForm, LanguageForm, LoginForm, LogoutForm
+from .forms import ChangePasswordForm, CodeForm, LanguageForm, LoginForm, LogoutForm, SetupCodeForm
 
 PENDING_SECONDS = 300  # the time to enter the second factor after the password
 
@@ -89,7 +90,8 @@ def _retry_minutes() -> int:
 @bp.errorhandler(429)
 def too_many(_error):
     """Throttled: the same answer for every identifier, known or not, with the wait."""
-    message = _("Too many failed attempts. Wait %(minutes)s minutes, then try again.", minutes=_retry_minutes())
+    message = ngettext("Too many failed attempts. Wait %(num)s minute, then try again.",
+                       "Too many failed attempts. Wait %(num)s minutes, then try again.", _retry_minutes())
     if request.endpoint == "auth.login":
         flash(message, "error")
         return render_template("auth/login.html", form=LoginForm()), 429
@@ -178,7 +180,7 @@ def two_factor_setup():
         flash(_("Two-factor sign-in is already on for your account."), "info")
         return redirect(url_for("main.dashboard"))
     secret = session.setdefault("totp_setup", mfa.new_secret())
-    form = CodeForm()
+    form = SetupCodeForm()
     if form.validate_on_submit():
         try:
             enrolment = mfa.enable(current_user, secret, form.code.data)

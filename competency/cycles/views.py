@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from ..errors import DomainError
 from ..extensions import db
-from ..formutil import grade_options, options, org_unit_options
+from ..formutil import edit_form, grade_options, options, org_unit_options
 from ..i18n import label, localized
 from ..models import AssessmentStatus, Cycle
 from ..security import permission_required
@@ -47,7 +47,7 @@ def _values(form: CycleForm) -> service.CycleValues:
 def edit(cycle_id: int | None = None):
     """Create a draft cycle or edit one still in draft."""
     cycle = db.get_or_404(Cycle, cycle_id) if cycle_id else None
-    form = CycleForm(obj=cycle)
+    form = edit_form(CycleForm, cycle)
     _fill(form)
     if cycle is not None and not form.is_submitted():
         form.version.data, form.grades.data = cycle.version_id, list(cycle.filter_grades or [])

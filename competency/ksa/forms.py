@@ -1,12 +1,14 @@
 """Forms of the competency model editor."""
+from decimal import Decimal
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import DecimalField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms import SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..formutil import options
+from ..formutil import TEXT_MAX, Amount, options
 from ..i18n import LABELS
 from ..models import LEVELS, Grade
 
@@ -33,8 +35,8 @@ class DutyAreaForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)])
     name_zh = StringField(_l("Name (Chinese)"), validators=[DataRequired(), Length(max=200)])
     name_en = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
-    tasks_zh = TextAreaField(_l("Tasks (Chinese), one per line"))
-    tasks_en = TextAreaField(_l("Tasks (English), one per line"))
+    tasks_zh = TextAreaField(_l("Tasks (Chinese), one per line"), validators=[Length(max=TEXT_MAX)])
+    tasks_en = TextAreaField(_l("Tasks (English), one per line"), validators=[Length(max=TEXT_MAX)])
     submit = SubmitField(_l("Save"))
 
 
@@ -48,17 +50,19 @@ class CompetencyForm(FlaskForm):
     cluster = SelectField(_l("Cluster"), coerce=int)
     name_zh = StringField(_l("Name (Chinese)"), validators=[DataRequired(), Length(max=200)])
     name_en = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
-    description_zh = TextAreaField(_l("Description (Chinese)"))
-    description_en = TextAreaField(_l("Description (English)"))
-    weight = DecimalField(_l("Weight"), places=2,
-                          validators=[InputRequired(), NumberRange(min=0.01, message=_l("The weight must be positive."))])
+    description_zh = TextAreaField(_l("Description (Chinese)"), validators=[Length(max=TEXT_MAX)])
+    description_en = TextAreaField(_l("Description (English)"), validators=[Length(max=TEXT_MAX)])
+    weight = Amount(_l("Weight"), digits=8, places=2,
+                    validators=[InputRequired(), NumberRange(min=Decimal("0.01"), message=_l("The weight must be positive."))])
     duty_areas = CheckboxesField(_l("Duty areas it serves"), coerce=int)
     submit = SubmitField(_l("Save"))
 
 
 for _level in LEVELS:
-    setattr(CompetencyForm, f"descriptor_{_level}_zh", TextAreaField(_l("Level %(level)s (Chinese)", level=_level)))
-    setattr(CompetencyForm, f"descriptor_{_level}_en", TextAreaField(_l("Level %(level)s (English)", level=_level)))
+    setattr(CompetencyForm, f"descriptor_{_level}_zh", TextAreaField(_l("Level %(level)s (Chinese)", level=_level),
+                                                                     validators=[Length(max=TEXT_MAX)]))
+    setattr(CompetencyForm, f"descriptor_{_level}_en", TextAreaField(_l("Level %(level)s (English)", level=_level),
+                                                                     validators=[Length(max=TEXT_MAX)]))
 for _grade in Grade:
     setattr(CompetencyForm, f"target_{_grade.value}", SelectField(LABELS[_grade], choices=options(LEVEL_OPTIONS), validators=[Optional()]))
 

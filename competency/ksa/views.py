@@ -5,10 +5,11 @@ from flask_login import current_user, login_required
 
 from ..errors import DomainError, NotFound
 from ..extensions import db
-from ..formutil import options
+from ..formutil import edit_form, options
 from ..i18n import localized
 from ..models import LEVELS, Competency, DutyArea, Grade, ModelVersion
 from ..security import permission_required
+from ..services import audit
 from ..services.imports import ImportFailed
 from ..services.ksa import editor, importer, versions
 from ..services.ksa import export as model_export
@@ -121,7 +122,7 @@ def competency(version_id: int, competency_id: int | None = None):
     """Add or edit a competency with its descriptors, weight, targets and duty areas (drafts only)."""
     item = _version(version_id)
     comp = _part(Competency, competency_id, item) if competency_id else None
-    form = CompetencyForm(obj=comp)
+    form = edit_form(CompetencyForm, comp)
     _fill_competency_form(form, item, comp)
     if form.validate_on_submit():
         try:
@@ -161,7 +162,7 @@ def duty_area(version_id: int, area_id: int | None = None):
     """Add or edit a duty area and its tasks (drafts only)."""
     item = _version(version_id)
     area = _part(DutyArea, area_id, item) if area_id else None
-    form = DutyAreaForm(obj=area)
+    form = edit_form(DutyAreaForm, area)
     if area is not None and not form.is_submitted():
         form.tasks_zh.data, form.tasks_en.data = "\n".join(area.tasks_zh), "\n".join(area.tasks_en)
     if form.validate_on_submit():
@@ -217,6 +218,8 @@ def targets(version_id: int):
 def export(version_id: int, fmt: str):
     """Download the version as YAML or .xlsx."""
     item = _version(version_id)
+    audit.record_download("model", current_user, "model_version", item.id, format=fmt, position=item.position.code,
+                          number=item.number)
     name = f"{item.position.code}-v{item.number}.{fmt}"
     if fmt == "yaml":
         return Response(model_export.export_yaml(item), mimetype="application/x-yaml",

@@ -5,9 +5,10 @@ from flask_login import current_user, login_required
 
 from ..errors import DomainError
 from ..extensions import db
+from ..formutil import edit_form
 from ..models import EmployeeStatus, Grade
 from ..security import permission_required
-from ..services import access
+from ..services import access, audit
 from ..services import org as org_service
 from . import bp
 from .forms import EditEmployeeForm, EmployeeFilterForm
@@ -48,7 +49,10 @@ def employees():
 def employee(employee_id: int):
     """One employee's profile and grade history (404 for people the user may not see)."""
     person = access.visible_employee_or_404(current_user, employee_id)
-    return render_template("org/employee.html", person=person, private=access.can_see_private(current_user, person.id))
+    private = access.can_see_private(current_user, person.id)
+    if private:  # the grade history is a personal record
+        audit.record_view(current_user, "profile", person.id)
+    return render_template("org/employee.html", person=person, private=private)
 
 
 @bp.route("/employees/<int:employee_id>/edit", methods=["GET", "POST"])
@@ -56,7 +60,7 @@ def employee(employee_id: int):
 def edit_employee(employee_id: int):
     """Edit an employee's record (hr and admin)."""
     person = access.visible_employee_or_404(current_user, employee_id)
-    form = EditEmployeeForm(obj=person)
+    form = edit_form(EditEmployeeForm, person)
     form.fill_choices(org_service.positions())
     if request.method == "GET":
         form.org_unit.data, form.position.data = person.org_unit_id, person.position_id

@@ -7,7 +7,6 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
-    DecimalField,
     HiddenField,
     IntegerField,
     RadioField,
@@ -20,7 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
-from ..formutil import options
+from ..formutil import Amount, options
 from ..i18n import LABELS
 from ..models import Grade
 
@@ -81,11 +80,11 @@ class StandardsForm(FlaskForm):
 
 for _grade in ("junior", "intermediate", "senior"):
     setattr(StandardsForm, f"{_grade}_sales",
-            DecimalField(_l("Minimum annual sales"), places=2, validators=[InputRequired(), NumberRange(min=0)]))
+            Amount(_l("Minimum annual sales"), digits=14, places=2, validators=[InputRequired(), NumberRange(min=0)]))
     setattr(StandardsForm, f"{_grade}_score",
-            DecimalField(_l("Minimum overall score"), places=1, validators=[InputRequired(), NumberRange(min=0, max=100)]))
+            Amount(_l("Minimum overall score"), digits=5, places=1, validators=[InputRequired(), NumberRange(min=0, max=100)]))
     setattr(StandardsForm, f"{_grade}_credits",
-            DecimalField(_l("Minimum credits in the year"), places=2, validators=[InputRequired(), NumberRange(min=0)]))
+            Amount(_l("Minimum credits in the year"), digits=6, places=2, validators=[InputRequired(), NumberRange(min=0)]))
     setattr(StandardsForm, f"{_grade}_certification", StringField(_l("Required certification (optional)"), validators=[Length(max=120)]))
 
 

@@ -13,7 +13,7 @@ from ..formutil import options, org_unit_options
 from ..i18n import label
 from ..models import Decision, Grade, Recommendation, ReviewAction, ReviewRun
 from ..security import permission_required
-from ..services import access, appeals, grades
+from ..services import access, appeals, audit, grades
 from ..services import settings as settings_service
 from ..services.imports import ImportFailed
 from ..services.org import org_subtree_ids, positions
@@ -176,7 +176,8 @@ def standards():
     form = _standards_form(position)
     if form.validate_on_submit():
         values = {Grade(g): {"min_sales": form[f"{g}_sales"].data, "min_score": form[f"{g}_score"].data,
-                             "min_credits": form[f"{g}_credits"].data, "certification": form[f"{g}_certification"].data.strip() or None}
+                             "min_credits": form[f"{g}_credits"].data,
+                             "certification": (form[f"{g}_certification"].data or "").strip() or None}
                   for g in standards_service.STANDARD_GRADES}
         standards_service.save_standards(position, values, form.unit.data.strip(), actor=current_user)
         flash(_("Standards saved."), "success")
@@ -189,6 +190,7 @@ def standards():
 @permission_required("review.manage")
 def export_standards():
     """Download every position's standards as YAML."""
+    audit.record_download("standards", current_user, format="yaml")
     return Response(standards_service.export_standards(), mimetype="application/x-yaml",
                     headers={"Content-Disposition": "attachment; filename=grade_standards.yaml"})
 
@@ -258,6 +260,7 @@ def confirm(employee_id: int):
 def my_grade(employee_id: int | None = None):
     """Current grade and history, the latest finalised recommendation explained, and the path to the next grade."""
     person = access.private_employee_or_404(current_user, employee_id)
+    audit.record_view(current_user, "grade", person.id)
     year = date.today().year
     latest = runs.latest_finalised(person.id)
     return render_template("review/my_grade.html", person=person, latest=latest, path=path.next_grade_path(person, year),

@@ -1,7 +1,9 @@
 """Exports (CSV and .xlsx) of results, gaps, credit compliance and review recommendations, for the rows a user
-may see and with the same filters as the charts."""
+may see and with the same filters as the charts; streamed CSV and .xlsx writers for exports too long to hold in memory."""
 import csv
 import io
+import tempfile
+from collections.abc import Iterable, Iterator
 
 from sqlalchemy import Float, cast, select
 
@@ -72,3 +74,48 @@ def to_xlsx(header: list[str], data: list[list], sheet: str) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+# Streamed exports hand the server chunks of about this size.
+CHUNK_BYTES = 64 * 1024
+# The most characters an .xlsx cell holds (Excel "repairs" a file with a longer one).
+XLSX_CELL_LIMIT = 32_767
+
+
+def stream_csv(header: list[str], data: Iterable[list]) -> Iterator[bytes]:
+    """UTF-8 CSV with a BOM, produced chunk by chunk as the rows arrive (constant memory); text that starts like a
+    formula is prefixed with an apostrophe."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    writer.writerow(header)
+    for row in data:
+        writer.writerow([safe_files.csv_value(v) for v in row])
+        if buffer.tell() >= CHUNK_BYTES:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
+
+
+def stream_xlsx(header: list[str], data: Iterable[list], sheet: str) -> Iterator[bytes]:
+    """An .xlsx workbook written row by row to temporary files (openpyxl's write-only mode, constant memory), then
+    handed out in chunks; text is stored as text (never as a formula) and cut to the length a cell holds."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    ws = book.create_sheet(sheet)
+    ws.append(header)
+    for row in data:
+        ws.append(safe_files.xlsx_values(ws, [_cell_text(v) for v in row]))
+    with tempfile.TemporaryFile() as file:
+        book.save(file)
+        file.seek(0)
+        while chunk := file.read(CHUNK_BYTES):
+            yield chunk
+
+
+def _cell_text(value):
+    if isinstance(value, str) and len(value) > XLSX_CELL_LIMIT:
+        return value[:XLSX_CELL_LIMIT - 1] + "…"
+    return value

@@ -207,7 +207,9 @@ def xlsx_values(sheet, values) -> list:
     row = []
     for value in values:
         if isinstance(value, str):
-            value = Cell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
+            # row and column are set again by append; given here because a write-only sheet prints the cell
+            # (its coordinate) while it checks the value
+            value = Cell(sheet, row=1, column=1, value=ILLEGAL_CHARACTERS_RE.sub("", value))
             value.data_type = "s"  # openpyxl made a formula of "=…" and an error of "#N/A"; the text is kept as is
         row.append(value)
     return row

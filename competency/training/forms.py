@@ -7,7 +7,6 @@ from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
-    DecimalField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -18,7 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..formutil import options
+from ..formutil import TEXT_MAX, Amount, Whole, options
 from ..i18n import LABELS
 from ..models import CourseType, Delivery, Grade
 from ..services.training.catalogue import parse_competencies
@@ -42,11 +41,11 @@ class CourseForm(FlaskForm):
     title_en = StringField(_l("Title (English)"), validators=[DataRequired(), Length(max=200)])
     type = SelectField(_l("Type"), choices=options((t.value, TYPE_LABELS[t]) for t in CourseType))
     delivery = SelectField(_l("Delivery"), choices=options((d.value, DELIVERY_LABELS[d]) for d in Delivery))
-    hours = DecimalField(_l("Hours"), places=1, validators=[InputRequired(), NumberRange(min=0.1)])
-    credits = DecimalField(_l("Credits"), places=2, validators=[InputRequired(), NumberRange(min=0)])
+    hours = Amount(_l("Hours"), digits=6, places=1, validators=[InputRequired(), NumberRange(min=Decimal("0.1"))])
+    credits = Amount(_l("Credits"), digits=6, places=2, validators=[InputRequired(), NumberRange(min=0)])
     competencies = StringField(_l("Competencies developed (CODE:LEVEL; …)"), validators=[Length(max=300)])
-    description_zh = TextAreaField(_l("Description (Chinese)"))
-    description_en = TextAreaField(_l("Description (English)"))
+    description_zh = TextAreaField(_l("Description (Chinese)"), validators=[Length(max=TEXT_MAX)])
+    description_en = TextAreaField(_l("Description (English)"), validators=[Length(max=TEXT_MAX)])
     active = BooleanField(_l("Active (can be assigned and enrolled in)"), default=True)
     submit = SubmitField(_l("Save"))
 
@@ -63,7 +62,7 @@ class SessionForm(FlaskForm):
     ends_at = DateTimeLocalField(_l("Ends"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
     place = StringField(_l("Place"), validators=[Length(max=200)])
     trainer = StringField(_l("Trainer's staff number"), validators=[Optional(), Length(max=32)])
-    capacity = IntegerField(_l("Capacity"), validators=[InputRequired(), NumberRange(min=1)])
+    capacity = Whole(_l("Capacity"), validators=[InputRequired(), NumberRange(min=1, max=100_000)])
     open = BooleanField(_l("Open for enrolment"), default=True)
     submit = SubmitField(_l("Save"))
 
@@ -81,7 +80,7 @@ class AssignForm(FlaskForm):
     position = SelectField(_l("Position"), validators=[Optional()])
     competency = StringField(_l("Competency code"), validators=[Optional(), Length(max=32)])
     cycle = SelectField(_l("Assessment cycle"), validators=[Optional()])
-    min_gap = DecimalField(_l("Gap of at least"), places=1, default=1,
+    min_gap = Amount(_l("Gap of at least"), digits=2, places=1, default=1,
                            validators=[Optional(), NumberRange(min=Decimal("0.1"), max=Decimal("4"))])
     confirm = HiddenField()
     preview = SubmitField(_l("Count the people"))
@@ -93,7 +92,7 @@ class RosterForm(FlaskForm):
 
     enrolments = SelectMultipleField(coerce=int)
     outcome = SelectField(_l("Outcome"), choices=options([("pass", _l("Passed")), ("fail", _l("Failed")), ("absent", _l("Absent"))]))
-    score = DecimalField(_l("Score (optional)"), places=1, validators=[Optional(), NumberRange(min=0, max=100)])
+    score = Amount(_l("Score (optional)"), digits=5, places=1, validators=[Optional(), NumberRange(min=0, max=100)])
     on = DateField(_l("Date"), validators=[Optional()])
     submit = SubmitField(_l("Record for the ticked people"))
 
@@ -104,7 +103,7 @@ class UndoForm(FlaskForm):
 
 
 class AdjustForm(FlaskForm):
-    amount = DecimalField(_l("Credits (negative to deduct)"), places=2, validators=[InputRequired()])
+    amount = Amount(_l("Credits (negative to deduct)"), digits=7, places=2, validators=[InputRequired()])
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
     on = DateField(_l("Date earned"), validators=[Optional()])
     submit = SubmitField(_l("Add adjustment"))
@@ -120,7 +119,7 @@ class RequirementsForm(FlaskForm):
 
 
 for _grade in Grade:
-    setattr(RequirementsForm, _grade.value, DecimalField(LABELS[_grade], places=2, validators=[InputRequired(), NumberRange(min=0)]))
+    setattr(RequirementsForm, _grade.value, Amount(LABELS[_grade], digits=6, places=2, validators=[InputRequired(), NumberRange(min=0)]))
 
 
 class MentoringForm(FlaskForm):

@@ -10,12 +10,12 @@ from sqlalchemy import select
 
 from ..errors import DomainError, NotFound
 from ..extensions import db
-from ..formutil import grade_options, options, org_unit_options
+from ..formutil import edit_form, grade_options, options, org_unit_options
 from ..i18n import localized
 from ..models import Course, CourseType, CreditEntry, Employee, EmployeeStatus, Enrolment, OrgUnit, TrainingSession
 from ..pagination import paginate_rows
 from ..security import permission_required
-from ..services import access
+from ..services import access, audit
 from ..services import org as org_service
 from ..services.assessments.cycles import started_cycles
 from ..services.training import catalogue, certifications, enrolment, ledger, mentoring, recommendations
@@ -100,6 +100,7 @@ def credits(employee_id: int | None = None):
     """A ledger with the year's total against the requirement: mine, or someone I may see privately."""
     person = access.private_employee_or_404(current_user, employee_id)
     year = _year()
+    audit.record_view(current_user, "credits", person.id, year=year)
     earned, required = ledger.my_year(person, year)
     page = db.paginate(ledger.ledger(person.id), per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render_template("training/credits.html", person=person, year=year, earned=earned, required=required,
@@ -147,6 +148,8 @@ def reverse(entry_id: int):
 def certifications_page(employee_id: int | None = None):
     """Certifications of a person (mine by default); hr records them (the annual review relies on them)."""
     person = access.private_employee_or_404(current_user, employee_id)
+    if request.method == "GET":
+        audit.record_view(current_user, "certifications", person.id)
     may_edit = access.can(current_user, "certifications.edit")
     form = CertificationForm()
     if may_edit and form.validate_on_submit():
@@ -186,7 +189,7 @@ def _course_values(form: CourseForm) -> catalogue.CourseValues:
 def course(course_id: int | None = None):
     """Create or edit a course; an existing course also lists its sessions."""
     item = db.get_or_404(Course, course_id) if course_id else None
-    form = CourseForm(obj=item)
+    form = edit_form(CourseForm, item)
     if item is not None and not form.is_submitted():
         form.type.data, form.delivery.data, form.competencies.data = item.type.value, item.delivery.value, item.competency_text
     if form.validate_on_submit():
@@ -207,7 +210,7 @@ def session_form(course_id: int | None = None, session_id: int | None = None):
     """Plan a session of a course, or change one."""
     session = db.get_or_404(TrainingSession, session_id) if session_id else None
     item = session.course if session else db.get_or_404(Course, course_id)
-    form = SessionForm(obj=session)
+    form = edit_form(SessionForm, session)
     if session is not None and not form.is_submitted():
         form.trainer.data = session.trainer.staff_no if session.trainer else ""
     if form.validate_on_submit():

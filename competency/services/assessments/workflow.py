@@ -79,14 +79,30 @@ def _check_complete(competencies: dict[int, Competency], mine: dict[int, Rating]
         raise RatingsIncomplete(missing, uncommented)
 
 
-def _set_overall(assessment: Assessment, rater: Rater, overall: tuple[str, str] | None) -> None:
+def _set_overall(assessment: Assessment, rater: Rater, overall: tuple[str, str] | None) -> bool:
+    """Set the rater's overall comment; return whether it changed."""
     if overall is None:
-        return
+        return False
     strengths, to_develop = ((text or "").strip() for text in overall)
+    before = assessment.overall_comment(rater)
     if rater == Rater.SELF:
         assessment.self_strengths, assessment.self_to_develop = strengths, to_develop
     else:
         assessment.supervisor_strengths, assessment.supervisor_to_develop = strengths, to_develop
+    return tuple(before) != (strengths, to_develop)
+
+
+def _rating_change(rating: Rating, code: str, level: int | None, comment: str) -> dict | None:
+    """What saving (level, comment) changes in the rating, for the audit trail: {code, rater, level: [before,
+    after]} and `comment: true` when the comment changed (its text stays on the rating and in the reopening
+    snapshot, not in every draft save), or None when nothing changes."""
+    comment_changed = (rating.comment or "") != comment
+    if rating.level == level and not comment_changed:
+        return None
+    change = {"code": code, "rater": rating.rater.value, "level": [rating.level, level]}
+    if comment_changed:
+        change["comment"] = True
+    return change
 
 
 @unit_of_work()
@@ -98,9 +114,10 @@ def save_ratings(assessment: Assessment, rater: Rater, entries: dict[int, tuple[
     Refuses a stale form (EditConflict), a phase that is not open to this rater, and an incomplete submission.
     """
     _check_editable(assessment, rater, lock_version)
-    _set_overall(assessment, rater, overall)
+    overall_changed = _set_overall(assessment, rater, overall)
     competencies = {c.id: c for c in assessment.version.competencies}
     mine = ratings_of(assessment, rater)
+    changes = []
     for comp_id, (level, comment) in entries.items():
         if comp_id not in competencies:
             raise DomainError(_l("Unknown competency."))
@@ -108,8 +125,11 @@ def save_ratings(assessment: Assessment, rater: Rater, entries: dict[int, tuple[
             raise DomainError(_l("Levels run from 1 to 5."))
         rating = mine.get(comp_id)
         if rating is None:
-            rating = mine[comp_id] = Rating(competency_id=comp_id, rater=rater)
+            rating = mine[comp_id] = Rating(competency_id=comp_id, rater=rater, level=None, comment="")
             assessment.ratings.append(rating)
+        change = _rating_change(rating, competencies[comp_id].code, level, (comment or "").strip())
+        if change:
+            changes.append(change)
         rating.level, rating.comment = level, (comment or "").strip()
     if submit:
         _check_complete(competencies, mine)
@@ -124,7 +144,8 @@ def save_ratings(assessment: Assessment, rater: Rater, entries: dict[int, tuple[
             assessment.overall_score = result_of(assessment).overall
             assessment.respond_by = date.today() + timedelta(days=settings.appeal_days())
     assessment.updated_at = now
-    audit.record(f"assessment.{rater.value}_{'submit' if submit else 'save'}", "assessment", assessment.id, actor=actor)
+    audit.record(f"assessment.{rater.value}_{'submit' if submit else 'save'}", "assessment", assessment.id, actor=actor,
+                 changes=changes, **({"overall_comment": True} if overall_changed else {}))
     try:
         db.session.flush()
     except StaleDataError:
@@ -150,16 +171,17 @@ def reopen(assessment: Assessment, phase: str, reason: str, actor=None, after_ap
         raise DomainError(_l("This cycle has no self-assessment phase."))
     if phase == "supervisor" and assessment.self_editable:
         raise DomainError(_l("The self-assessment has not been submitted yet."))
-    before = assessment.status
-    assessment.reopenings.append(Reopening(phase=Rater(phase), reason=reason.strip(), before=rating_snapshot(assessment),
+    before, score, snapshot = assessment.status, assessment.overall_score, rating_snapshot(assessment)
+    assessment.reopenings.append(Reopening(phase=Rater(phase), reason=reason.strip(), before=snapshot,
                                            by_id=getattr(actor, "id", None)))
     assessment.status = REOPEN_PHASES[phase]
     assessment.supervisor_submitted_at, assessment.overall_score = None, None
     if phase == "self":
         assessment.self_submitted_at = None
     assessment.updated_at = utcnow()
+    # The ratings and score as they were: re-rating overwrites the ratings, and the trail must keep the old values.
     audit.record("assessment.reopen", "assessment", assessment.id, actor=actor, phase=phase,
-                 before=before.value, reason=reason.strip())
+                 before=before.value, reason=reason.strip(), score=score, ratings=snapshot)
 
 
 def rating_snapshot(assessment: Assessment) -> dict:

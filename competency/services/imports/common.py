@@ -1,8 +1,13 @@
-"""What every importer shares: the result type, finishing a run (audit, or discard on a dry run), key checks."""
+"""What every importer shares: the result type with each changed row's changes, finishing a run (audit, or discard
+on a dry run), key checks."""
+import enum
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 
+from ...extensions import db
+from ...models.limits import holds_number, max_length, number_limit
 from .. import audit
 from .tabular import ImportFailed, RowError
 
@@ -14,7 +19,9 @@ class ImportResult:
     """What an import did (or, on a dry run, would do).
 
     `actions` lists (line, key, "create" | "update" | "unchanged") per row; `counts` holds the tallies some
-    kinds report besides (passed and failed trainings, completed and incomplete assessments)."""
+    kinds report besides (passed and failed trainings, completed and incomplete assessments); `rows` holds, on a
+    real run, (entity, line, key, created, {field: [before, after]}) of each row that created or changed something,
+    which `finish` writes to the audit trail."""
 
     kind: str
     created: int = 0
@@ -23,6 +30,7 @@ class ImportResult:
     dry_run: bool = False
     actions: list = field(default_factory=list)
     counts: dict = field(default_factory=dict)
+    rows: list = field(default_factory=list, repr=False)
 
     @property
     def changed(self) -> int:
@@ -34,10 +42,42 @@ class ImportResult:
         tally = _TALLIES[action]
         setattr(self, tally, getattr(self, tally) + 1)
 
-    def recount(self) -> None:
-        """Recount the tallies from the actions (after rows were upgraded from unchanged to update)."""
-        for action, tally in _TALLIES.items():
-            setattr(self, tally, sum(1 for a in self.actions if a[2] == action))
+    def track(self, line: int, key: str, entity, before: dict | None, after: dict) -> None:
+        """Count a row — created when it had no `before`, updated when a field's value differs, else unchanged —
+        and keep what it changed for the audit trail."""
+        changes = compare(before, after)
+        self.add(line, key, "create" if before is None else "update" if changes else "unchanged")
+        if before is None or changes:
+            self.log(entity, line, key, changes, created=before is None)
+
+    def log(self, entity, line: int, key: str, changes: dict, created: bool) -> None:
+        """Keep a changed row for the audit trail (not on a dry run, which writes nothing)."""
+        if not self.dry_run:
+            self.rows.append((entity, line, key, created, changes))
+
+
+def shown(value):
+    """A value as the audit trail shows it: an entity by its code (or a person by staff number), a code by its
+    value, a number without trailing zeros, a date as YYYY-MM-DD."""
+    if isinstance(value, db.Model):
+        return getattr(value, "code", None) or getattr(value, "staff_no", None)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, (list, tuple)):
+        return [shown(v) for v in value]
+    return value if value is None or isinstance(value, (bool, int, float, str)) else str(value)
+
+
+def compare(before: dict | None, after: dict) -> dict:
+    """{field: [before, after]} of the fields whose shown values differ; for a created row (no before), every
+    field that has a value, with None before."""
+    old = {} if before is None else {k: shown(v) for k, v in before.items()}
+    new = {k: shown(v) for k, v in after.items()}
+    if before is None:
+        return {k: [None, v] for k, v in new.items() if v not in (None, "", [])}
+    return {k: [old.get(k), v] for k, v in new.items() if old.get(k) != v}
 
 
 def refuse(errors: list[RowError]) -> None:
@@ -46,15 +86,38 @@ def refuse(errors: list[RowError]) -> None:
         raise ImportFailed(sorted(errors, key=lambda e: (e.line, e.column)))
 
 
+def too_long(row, columns: dict) -> list[RowError]:
+    """An error per column whose value is longer than its model column holds ({column: model attribute})."""
+    errors = []
+    for column, attribute in columns.items():
+        limit = max_length(attribute)
+        if limit and len(row.get(column) or "") > limit:
+            errors.append(RowError(row.line, column, _l("At most %(n)s characters.", n=limit)))
+    return errors
+
+
+def too_large(row, column: str, attribute, value: Decimal | None) -> list[RowError]:
+    """An error when a number is beyond what its NUMERIC column holds."""
+    if value is None or holds_number(attribute, value):
+        return []
+    return [RowError(row.line, column, _l("Enter a number smaller than %(limit)s.", limit=f"{number_limit(attribute):,}"))]
+
+
 def finish(work, result: ImportResult, actor, filename: str, **details) -> ImportResult:
     """End an import inside its unit of work: a dry run is discarded; a real run that changed something is
-    audited (and committed by the unit of work)."""
+    audited — a summary event `import.<kind>`, then one `import.<kind>.row` per created or changed row, written
+    in bulk — and committed by the unit of work."""
     if result.dry_run:
         work.discard()
         return result
     if result.changed:
         audit.record(f"import.{result.kind}", "import", None, actor=actor, file=filename, created=result.created,
                      updated=result.updated, unchanged=result.unchanged, **details)
+    if result.rows:
+        db.session.flush()  # the summary goes first, and created rows get their ids
+        audit.record_many(f"import.{result.kind}.row", actor, (
+            (entity.__tablename__, entity.id, {"file": filename, "line": line, "key": key, "created": created, "changes": changes})
+            for entity, line, key, created, changes in result.rows))
     return result
 
 

@@ -9,7 +9,7 @@ from ...extensions import db
 from ...models import Course, CourseType, Delivery
 from ..training.catalogue import CourseValues, apply_course, parse_competencies
 from ..unit_of_work import unit_of_work
-from .common import ImportResult, check_code, finish, refuse
+from .common import ImportResult, check_code, finish, refuse, too_large, too_long
 from .tabular import RowError, read_rows
 
 COLUMNS = ["code", "title_zh", "title_en", "type", "delivery", "hours", "credits", "competencies"]
@@ -27,6 +27,7 @@ def _number(text: str):
 def _values(row, code: str, errors: list) -> CourseValues:
     """The row as course values, appending an error per bad column."""
     errors += [RowError(row.line, column, _l("Required.")) for column in ("title_zh", "title_en") if not row.get(column)]
+    errors += too_long(row, {"code": Course.code, "title_zh": Course.title_zh, "title_en": Course.title_en})
     if row.get("type") not in TYPES:
         errors.append(RowError(row.line, "type", _l(
             "Unknown type %(value)s: use law, industry, sales, exchange, mentoring or certification.", value=row.get("type"))))
@@ -38,6 +39,7 @@ def _values(row, code: str, errors: list) -> CourseValues:
         errors.append(RowError(row.line, "hours", _l("Hours must be a positive number.")))
     if credits is None or credits < 0:
         errors.append(RowError(row.line, "credits", _l("Credits must be a number of at least 0.")))
+    errors += too_large(row, "hours", Course.hours, hours) + too_large(row, "credits", Course.credits, credits)
     try:
         competencies = parse_competencies(row.get("competencies"))
     except ValueError as bad:
@@ -59,13 +61,22 @@ def import_courses(data: bytes, filename: str, *, dry_run=False, actor=None) -> 
         result = ImportResult("courses", dry_run=dry_run)
         for row, values in parsed:
             course = existing.get(values.code)
+            before = None
             if course is None:
                 course = existing[values.code] = Course(code=values.code, description_zh="", description_en="", active=True)
                 db.session.add(course)
-                apply_course(course, values)
-                result.add(row.line, values.code, "create")
             else:
+                before = _fields(course)
                 values.description_zh, values.description_en, values.active = course.description_zh, course.description_en, course.active
-                result.add(row.line, values.code, "update" if apply_course(course, values) else "unchanged")
+            apply_course(course, values)
+            result.track(row.line, values.code, course, before, _fields(course))
         db.session.flush()
         return finish(work, result, actor, filename)
+
+
+def _fields(course: Course) -> dict:
+    """What an import sets on a course, as the audit trail compares it (competencies as CODE:LEVEL;…)."""
+    return {"title_zh": course.title_zh, "title_en": course.title_en, "type": course.type, "delivery": course.delivery,
+            "hours": course.hours, "credits": course.credits,
+            "competencies": ";".join(f"{c.competency_code}:{c.up_to_level}"
+                                     for c in sorted(course.competencies, key=lambda c: c.competency_code))}

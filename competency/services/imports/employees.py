@@ -9,13 +9,14 @@ from datetime import date
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...models import Employee, EmployeeStatus, Grade, OrgUnit, Position, Role, User
 from .. import accounts, grades
 from ..access import manages_accounts
 from ..unit_of_work import unit_of_work
-from .common import ImportResult, find_cycle, finish, refuse, set_changed
+from .common import ImportResult, find_cycle, finish, refuse, set_changed, too_long
 from .tabular import RowError, add_months, parse_date, read_rows
 
 REQUIRED = ["staff_no", "name_zh", "name_en", "org_unit_code", "position_code", "grade", "hire_date"]
@@ -58,6 +59,8 @@ def _names(row, item: dict, check: _Check) -> None:
     for column in ("name_zh", "name_en"):
         if not row.get(column):
             check.err(row, column, _l("Required."))
+    check.errors += too_long(row, {"staff_no": Employee.staff_no, "name_zh": Employee.name_zh, "name_en": Employee.name_en,
+                                   "email": User.email})
 
 
 def _org_unit_and_position(row, item: dict, check: _Check) -> None:
@@ -158,7 +161,8 @@ def import_employees(data: bytes, filename: str, *, dry_run=False, actor=None, p
             units={u.code: u for u in db.session.scalars(select(OrgUnit))},
             positions={p.code: p for p in db.session.scalars(select(Position))},
             existing={e.staff_no: e for e in db.session.scalars(select(Employee))},
-            accounts={u.employee_id: u for u in db.session.scalars(select(User)) if u.employee_id},
+            accounts={u.employee_id: u for u in db.session.scalars(select(User).options(selectinload(User.role_rows)))
+                      if u.employee_id},
             probation_months=probation_months, manages_accounts=manages_accounts(actor))
         parsed = {}
         for row in rows:
@@ -168,14 +172,28 @@ def import_employees(data: bytes, filename: str, *, dry_run=False, actor=None, p
         _supervisor_errors(rows, check)
         refuse(check.errors)
         result = ImportResult("employees", dry_run=dry_run)
-        people = _upsert_people(rows, parsed, check, result, today or date.today(), filename, actor)
-        _link_supervisors_and_accounts(rows, parsed, people, check, result, actor, password, hash_method)
+        people, before = _upsert_people(rows, parsed, check, today or date.today(), filename, actor)
+        _link_supervisors_and_accounts(rows, parsed, people, check, actor, password, hash_method)
+        for row in rows:
+            person = people[row.get("staff_no")]
+            result.track(row.line, person.staff_no, person, before.get(person.staff_no),
+                         _fields(person, check.accounts.get(person.id)))
         db.session.flush()
         return finish(work, result, actor, filename)
 
 
-def _upsert_people(rows, parsed, check: _Check, result: ImportResult, today: date, filename: str, actor) -> dict:
-    people = dict(check.existing)
+def _fields(person: Employee, account: User | None) -> dict:
+    """What an import sets on a person and their account, as the audit trail compares it."""
+    return {"name_zh": person.name_zh, "name_en": person.name_en, "org_unit": person.org_unit, "position": person.position,
+            "hire_date": person.hire_date, "probation_end": person.probation_end, "grade": person.grade,
+            "status": person.status, "supervisor": person.supervisor,
+            "email": account.email if account else None, "roles": sorted(r.value for r in account.roles) if account else []}
+
+
+def _upsert_people(rows, parsed, check: _Check, today: date, filename: str, actor) -> tuple[dict, dict]:
+    """Create and update the people (grade changes through the grade history); return everyone by staff number
+    and, for the people who existed, their fields before the import."""
+    people, before = dict(check.existing), {}
     for row in rows:
         staff_no, item = row.get("staff_no"), parsed[row.line]
         values = {"name_zh": row.get("name_zh"), "name_en": row.get("name_en"),
@@ -187,38 +205,30 @@ def _upsert_people(rows, parsed, check: _Check, result: ImportResult, today: dat
             person = people[staff_no] = Employee(staff_no=staff_no, grade=item["grade"], **values,
                                                  status=EmployeeStatus.PROBATION if on_probation else EmployeeStatus.ACTIVE)
             db.session.add(person)
-            result.actions.append([row.line, staff_no, "create"])
             continue
-        changed = set_changed(person, values)
-        changed |= grades.record_grade_change(person, item["grade"], effective=today, reason_code="import",
-                                              reason_data={"file": filename}, actor=actor, today=today) is not None
-        result.actions.append([row.line, staff_no, "update" if changed else "unchanged"])
+        before[staff_no] = _fields(person, check.accounts.get(person.id))
+        set_changed(person, values)
+        grades.record_grade_change(person, item["grade"], effective=today, reason_code="import",
+                                   reason_data={"file": filename}, actor=actor, today=today)
     db.session.flush()
-    return people
+    return people, before
 
 
-def _link_supervisors_and_accounts(rows, parsed, people, check: _Check, result: ImportResult, actor, password, hash_method):
+def _link_supervisors_and_accounts(rows, parsed, people, check: _Check, actor, password, hash_method) -> None:
     """Set reporting lines (a supervisor may come later in the file) and create or update accounts."""
-    for index, row in enumerate(rows):
+    for row in rows:
         person, item = people[row.get("staff_no")], parsed[row.line]
         boss = row.get("supervisor_staff_no") or None
-        changed = False
         if (person.supervisor.staff_no if person.supervisor else None) != boss:
             person.supervisor = people[boss] if boss else None
-            changed = True
         account = check.accounts.get(person.id)
         if item["roles"] and account is None:
             # Only the seed passes a password (the documented demo password); a real import makes unusable ones.
-            accounts.create_user(email=item["email"], employee=person, password=password, roles=item["roles"],
-                                 actor=actor, hash_method=hash_method, demo=password is not None)
-            changed = True
+            check.accounts[person.id] = accounts.create_user(
+                email=item["email"], employee=person, password=password, roles=item["roles"], actor=actor,
+                hash_method=hash_method, demo=password is not None)
         elif account is not None:
             if item["roles"]:
-                changed |= accounts.set_roles(account, item["roles"], actor=actor)
+                accounts.set_roles(account, item["roles"], actor=actor)
             if item["email"] and account.email != item["email"]:
                 account.email = item["email"]
-                changed = True
-        if changed and result.actions[index][2] == "unchanged":
-            result.actions[index][2] = "update"
-    result.actions = [tuple(a) for a in result.actions]
-    result.recount()

@@ -5,7 +5,7 @@ from sqlalchemy import select
 from ...extensions import db
 from ...models import OrgUnit, OrgUnitKind
 from ..unit_of_work import unit_of_work
-from .common import ImportResult, check_code, find_cycle, finish, refuse, set_changed
+from .common import ImportResult, check_code, find_cycle, finish, refuse, set_changed, too_long
 from .tabular import RowError, read_rows
 
 COLUMNS = ["code", "parent_code", "kind", "name_zh", "name_en"]
@@ -22,6 +22,7 @@ def import_org_units(data: bytes, filename: str, *, dry_run=False, actor=None) -
         for row in rows:
             check_code(row, seen, errors)
             errors += [RowError(row.line, column, _l("Required.")) for column in ("name_zh", "name_en") if not row.get(column)]
+            errors += too_long(row, {"code": OrgUnit.code, "name_zh": OrgUnit.name_zh, "name_en": OrgUnit.name_en})
             if row.get("kind") not in KINDS:
                 errors.append(RowError(row.line, "kind", _l(
                     "Unknown kind %(value)s: use head_office, tier1_branch, tier2_branch or sub_branch.", value=row.get("kind"))))
@@ -49,10 +50,16 @@ def _parent_errors(rows, seen: dict, existing: dict) -> list[RowError]:
     return errors
 
 
+def _fields(unit: OrgUnit) -> dict:
+    """What an import sets on a unit, as the audit trail compares it."""
+    return {"kind": unit.kind, "name_zh": unit.name_zh, "name_en": unit.name_en, "parent": unit.parent}
+
+
 def _apply(rows, existing: dict, result: ImportResult) -> ImportResult:
-    """Create and update the units, then set every parent (a parent may come later in the file)."""
+    """Create and update the units, then set every parent (a parent may come later in the file); count and keep
+    each row's changes."""
     units = dict(existing)
-    actions = {}
+    before = {}
     for row in rows:
         code = row.get("code")
         values = {"kind": OrgUnitKind(row.get("kind")), "name_zh": row.get("name_zh"), "name_en": row.get("name_en")}
@@ -60,16 +67,15 @@ def _apply(rows, existing: dict, result: ImportResult) -> ImportResult:
         if unit is None:
             units[code] = OrgUnit(code=code, **values)
             db.session.add(units[code])
-            actions[code] = [row.line, code, "create"]
         else:
-            actions[code] = [row.line, code, "update" if set_changed(unit, values) else "unchanged"]
+            before[code] = _fields(unit)
+            set_changed(unit, values)
     for row in rows:
         unit, parent_code = units[row.get("code")], row.get("parent_code") or None
         parent = units[parent_code] if parent_code else None
         if unit.parent is not parent:
             unit.parent = parent
-            if actions[unit.code][2] == "unchanged":
-                actions[unit.code][2] = "update"
-    result.actions = [tuple(a) for a in actions.values()]
-    result.recount()
+    for row in rows:
+        code = row.get("code")
+        result.track(row.line, code, units[code], before.get(code), _fields(units[code]))
     return result

@@ -6,17 +6,20 @@ full sets become completed assessments (scored), the rest incomplete.
 """
 from collections import defaultdict
 from datetime import date
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ...extensions import db
 from ...models import LEVELS, Assessment, AssessmentStatus, Cycle, CycleStatus, ModelVersion, Rater, Rating, VersionStatus
+from ...models.limits import max_length
 from ...timeutil import utcnow
+from .. import safe_files
 from ..assessments.results import result_of
 from ..org import employees_by_staff_no
 from ..unit_of_work import unit_of_work
-from .common import ImportResult, finish, refuse
+from .common import ImportResult, compare, finish, refuse
 from .tabular import ImportFailed, RowError, read_rows
 
 COLUMNS = ["staff_no", "competency_code", "rater", "level"]
@@ -52,14 +55,23 @@ def _row_rating(row, person, version, already: set, errors: list):
         errors.append(RowError(row.line, "rater", _l("Unknown rater %(value)s: use self or supervisor.", value=row.get("rater"))))
         return None
     level = row.get("level")
-    if not level.isdigit() or int(level) not in LEVELS:
+    if not level.isdecimal() or int(level) not in LEVELS:
         errors.append(RowError(row.line, "level", _l("Levels run from 1 to 5.")))
         return None
     return None if comp is None else (comp, rater, int(level))
 
 
+class _Given(NamedTuple):
+    """One row's rating."""
+
+    level: int
+    comment: str
+    line: int
+    code: str
+
+
 def _collect(rows, people, published, already) -> dict[int, dict]:
-    """{employee id: {(competency id, rater): (level, comment)}}; ImportFailed with every row error."""
+    """{employee id: {(competency id, rater): _Given}}; ImportFailed with every row error."""
     errors: list[RowError] = []
     seen: dict[tuple, int] = {}
     ratings: dict[int, dict] = defaultdict(dict)
@@ -75,7 +87,7 @@ def _collect(rows, people, published, already) -> dict[int, dict]:
                                                          rater=rater.value, code=comp.code, line=seen[key])))
             continue
         seen[key] = row.line
-        ratings[person.id][(comp.id, rater)] = (level, row.get("comment"))
+        ratings[person.id][(comp.id, rater)] = _Given(level, row.get("comment"), row.line, comp.code)
     refuse(errors)
     return ratings
 
@@ -83,6 +95,7 @@ def _collect(rows, people, published, already) -> dict[int, dict]:
 def import_ratings(data: bytes, filename: str, *, cycle_code: str, start: date, end: date, dry_run=False,
                    actor=None) -> ImportResult:
     """Import ratings into the (new, historical) cycle; ImportFailed with every row error, nothing written."""
+    cycle_code = _cycle_code(cycle_code)
     rows = read_rows(data, filename, COLUMNS, OPTIONAL)
     with unit_of_work() as work:
         cycle = _existing_cycle(cycle_code, start, end)
@@ -96,11 +109,20 @@ def import_ratings(data: bytes, filename: str, *, cycle_code: str, start: date, 
         by_id = {p.id: p for p in people.values()}
         for person_id, given in ratings.items():
             person = by_id[person_id]
-            full = _assessment(cycle, person, published[person.position_id], given)
+            full = _assessment(cycle, person, published[person.position_id], given, result)
             result.add(0, person.staff_no, "create")
             result.counts["completed" if full else "incomplete"] += 1
         db.session.flush()
         return finish(work, result, actor, filename, cycle=cycle.code, **result.counts)
+
+
+def _cycle_code(code: str) -> str:
+    """The cycle code given with the file (the CLI's --cycle), refused when empty or longer than a code holds."""
+    code = safe_files.clean_text(code or "").strip()
+    limit = max_length(Cycle.code)
+    if not code or len(code) > limit:
+        raise ImportFailed([RowError(0, "cycle", _l("Give a cycle code of at most %(n)s characters.", n=limit))])
+    return code
 
 
 def _historical_cycle(code: str, start: date, end: date) -> Cycle:
@@ -112,12 +134,16 @@ def _historical_cycle(code: str, start: date, end: date) -> Cycle:
     return cycle
 
 
-def _assessment(cycle: Cycle, person, version: ModelVersion, given: dict) -> bool:
-    """Add one person's assessment with their ratings; return whether it is complete (and so scored)."""
+def _assessment(cycle: Cycle, person, version: ModelVersion, given: dict, result: ImportResult) -> bool:
+    """Add one person's assessment with their ratings (each kept for the audit trail with its level and comment);
+    return whether it is complete (and so scored)."""
     assessment = Assessment(cycle=cycle, employee_id=person.id, version=version, grade=person.grade,
                             org_unit_id=person.org_unit_id, supervisor_id=person.supervisor_id)
-    for (comp_id, rater), (level, comment) in given.items():
-        assessment.ratings.append(Rating(competency_id=comp_id, rater=rater, level=level, comment=comment or ""))
+    for (comp_id, rater), item in given.items():
+        rating = Rating(competency_id=comp_id, rater=rater, level=item.level, comment=item.comment or "")
+        assessment.ratings.append(rating)
+        result.log(rating, item.line, f"{person.staff_no} {cycle.code} {item.code} {rater.value}",
+                   compare(None, {"level": rating.level, "comment": rating.comment}), created=True)
     full = all((c.id, r) in given for c in version.competencies for r in Rater)
     assessment.status = AssessmentStatus.COMPLETED if full else AssessmentStatus.INCOMPLETE
     db.session.add(assessment)

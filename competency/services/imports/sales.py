@@ -8,7 +8,7 @@ from ...extensions import db
 from ...models import AnnualSales
 from ..org import employees_by_staff_no
 from ..unit_of_work import unit_of_work
-from .common import ImportResult, finish, refuse
+from .common import ImportResult, finish, refuse, too_large
 from .tabular import RowError, read_rows
 
 COLUMNS = ["staff_no", "year", "amount"]
@@ -32,10 +32,11 @@ def import_sales(data: bytes, filename: str, *, dry_run=False, actor=None) -> Im
             person, year, amount = people.get(row.get("staff_no")), row.get("year"), _amount(row.get("amount"))
             if person is None:
                 errors.append(RowError(row.line, "staff_no", _l("Unknown staff number %(no)s.", no=row.get("staff_no"))))
-            if not year.isdigit() or not 2000 <= int(year) <= 2100:
+            if not year.isdecimal() or not 2000 <= int(year) <= 2100:
                 errors.append(RowError(row.line, "year", _l("The year must be a four-digit year.")))
             if amount is None:
                 errors.append(RowError(row.line, "amount", _l("The amount must be a number of at least 0.")))
+            errors += too_large(row, "amount", AnnualSales.amount, amount)
             key = (row.get("staff_no"), year)
             if key in seen:
                 errors.append(RowError(row.line, "year", _l(
@@ -48,13 +49,12 @@ def import_sales(data: bytes, filename: str, *, dry_run=False, actor=None) -> Im
             select(AnnualSales).where(AnnualSales.employee_id.in_([p.id for p in people.values()])))}
         for row, person, year, amount in parsed:
             key, item = f"{person.staff_no} {year}", existing.get((person.id, int(year)))
+            before = None if item is None else {"amount": item.amount}
             if item is None:
-                db.session.add(AnnualSales(employee_id=person.id, year=int(year), amount=amount))
-                result.add(row.line, key, "create")
+                item = AnnualSales(employee_id=person.id, year=int(year), amount=amount)
+                db.session.add(item)
             elif item.amount != amount:
                 item.amount = amount
-                result.add(row.line, key, "update")
-            else:
-                result.add(row.line, key, "unchanged")
+            result.track(row.line, key, item, before, {"amount": amount})
         db.session.flush()
         return finish(work, result, actor, filename)

@@ -77,6 +77,6 @@ def import_training(data: bytes, filename: str, *, dry_run=False, actor=None) ->
                                   assigned_by_id=getattr(actor, "id", None), assigned_at=datetime.combine(on, time()))
             db.session.add(enrolment)
             record_result(enrolment, outcome, score=score, on=on, actor=actor)
-            result.add(line, key, "create")
+            result.track(line, key, enrolment, None, {"result": outcome, "score": score})
             result.counts["passed" if outcome == "pass" else "failed"] += 1
         return finish(work, result, actor, filename, **result.counts)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...models import LEVELS, Category, Cluster, Competency, Descriptor, DutyArea, Grade, ModelVersion, Position, Target
+from ...models.limits import holds_number, max_length
 from .. import audit
 from ..imports.tabular import ImportFailed, RowError
 from ..unit_of_work import unit_of_work
@@ -63,6 +64,8 @@ def _unique_codes(items, section, err) -> dict:
         code = str(code).strip() if isinstance(code, (str, int)) else ""
         if not code:
             err(section, index, "code", _l("Required."))
+        elif len(code) > max_length(Competency.code):
+            err(section, index, "code", _l("At most %(n)s characters.", n=max_length(Competency.code)))
         elif code in seen:
             err(section, index, "code", _l("Duplicate code %(code)s.", code=code))
         else:
@@ -70,16 +73,21 @@ def _unique_codes(items, section, err) -> dict:
     return seen
 
 
-def _require(item, fields, section, index, err) -> None:
+def _require(item, fields, section, index, err, model) -> None:
+    """Each field present, and no longer than the model's column holds."""
     for field in fields:
-        if not str(item.get(field) or "").strip():
+        text = str(item.get(field) or "").strip()
+        limit = max_length(getattr(model, field))
+        if not text:
             err(section, index, field, _l("Required."))
+        elif limit and len(text) > limit:
+            err(section, index, field, _l("At most %(n)s characters.", n=limit))
 
 
 def _validate_duty_area(area, index, err) -> None:
     if not isinstance(area, dict):
         return
-    _require(area, ("name_zh", "name_en"), "duty_areas", index, err)
+    _require(area, ("name_zh", "name_en"), "duty_areas", index, err, DutyArea)
     for field in ("tasks_zh", "tasks_en"):
         if not isinstance(area.get(field, []), list):
             err("duty_areas", index, field, _l("Must be a list."))
@@ -88,7 +96,7 @@ def _validate_duty_area(area, index, err) -> None:
 def _validate_cluster(cluster, index, err) -> None:
     if not isinstance(cluster, dict):
         return
-    _require(cluster, ("name_zh", "name_en"), "clusters", index, err)
+    _require(cluster, ("name_zh", "name_en"), "clusters", index, err, Cluster)
     if cluster.get("category") not in CATEGORIES:
         err("clusters", index, "category", _l("Unknown category %(value)s: use K, S or A.", value=cluster.get("category")))
 
@@ -96,7 +104,7 @@ def _validate_cluster(cluster, index, err) -> None:
 def _validate_competency(comp, index, areas, clusters, err) -> None:
     if not isinstance(comp, dict):
         return
-    _require(comp, ("name_zh", "name_en"), "competencies", index, err)
+    _require(comp, ("name_zh", "name_en"), "competencies", index, err, Competency)
     if comp.get("category") not in CATEGORIES:
         err("competencies", index, "category", _l("Unknown category %(value)s: use K, S or A.", value=comp.get("category")))
     cluster = clusters.get(comp.get("cluster")) if isinstance(comp.get("cluster"), str) else None
@@ -116,7 +124,7 @@ def _positive(value) -> bool:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return False
-    return number.is_finite() and number > 0
+    return holds_number(Competency.weight, number) and number > 0
 
 
 def _validate_references(comp, index, areas, err) -> None:

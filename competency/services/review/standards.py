@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...models import Grade, GradeStandard, Position
+from ...models.limits import holds_number
 from .. import audit, safe_files
 from ..imports.tabular import ImportFailed, RowError
 from ..unit_of_work import unit_of_work
@@ -73,7 +74,7 @@ def _grade_values(grade: str, item, err) -> dict | None:
     for key, top in NUMBERS:
         try:
             number = Decimal(str(item.get(key)))
-            if not number.is_finite() or number < 0 or (top is not None and number > top):
+            if not holds_number(getattr(GradeStandard, key), number) or number < 0 or (top is not None and number > top):
                 raise InvalidOperation
         except InvalidOperation:
             err(f"standards.{grade}.{key}", _l("Must be a number of at least 0 (a score at most 100)."))

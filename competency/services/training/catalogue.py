@@ -22,7 +22,7 @@ def parse_competencies(text: str) -> dict[str, int]:
             continue
         code, _, level = part.partition(":")
         code = code.strip()
-        if not code or not level.strip().isdigit() or int(level) not in LEVELS or code in result:
+        if not code or not level.strip().isdecimal() or int(level) not in LEVELS or code in result:
             raise ValueError(part)
         result[code] = int(level)
     return result

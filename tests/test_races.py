@@ -1,0 +1,61 @@
+"""Two people (or one double click) acting at once: one wins, the other gets a 409 page, never a 500, and nothing is
+written twice. Real threads against the real database (SQLite file or PostgreSQL)."""
+import threading
+import time
+
+from sqlalchemy import func, select
+
+from competency.extensions import db
+from competency.models import CreditEntry, Rater, Rating
+from competency.services.training import ledger
+
+from . import factories
+from .test_assessments import _assessment, _form_data, _open, _rate, build_org
+
+
+def _at_once(app, session_id: str, requests: list[tuple[str, dict]]) -> list[int]:
+    """Send the POSTs from separate threads released together; return their status codes, sorted."""
+    barrier, statuses = threading.Barrier(len(requests)), []
+
+    def send(url, data):
+        with app.app_context():
+            client = app.test_client()
+            with client.session_transaction() as session:
+                session.update(_user_id=session_id, auth_at=int(time.time()), seen_at=int(time.time()), mfa=True)
+            barrier.wait()
+            statuses.append(client.post(url, data=data, headers={"Accept-Language": "en"}).status_code)
+            db.session.remove()
+
+    threads = [threading.Thread(target=send, args=request) for request in requests]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    db.session.expire_all()
+    return sorted(statuses)
+
+
+def test_a_double_submit_of_the_supervisor_form_saves_once(app):
+    org = build_org()
+    cycle = _open(org)
+    assessment = _assessment(cycle, org["e1"])
+    _rate(assessment, Rater.SELF, 3, 3)
+    db.session.commit()
+    url, lock = f"/assessments/{assessment.id}/review", assessment.lock_version
+    statuses = _at_once(app, org["lead"].get_id(), [(url, _form_data(assessment, 4, 4, lock=lock)),
+                                                    (url, _form_data(assessment, 2, 2, lock=lock))])
+    assert statuses == [302, 409]
+    levels = {r.level for r in db.session.scalars(select(Rating).where(Rating.rater == Rater.SUPERVISOR))}
+    assert levels in ({4}, {2})  # one submission, whole; never a mix of both
+
+
+def test_a_concurrent_reversal_of_a_ledger_line_reverses_once(app):
+    person = factories.employee()
+    hr = factories.user(roles=["hr"])
+    entry = ledger.adjust(person, "4", "Conference talk")
+    db.session.commit()
+    url = f"/credits/{entry.id}/reverse"
+    statuses = _at_once(app, hr.get_id(), [(url, {"reason": "Entered twice"}), (url, {"reason": "Entered twice"})])
+    assert 500 not in statuses and statuses[0] == 302
+    reversals = db.session.scalar(select(func.count(CreditEntry.id)).where(CreditEntry.reverses_id == entry.id))
+    assert reversals == 1
