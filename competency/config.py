@@ -52,8 +52,9 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL")
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
-    # Failed sign-ins allowed, per client address; per identifier and address (growing waits); per identifier.
-    LOGIN_LIMIT_PER_ADDRESS = os.environ.get("COMPETENCY_LOGIN_LIMIT_ADDRESS", "20 per minute;100 per hour")
+    # Sign-in attempts allowed per client address; per account and address (growing waits); per account. A browser
+    # that signed in to the account before is held only by the per account-and-address limit.
+    LOGIN_LIMIT_PER_ADDRESS = os.environ.get("COMPETENCY_LOGIN_LIMIT_ADDRESS", "30 per minute;300 per hour")
     LOGIN_LIMIT_PER_PAIR = "5 per minute;10 per 10 minutes;20 per hour"
     LOGIN_LIMIT_PER_IDENTIFIER = "50 per hour;200 per day"
     # Reverse proxies in front of the app (X-Forwarded-For is trusted that many hops deep).

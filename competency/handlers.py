@@ -58,6 +58,16 @@ class BoundedIntConverter(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
+def id_arg(name: str) -> int | None:
+    """A query parameter naming a row by id: None when absent, a 404 when no row can have it."""
+    value = request.args.get(name)
+    if value is None or value == "":
+        return None
+    if not value.isdecimal() or not 1 <= int(value) <= MAX_ID:
+        abort(404)
+    return int(value)
+
+
 def _page_in_range() -> None:
     """A `?page=` beyond any real list is a 404 (it would overflow the database's OFFSET)."""
     page = request.args.get("page")

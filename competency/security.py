@@ -99,7 +99,11 @@ def _session_gate(app):
     if request.endpoint in GATE_EXEMPT:
         return None
     if not session.get("mfa") and access.needs_two_factor(current_user, app.config["TWO_FACTOR_ALL"]):
-        return redirect(url_for("auth.two_factor" if current_user.two_factor_enabled else "auth.two_factor_setup"))
+        if current_user.two_factor_enabled:  # signed in without the code it now needs: sign in again, with it
+            logout_user()
+            session.clear()
+            return redirect(url_for("auth.login"))
+        return redirect(url_for("auth.two_factor_setup"))
     if current_user.must_change_password:
         return redirect(url_for("auth.change_password"))
     return None

@@ -372,3 +372,16 @@ def test_only_admins_read_or_download_the_log(trail, client, login_as):
     assert client.get("/admin/audit/export.csv").status_code == 403
     assert not _events("export.audit")
 
+
+
+def test_opening_someones_grade_recommendation_is_recorded(seeded, client, login_as):
+    from competency.models import Recommendation
+    from competency.services.review import runs
+
+    run = runs.run_review(2025)
+    item = db.session.scalar(select(Recommendation).where(Recommendation.run_id == run.id).order_by(Recommendation.id))
+    db.session.commit()
+    hr = login_as("hr")
+    assert client.get(f"/review/item/{item.id}").status_code == 200
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "view.recommendation"))
+    assert (event.object_id, event.actor_id, event.details) == (str(item.employee_id), hr.id, {"recommendation": item.id})

@@ -71,3 +71,16 @@ def test_break_glass_local_account_works_with_the_directory_up_or_down(make_app,
     with down.app_context():
         refused = _login(down.test_client(), "E9001", ldap.people["E9001"].password)
         assert b"directory does not answer" in refused.data
+
+
+def test_a_local_account_stays_local_when_the_directory_also_knows_the_person(make_app, app, ldap, template_config):  # noqa: F811
+    local = factories.user(roles=["admin"], staff_no="E9001")  # a break-glass admin the directory also lists
+    db.session.commit()
+    up = make_app(**template_config)
+    with up.app_context():
+        assert _login(up.test_client(), "E9001", ldap.people["E9001"].password).status_code == 302
+    account = db.session.get(User, local.id)
+    assert account.auth_source == "local" and Role.ADMIN in account.roles  # not demoted to the directory's groups
+    down = make_app(**dict(template_config, LDAP_URL=f"ldap://127.0.0.1:{free_port()}", LDAP_TIMEOUT_SECONDS=1))
+    with down.app_context():
+        assert _login(down.test_client(), "E9001", factories.PASSWORD).status_code == 302

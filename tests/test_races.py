@@ -59,3 +59,35 @@ def test_a_concurrent_reversal_of_a_ledger_line_reverses_once(app):
     assert 500 not in statuses and statuses[0] == 302
     reversals = db.session.scalar(select(func.count(CreditEntry.id)).where(CreditEntry.reverses_id == entry.id))
     assert reversals == 1
+
+
+def test_two_admins_removing_each_others_role_at_once_leave_one(app):
+    from competency.models import Role, User, UserRole
+
+    first = factories.user(roles=["admin"], staff_no="AD1")
+    second = factories.user(roles=["admin"], staff_no="AD2")
+    db.session.commit()
+    statuses = []
+    barrier = threading.Barrier(2)
+
+    def demote(session_id, target_id):
+        with app.app_context():
+            client = app.test_client()
+            with client.session_transaction() as session:
+                session.update(_user_id=session_id, auth_at=int(time.time()), seen_at=int(time.time()), mfa=True)
+            barrier.wait()
+            statuses.append(client.post(f"/admin/users/{target_id}", data={"roles-roles": ["employee"], "roles-submit": "1"},
+                                        headers={"Accept-Language": "en"}).status_code)
+            db.session.remove()
+
+    threads = [threading.Thread(target=demote, args=(first.get_id(), second.id)),
+               threading.Thread(target=demote, args=(second.get_id(), first.id))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    db.session.expire_all()
+    admins = db.session.scalar(select(func.count(User.id)).join(UserRole).where(UserRole.role == Role.ADMIN, User.active.is_(True)))
+    # one change went through; the other was refused: with the form's message (200), or, when it arrived after the
+    # first was committed, because its sender is no longer an administrator (403)
+    assert admins == 1 and sorted(statuses) in ([200, 302], [302, 403])

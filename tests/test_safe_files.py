@@ -274,3 +274,23 @@ def test_staging_ignores_files_that_vanish_meanwhile(tmp_path, monkeypatch):
     assert staging.load(str(tmp_path), token) == (b"data", {})
     (folder / f"{token}.json").unlink()
     assert staging.load(str(tmp_path), token) is None
+
+
+def test_an_abandoned_preview_cannot_be_confirmed_even_when_nothing_else_was_staged(tmp_path):
+    token = staging.stage(str(tmp_path), b"old", {})
+    _age(tmp_path / "staged", token, 25)
+    assert staging.load(str(tmp_path), token) is None  # refused, and removed on the way
+    assert not list((tmp_path / "staged").iterdir())
+
+
+def test_the_daily_housekeeping_removes_abandoned_previews(make_app, app, tmp_path):
+    from competency.services import grades
+
+    housekeeping = make_app()
+    housekeeping.instance_path = str(tmp_path)
+    token = staging.stage(str(tmp_path), b"personal data", {})
+    _age(tmp_path / "staged", token, 25)
+    grades._checked.clear()  # as at the first request of a new day
+    with housekeeping.test_request_context("/"):
+        grades.apply_due_once_a_day()
+    assert not (tmp_path / "staged" / f"{token}.bin").exists()

@@ -1,6 +1,8 @@
 """Signing in (password, then the second factor for hr and admin), enrolling two-factor, changing one's password,
-logging out and the language switcher. Repeated failed sign-ins are throttled per client address, per identifier
-and address (growing waits) and per identifier (Flask-Limiter)."""
+logging out and the language switcher. Sign-in attempts are throttled (Flask-Limiter) per client address, per account
+and address (growing waits) and per account; every attempt counts when it arrives, so parallel requests cannot slip
+past the limits. A browser that signed in to the account before is not held by the address and account limits: a
+stranger failing on someone's staff number cannot keep its owner out."""
 import time
 from urllib.parse import urlsplit
 
@@ -26,7 +28,8 @@ PENDING_SECONDS = 300  # the time to enter the second factor after the password
 
 def _safe_next(target: str | None) -> str:
     """Only same-site relative paths are followed after login or a language change."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    if (target and len(target) <= 512 and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not urlsplit(target).netloc):
         return target
     return url_for("main.dashboard")
 
@@ -36,16 +39,18 @@ def _client() -> dict:
     return {"ip": get_remote_address(), "user_agent": (request.user_agent.string or "")[:200]}
 
 
-def _identifier() -> str:
-    return "id:" + (request.form.get("identifier") or "").strip().lower()[:254]
+def _account_key() -> str:
+    """The account the identifier names ("acct:<id>": its staff number and its email share one count), or the
+    identifier itself when it names none (looked up the same way, so unknown identifiers cost the same)."""
+    if "login_key" not in g:
+        identifier = (request.form.get("identifier") or "").strip()[:auth_service.MAX_IDENTIFIER]
+        user = auth_service.find_user(identifier)
+        g.login_key = f"acct:{user.id}" if user is not None else "id:" + identifier.lower()
+    return g.login_key
 
 
 def _pair() -> str:
-    return f"{_identifier()}@{get_remote_address()}"
-
-
-def _failed(_response) -> bool:
-    return bool(g.get("login_failed"))
+    return f"{_account_key()}@{get_remote_address()}"
 
 
 def _limit(name):
@@ -61,7 +66,7 @@ def _device_serializer() -> URLSafeSerializer:
 
 
 def _device_accounts() -> list[str]:
-    """The identifiers this browser has signed in with before (a signed cookie)."""
+    """The accounts this browser has signed in to before (a signed cookie)."""
     try:
         known = _device_serializer().loads(request.cookies.get(DEVICE_COOKIE, ""))
     except BadSignature:
@@ -70,13 +75,13 @@ def _device_accounts() -> list[str]:
 
 
 def _known_device() -> bool:
-    """A browser that signed in with this identifier before is not held by the per-identifier limit, so that
-    strangers failing on someone's identifier cannot keep its owner out (the per-address limits still hold)."""
-    return _identifier() in _device_accounts()
+    """Whether this browser signed in to the account before (then the address and account limits do not hold it;
+    the per account-and-address limit still does)."""
+    return _account_key() in _device_accounts()
 
 
 def _remember_device(response):
-    known = [_identifier()] + [i for i in _device_accounts() if i != _identifier()]
+    known = [_account_key()] + [i for i in _device_accounts() if i != _account_key()]
     response.set_cookie(DEVICE_COOKIE, _device_serializer().dumps(known[:5]), max_age=DEVICE_DAYS * 86400,
                         httponly=True, samesite="Lax", secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
     return response
@@ -89,10 +94,11 @@ def _retry_minutes() -> int:
 
 @bp.errorhandler(429)
 def too_many(_error):
-    """Throttled: the same answer for every identifier, known or not, with the wait."""
-    message = ngettext("Too many failed attempts. Wait %(num)s minute, then try again.",
-                       "Too many failed attempts. Wait %(num)s minutes, then try again.", _retry_minutes())
+    """Throttled: the same answer for every identifier, known or not, with the wait; the attempt is audited."""
+    message = ngettext("Too many sign-in attempts. Wait %(num)s minute, then try again.",
+                       "Too many sign-in attempts. Wait %(num)s minutes, then try again.", _retry_minutes())
     if request.endpoint == "auth.login":
+        auth_service.record_throttled((request.form.get("identifier") or "")[:64], _client())
         flash(message, "error")
         return render_template("auth/login.html", form=LoginForm()), 429
     return render_template("errors/error.html", status=429, message=message), 429
@@ -107,10 +113,10 @@ def _fresh_session() -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_limit("LOGIN_LIMIT_PER_ADDRESS"), methods=["POST"], deduct_when=_failed, scope="login-address")
-@limiter.limit(_limit("LOGIN_LIMIT_PER_PAIR"), methods=["POST"], key_func=_pair, deduct_when=_failed, scope="login-pair")
-@limiter.limit(_limit("LOGIN_LIMIT_PER_IDENTIFIER"), methods=["POST"], key_func=_identifier, deduct_when=_failed,
-               exempt_when=_known_device, scope="login-identifier")
+@limiter.limit(_limit("LOGIN_LIMIT_PER_ADDRESS"), methods=["POST"], exempt_when=_known_device, scope="login-address")
+@limiter.limit(_limit("LOGIN_LIMIT_PER_PAIR"), methods=["POST"], key_func=_pair, scope="login-pair")
+@limiter.limit(_limit("LOGIN_LIMIT_PER_IDENTIFIER"), methods=["POST"], key_func=_account_key, exempt_when=_known_device,
+               scope="login-identifier")
 def login():
     """The password step; then the second factor for those who need it, else straight in."""
     if current_user.is_authenticated:
@@ -120,7 +126,6 @@ def login():
         try:
             user = auth_service.authenticate(form.identifier.data, form.password.data, current_app.config, _client())
         except DomainError as error:
-            g.login_failed = True
             flash(str(error), "error")
             return render_template("auth/login.html", form=form), 200
         _fresh_session()
@@ -148,8 +153,7 @@ def _pending_key() -> str:
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
-@limiter.limit("5 per minute;20 per hour", methods=["POST"], key_func=_pending_key, deduct_when=_failed,
-               scope="login-code")
+@limiter.limit("5 per minute;20 per hour", methods=["POST"], key_func=_pending_key, scope="login-code")
 def two_factor():
     """The second step of signing in: the code from the authenticator app, or a recovery code."""
     user = _pending_user()
@@ -161,7 +165,6 @@ def two_factor():
         try:
             mfa.check(user, form.code.data, _client())
         except DomainError as error:
-            g.login_failed = True
             flash(str(error), "error")
         else:
             target = session.get("pending_next") or url_for("main.dashboard")
@@ -176,18 +179,18 @@ def two_factor():
 @login_required
 def two_factor_setup():
     """Enrol an authenticator app: scan the QR code (drawn here), confirm with a code, keep the recovery codes."""
-    if current_user.two_factor_enabled and session.get("mfa"):
+    if current_user.two_factor_enabled:  # replacing the authenticator takes an administrator's reset
         flash(_("Two-factor sign-in is already on for your account."), "info")
-        return redirect(url_for("main.dashboard"))
-    secret = session.setdefault("totp_setup", mfa.new_secret())
+        return redirect(url_for("main.dashboard" if session.get("mfa") else "auth.login"))
+    secret = mfa.pending_secret(current_user)
     form = SetupCodeForm()
     if form.validate_on_submit():
         try:
-            enrolment = mfa.enable(current_user, secret, form.code.data)
+            enrolment = mfa.enable(current_user, form.code.data)
         except DomainError as error:
             flash(str(error), "error")
         else:
-            session.pop("totp_setup", None)
+            login_user(current_user._get_current_object())  # this session takes the new version; others ended
             session["mfa"] = True
             return render_template("auth/recovery_codes.html", codes=enrolment.codes)
     uri = mfa.provisioning_uri(current_user, secret)
@@ -218,7 +221,7 @@ def change_password():
 def logout():
     """End the session — and every other session of the account — (POST with CSRF), back to the login page."""
     if LogoutForm().validate_on_submit():
-        auth_service.record_logout(current_user)
+        auth_service.record_logout(current_user, _client())
         logout_user()
         session.clear()
         flash(_("You have logged out."), "info")

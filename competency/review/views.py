@@ -142,6 +142,8 @@ def finalise(year: int):
 def recommendation(item_id: int):
     """One recommendation with its explanation; approve, override (grade and reason) or reject it."""
     item = db.get_or_404(Recommendation, item_id)
+    if request.method == "GET":
+        audit.record_view(current_user, "recommendation", item.employee_id, recommendation=item.id)
     form = DecisionForm(grade=item.recommended_grade.value)
     if form.validate_on_submit():
         access.require(current_user, "review.manage")

@@ -3,7 +3,7 @@ import secrets
 
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import false, func, or_, select, update
 from werkzeug.security import check_password_hash
 
 from ..errors import DomainError
@@ -73,8 +73,12 @@ def create_account(*, staff_no, email, password, roles, actor) -> User:
 
 
 def _active_admins() -> int:
-    return db.session.scalar(select(func.count(User.id)).join(UserRole).where(
-        User.active.is_(True), UserRole.role == Role.ADMIN))
+    """How many active administrators there are, counted under locks so that two changes at once cannot both take
+    the count for theirs and leave none: SQLite's write lock (an empty UPDATE takes it), PostgreSQL's row locks on
+    the administrators (FOR UPDATE waits for the other change and then sees it)."""
+    db.session.execute(update(User).where(false()).values(active=User.active))
+    return len(db.session.scalars(select(User.id).join(UserRole).where(
+        User.active.is_(True), UserRole.role == Role.ADMIN).with_for_update()).all())
 
 
 def _end_sessions(user: User) -> None:

@@ -107,7 +107,8 @@ def _directory_attempt(identifier: str, password: str, user: User | None, config
 
 
 def _link_directory_account(found, config) -> User | None:
-    """The account of the directory's person (created on first sign-in, roles from their groups when mapped)."""
+    """The account of the directory's person: created on first sign-in as a directory account, whose roles follow
+    their groups when a mapping is set; an existing local account is used as it is."""
     from . import accounts
 
     employee = db.session.scalar(select(Employee).where(Employee.staff_no == found.staff_no))
@@ -117,14 +118,22 @@ def _link_directory_account(found, config) -> User | None:
     if account is None:
         account = accounts.create_user(employee=employee, roles=found.roles or {Role.EMPLOYEE},
                                        email=found.email if found.email and not accounts.email_taken(found.email) else None)
-    elif found.roles is not None:
+        account.auth_source = "ldap"
+    elif account.auth_source == "ldap" and found.roles is not None:
         accounts.set_roles(account, found.roles)
-    account.auth_source = "ldap"
+    # A local account (break-glass) stays local: its own password and roles, whatever the directory says.
     return account
 
 
 @unit_of_work()
-def record_logout(user: User) -> None:
-    """Audit a logout and end every session of the account (the session version moves on). Unit of work."""
+def record_logout(user: User, client: dict | None = None) -> None:
+    """Audit a logout (with the client's address and browser) and end every session of the account (the session
+    version moves on). Unit of work."""
     user.session_version += 1
-    audit.record("auth.logout", "user", user.id, actor=user)
+    audit.record("auth.logout", "user", user.id, actor=user, **(client or {}))
+
+
+@unit_of_work()
+def record_throttled(identifier: str, client: dict) -> None:
+    """Audit a sign-in attempt refused by the throttle before its password was checked. Unit of work."""
+    audit.record("auth.login_throttled", "user", None, identifier=identifier, **client)

@@ -140,11 +140,16 @@ _checked: dict[str, date] = {}
 
 
 def apply_due_once_a_day() -> None:
-    """Apply the changes that fell due, at most once a day per process (the first request of the day), so that
-    grades are right on their date even where the daily cron job is missing."""
+    """Daily housekeeping at the first request of the day (per process), so that it happens even where the daily
+    cron job is missing: apply the grade changes that fell due, and remove import previews abandoned for a day."""
+    from flask import current_app
+
+    from .imports import staging
+
     today = date.today()
     if _checked.get("day") == today:
         return
     _checked["day"] = today
+    staging.remove_abandoned(current_app.instance_path)
     if any_due(today):
         apply_due_changes(today)

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 import pyotp
 import segno
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..errors import DomainError
+from ..extensions import db
 from ..models import RecoveryCode, User
 from ..timeutil import utcnow
 from . import audit
@@ -63,16 +65,37 @@ class Enrolment:
     codes: list[str]  # the recovery codes, shown once
 
 
+class AlreadyOn(DomainError):
+    """Two-factor is on: a new authenticator replaces it only after an administrator's reset."""
+
+    def __init__(self):
+        super().__init__(_l("Two-factor sign-in is already on for your account."))
+
+
 @unit_of_work()
-def enable(user: User, secret: str, code: str) -> Enrolment:
-    """Turn on two-factor with the secret the user's app now holds (the code proves it); make ten recovery codes.
-    Unit of work."""
-    step = _step(secret, _clean(code))
+def pending_secret(user: User) -> str:
+    """The secret being enrolled, made on first use and kept on the account (never in the browser's session
+    cookie) until a code confirms it. Unit of work."""
+    if user.two_factor_enabled:
+        raise AlreadyOn()
+    if not user.totp_secret:
+        user.totp_secret = new_secret()
+    return user.totp_secret
+
+
+@unit_of_work()
+def enable(user: User, code: str) -> Enrolment:
+    """Turn on two-factor with the pending secret, which the user's app now holds (the code proves it); make ten
+    recovery codes. Every other session of the account ends (one that only knew the password, say). Unit of work."""
+    if user.two_factor_enabled:
+        raise AlreadyOn()
+    step = _step(user.totp_secret, _clean(code)) if user.totp_secret else None
     if step is None:
         raise WrongCode()
-    user.totp_secret, user.totp_enabled_at, user.totp_last_step = secret, utcnow(), step
+    user.totp_enabled_at, user.totp_last_step = utcnow(), step
     codes = [secrets.token_hex(RECOVERY_CODE_LENGTH // 2) for _ in range(RECOVERY_CODES)]
     user.recovery_codes = [RecoveryCode(code_hash=generate_password_hash(c)) for c in codes]
+    user.session_version += 1
     audit.record("auth.2fa_enabled", "user", user.id, actor=user)
     return Enrolment(codes)
 
@@ -83,17 +106,23 @@ def _attempt(user: User, code: str, client: dict) -> bool:
     code. The attempt is audited either way."""
     cleaned = _clean(code)
     step = _step(user.totp_secret, cleaned) if user.totp_secret and cleaned.isdigit() else None
-    if step is not None and (user.totp_last_step is None or step > user.totp_last_step):
-        user.totp_last_step = step
+    # Each claim is one conditional UPDATE: of two requests sending the same code at once, one wins.
+    if step is not None and _claimed(update(User).where(
+            User.id == user.id, or_(User.totp_last_step.is_(None), User.totp_last_step < step)).values(totp_last_step=step)):
         audit.record("auth.2fa", "user", user.id, actor=user, **client)
         return True
     for recovery in user.recovery_codes if len(cleaned) == RECOVERY_CODE_LENGTH else ():
-        if recovery.used_at is None and check_password_hash(recovery.code_hash, cleaned.lower()):
-            recovery.used_at = utcnow()
+        if recovery.used_at is None and check_password_hash(recovery.code_hash, cleaned.lower()) and _claimed(
+                update(RecoveryCode).where(RecoveryCode.id == recovery.id, RecoveryCode.used_at.is_(None))
+                .values(used_at=utcnow())):
             audit.record("auth.2fa_recovery_code", "user", user.id, actor=user, **client)
             return True
     audit.record("auth.2fa_failed", "user", user.id, **client)
     return False
+
+
+def _claimed(statement) -> bool:
+    return db.session.execute(statement.execution_options(synchronize_session=False)).rowcount == 1
 
 
 def check(user: User, code: str, client: dict | None = None) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..formutil import edit_form, grade_options, options, org_unit_options
+from ..handlers import id_arg
 from ..i18n import localized
 from ..models import Course, CourseType, CreditEntry, Employee, EmployeeStatus, Enrolment, OrgUnit, TrainingSession
 from ..pagination import paginate_rows
@@ -234,7 +235,7 @@ def session_form(course_id: int | None = None, session_id: int | None = None):
 def roster(course_id: int):
     """Everyone enrolled in a course (or one session): record attendance and results one by one or in bulk."""
     item = db.get_or_404(Course, course_id)
-    session_id = request.args.get("session", type=int)
+    session_id = id_arg("session")
     enrolments = enrolment.roster(item, session_id)
     form = RosterForm()
     form.enrolments.choices = options((e.id, e.id) for e in enrolments)

@@ -56,6 +56,7 @@ def live_server(tmp_path_factory, _require_chromium):
         "TESTING": False,
         "SEEDS_DIR": str(REPO / "seeds"),
         "PASSWORD_HASH_METHOD": HASH,
+        "RATELIMIT_ENABLED": False,  # the journeys sign in as the same people many times a minute (test_sign_in)
     })
     app.instance_path = str(tmp_path_factory.mktemp("e2e-instance"))
     with app.app_context():

@@ -4,7 +4,8 @@ import secrets
 import time
 from pathlib import Path
 
-# A preview nobody confirmed within a day is abandoned; its upload is removed when the next one is staged.
+# A preview nobody confirmed within a day is abandoned: it cannot be confirmed any more, and its upload is removed
+# when the next one is staged or loaded, and by the daily housekeeping (the first request of the day).
 MAX_AGE_SECONDS = 24 * 60 * 60
 
 
@@ -37,14 +38,23 @@ def remove_stale(folder: Path, cutoff: float) -> None:
 
 
 def load(instance_path: str, token: str) -> tuple[bytes, dict] | None:
-    """The staged upload and its metadata, or None for an unknown (or meanwhile removed) token."""
+    """The staged upload and its metadata, or None for an unknown, abandoned (over a day old) or meanwhile removed
+    token; abandoned uploads are removed on the way."""
     if not token or not token.isalnum():
         return None
     folder = _folder(instance_path)
+    remove_stale(folder, time.time() - MAX_AGE_SECONDS)
     try:
         return (folder / f"{token}.bin").read_bytes(), json.loads((folder / f"{token}.json").read_text())
     except FileNotFoundError:
         return None
+
+
+def remove_abandoned(instance_path: str) -> None:
+    """Remove every upload staged more than a day ago (daily housekeeping)."""
+    folder = Path(instance_path) / "staged"
+    if folder.is_dir():
+        remove_stale(folder, time.time() - MAX_AGE_SECONDS)
 
 
 def discard(instance_path: str, token: str) -> None:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...models import Grade, GradeStandard, Position
-from ...models.limits import holds_number
+from ...models.limits import holds_number, max_length
 from .. import audit, safe_files
 from ..imports.tabular import ImportFailed, RowError
 from ..unit_of_work import unit_of_work
@@ -81,6 +81,9 @@ def _grade_values(grade: str, item, err) -> dict | None:
             continue
         row[key] = number
     row["certification"] = str(item["certification"]).strip() if item.get("certification") else None
+    limit = max_length(GradeStandard.certification)
+    if row["certification"] and len(row["certification"]) > limit:
+        err(f"standards.{grade}.certification", _l("At most %(n)s characters.", n=limit))
     return row
 
 
@@ -96,12 +99,15 @@ def _document(doc, err) -> tuple | None:
     if not isinstance(standards, dict) or not standards:
         err("standards", _l("Give the standards of junior, intermediate and senior."))
         return None
+    unit = str(doc.get("unit") or "") or None
+    if unit and len(unit) > max_length(Position.sales_unit):
+        err("unit", _l("At most %(n)s characters.", n=max_length(Position.sales_unit)))
     values = {}
     for grade, item in standards.items():
         row = _grade_values(grade, item, err)
         if row is not None:
             values[Grade(grade)] = row
-    return position, str(doc.get("unit") or "") or None, values
+    return position, unit, values
 
 
 @unit_of_work()
