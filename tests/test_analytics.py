@@ -59,17 +59,26 @@ def test_member_gap_heatmap_exact_and_team_only(team):
     assert figure["data"][0]["z"] == [[1.0, -1.0], [0.0, -2.0]] and list(figure["data"][0]["y"]) == ["A", "B"]
 
 
+def test_a_large_team_is_summarised_by_org_unit(team, monkeypatch, client):
+    from competency.services.org import report_ids
+
+    monkeypatch.setattr(analytics, "MEMBER_ROWS", 1)  # the lead's two reports are "many"
+    rows, codes, cells = analytics.member_gap_heatmap(Filters(), report_ids(team["lead"].employee_id))
+    assert [u.code for u in rows] == ["SUB"]
+    assert cells == {(team["sub"].id, "K1"): pytest.approx(0.5), (team["sub"].id, "S1"): pytest.approx(-1.5)}
+    with client.session_transaction() as session:
+        factories.sign_in(session, team["lead"])
+    page = client.get("/team/analytics", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Average gap by org unit of the team" in page and "Gaps by team member" not in page
+
+
 def test_unit_heatmap_includes_sub_units(team):
-    from sqlalchemy import select as sel
-
-    from competency.models import Employee
-
-    units, codes, cells = analytics.unit_gap_heatmap(Filters(), sel(Employee.id))
+    units, codes, cells = analytics.unit_gap_heatmap(Filters())
     # BR and SUB: A and B (K1 gaps 1 and 0 → 0.5); OTH: the outsider (K1 target 2 − 5 = −3)
     assert cells[(team["branch"].id, "K1")] == (pytest.approx(0.5), 2)
     assert cells[(team["sub"].id, "S1")] == (pytest.approx(-1.5), 2)
     assert cells[(team["other"].id, "K1")] == (pytest.approx(-3.0), 1)
-    units, _codes, only_branch = analytics.unit_gap_heatmap(Filters(org_unit_id=team["branch"].id), sel(Employee.id))
+    units, _codes, only_branch = analytics.unit_gap_heatmap(Filters(org_unit_id=team["branch"].id))
     assert {u.code for u in units} == {"BR", "SUB"}
 
 

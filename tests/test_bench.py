@@ -11,7 +11,9 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
 @pytest.mark.parametrize(("script", "expected"), [
     ("open_cycle.py", "median time to open a cycle for 400 participants"),
     ("review.py", "median review time for 400 employees"),
-    ("heatmap.py", "ratio page/bare"),
+    ("heatmap.py", "RESULT name=heatmap_data db=sqlite employees=400"),
+    ("analytics.py", "RESULT name=team_analytics db=sqlite employees=400"),
+    ("exports.py", "RESULT name=export_gaps_xlsx db=sqlite employees=400"),
 ])
 def test_benchmark_script_runs(script, expected):
     result = subprocess.run([sys.executable, str(BENCH / script), "--employees", "400", "--repeat", "1"],

@@ -58,7 +58,7 @@ def _padded(padding: int) -> bytes:
 
 
 def test_xlsx_export_writes_formula_like_text_as_text_and_numbers_as_numbers():
-    content = exports.to_xlsx(["a"] * 10, [[*FORMULAS, -0.6, 3, None, "a\x01b"]], "results")
+    content = b"".join(exports.stream_xlsx(["a"] * 10, [[*FORMULAS, -0.6, 3, None, "a\x01b"]], "results"))
     cells = list(load_workbook(io.BytesIO(content))["results"].iter_rows(min_row=2))[0]
     assert [c.value for c in cells[:6]] == FORMULAS and {c.data_type for c in cells[:6]} == {"s"}
     assert (cells[6].value, cells[6].data_type, cells[7].value, cells[8].value) == (-0.6, "n", 3, None)
@@ -67,7 +67,7 @@ def test_xlsx_export_writes_formula_like_text_as_text_and_numbers_as_numbers():
 
 
 def test_csv_export_prefixes_formula_like_text_but_not_numbers():
-    content = exports.to_csv(["a"] * 8, [[*FORMULAS[:4], "plain", -0.6, 3, None]])
+    content = b"".join(exports.stream_csv(["a"] * 8, [[*FORMULAS[:4], "plain", -0.6, 3, None]]))
     rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
     assert rows[1] == ["'=1+1", "'+SUM(A1:A2)", "'-2+3", "'@cmd", "plain", "-0.6", "3", ""]
 

@@ -56,15 +56,18 @@ def team_radar(filters, scope) -> dict | None:
 
 
 def member_heatmap(filters, scope) -> dict | None:
-    members, codes, cells = analytics.member_gap_heatmap(filters, scope)
-    if not members:
+    rows, codes, cells = analytics.member_gap_heatmap(filters, scope)
+    if not rows:
         return None
-    return charts.heatmap([f"{localized(m)} {m.staff_no}" for m in members], codes, cells, _("Gaps by team member"),
-                          row_keys=[m.id for m in members])
+    if isinstance(rows[0], OrgUnit):  # a large team, summarised by unit
+        return charts.heatmap([localized(u) for u in rows], codes, cells, _("Average gap by org unit of the team"),
+                              row_keys=[u.id for u in rows])
+    return charts.heatmap([f"{localized(m)} {m.staff_no}" for m in rows], codes, cells, _("Gaps by team member"),
+                          row_keys=[m.id for m in rows])
 
 
-def unit_heatmap(filters, scope) -> dict | None:
-    units, codes, cells = analytics.unit_gap_heatmap(filters, scope)
+def unit_heatmap(filters) -> dict | None:
+    units, codes, cells = analytics.unit_gap_heatmap(filters)
     if not units:
         return None
     z = {(u, c): v[0] for (u, c), v in cells.items()}
@@ -73,7 +76,11 @@ def unit_heatmap(filters, scope) -> dict | None:
 
 
 def grade_distribution(filters, scope) -> dict | None:
-    units, counts = analytics.grade_distribution(filters, scope)
+    return grade_chart(*analytics.grade_distribution(filters, scope))
+
+
+def grade_chart(units, counts) -> dict | None:
+    """Stacked headcount per grade for the units ({(unit id, grade): n})."""
     if not units:
         return None
     return charts.stacked_bars([localized(u) for u in units],

@@ -4,7 +4,7 @@ from datetime import date
 from pathlib import Path
 
 import plotly
-from flask import Response, render_template, request, send_file
+from flask import Response, render_template, request, send_file, stream_with_context
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -27,6 +27,7 @@ from . import bp, figures
 from .forms import FilterForm
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+MIMETYPES = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 @bp.route("/vendor/plotly.min.js")
@@ -58,7 +59,7 @@ def organisation():
     cycle = db.session.get(Cycle, filters.cycle_id) if filters.cycle_id else latest_started_cycle()
     ids = select(Employee.id).where(Employee.id.in_(scope))
     return render_template("analytics/organisation.html", form=form, year=year, charts=[
-        figures.unit_heatmap(filters, scope), figures.grade_distribution(filters, scope), figures.completion(cycle),
+        figures.unit_heatmap(filters), figures.grade_distribution(filters, scope), figures.completion(cycle),
         figures.compliance(year, ids), figures.review_actions(latest_run())])
 
 
@@ -96,14 +97,13 @@ def development(employee_id: int | None = None):
 @bp.route("/exports/<any(results,gaps,credits,recommendations):kind>.<any(csv,xlsx):fmt>")
 @permission_required("exports.download")
 def export(kind: str, fmt: str):
-    """Download results, gaps, credit compliance or review recommendations for the rows the user may see."""
+    """Download results, gaps, credit compliance or review recommendations for the rows the user may see, streamed
+    in constant memory; the download is audited, with its row count, before the first byte goes out."""
     _form, filters, year = _filters()
-    header, data = exports.rows(kind, filters, access.export_scope(current_user), year)
-    audit.record_download(kind, current_user, format=fmt, rows=len(data),
+    scope = access.export_scope(current_user)
+    audit.record_download(kind, current_user, format=fmt, rows=exports.count(kind, filters, scope, year),
                           filters={k: v for k, v in asdict(filters).items() if v is not None} | {"year": year})
-    name = f"{kind}-{date.today().isoformat()}.{fmt}"
-    if fmt == "csv":
-        return Response(exports.to_csv(header, data), mimetype="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f"attachment; filename={name}"})
-    return Response(exports.to_xlsx(header, data, kind), headers={"Content-Disposition": f"attachment; filename={name}"},
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    header, data = exports.rows(kind, filters, scope, year)
+    body = exports.stream_csv(header, data) if fmt == "csv" else exports.stream_xlsx(header, data, kind)
+    return Response(stream_with_context(body), mimetype=MIMETYPES[fmt],
+                    headers={"Content-Disposition": f"attachment; filename={kind}-{date.today().isoformat()}.{fmt}"})

@@ -45,19 +45,33 @@ def upload():
 @bp.route("/confirm", methods=["POST"])
 @permission_required("imports.run")
 def confirm():
-    """Import a previously checked file for real (all or nothing)."""
+    """Import a previously checked file for real (all or nothing), once however often it is confirmed."""
     form = ConfirmForm()
-    staged = staging.load(current_app.instance_path, form.token.data) if form.validate_on_submit() else None
+    token = form.token.data if form.validate_on_submit() else None
+    staged = staging.load(current_app.instance_path, token) if token else None
     if staged is None or not access.owns_upload(current_user, staged[1]):
-        flash(_("That upload has expired: choose the file again."), "error")
-        return redirect(url_for("imports.upload"))
-    data, meta = staged
+        return _not_importable(token, staged is None)
+    claimed = staging.claim(current_app.instance_path, token)
+    if claimed is None:
+        return _not_importable(token, True)
+    data, meta = claimed
+    imported = False
     try:
         result = run_import(meta["kind"], data, meta["filename"], dry_run=False)
+        imported = True
     except ImportFailed as failure:
         return render_template("imports/upload.html", form=UploadForm(), errors=failure.errors), 422
     finally:
-        staging.discard(current_app.instance_path, form.token.data)
+        staging.release(current_app.instance_path, token, imported)
     flash(_("Imported: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.",
             created=result.created, updated=result.updated, unchanged=result.unchanged), "success")
+    return redirect(url_for("imports.upload"))
+
+
+def _not_importable(token: str | None, gone: bool):
+    """Back to the upload page: the upload was already imported (a second click), or has expired."""
+    if gone and staging.was_claimed(current_app.instance_path, token):
+        flash(_("This file has already been imported (or is being imported): it was not imported a second time."), "info")
+    else:
+        flash(_("That upload has expired: choose the file again."), "error")
     return redirect(url_for("imports.upload"))

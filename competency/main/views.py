@@ -5,7 +5,7 @@ from flask import render_template
 from flask_login import current_user, login_required
 
 from ..analytics import figures
-from ..services import access, audit, dashboard
+from ..services import access, analytics, audit, dashboard
 from ..services.analytics import Filters
 from ..services.assessments.workflow import my_assessments, team_assessments
 from ..services.training.recommendations import demand
@@ -25,26 +25,30 @@ def home():
         if user.employee:
             context["team"] = user.employee.reports
     if access.can(user, "dashboard.organisation"):
-        context["grades"] = dashboard.grade_counts(user)
-        context["units"] = dashboard.headcount_by_unit(user)
+        counts = context["unit_grades"] = dashboard.unit_grade_counts(user)
+        context["grades"] = dashboard.grade_counts(counts)
+        context["units"] = dashboard.headcount_by_unit(counts)
     if access.can(user, "dashboard.probation"):
-        context["probation"] = dashboard.probation_ending(user)
+        context["probation"], context["probation_total"] = dashboard.probation_ending(user)
     if access.can(user, "dashboard.demand"):
         context["demand"] = demand()[:5]
     if access.can(user, "dashboard.accounts"):
         context["accounts"] = dashboard.account_summary()
         context["events"] = audit.recent_events()
-    context["charts"] = _charts(user)
+    context["charts"] = _charts(user, context.get("unit_grades"))
     return render_template("main/dashboard.html", **context)
 
 
-def _charts(user) -> list:
-    """The dashboard's charts: own profile and credits, the team's radar, the organisation's grades."""
+def _charts(user, unit_grades=None) -> list:
+    """The dashboard's charts: own profile and credits, the team's radar, the organisation's grades (from the
+    headcounts already counted when the user sees everyone)."""
     found = []
     if user.employee:
         found += [figures.employee_radars(user.employee)[0], figures.credit_progress(user.employee, date.today().year)]
     if access.can(user, "team.lead") and user.employee:
         found.append(figures.team_radar(Filters(), access.team_ids(user)))
     if access.can(user, "analytics.organisation"):
-        found.append(figures.grade_distribution(Filters(), access.private_ids(user)))
+        counted = unit_grades is not None and access.reads_everyone(user)
+        found.append(figures.grade_chart(*analytics.rolled_up_grades(unit_grades)) if counted
+                     else figures.grade_distribution(Filters(), access.private_ids(user)))
     return [c for c in found if c]

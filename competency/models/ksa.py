@@ -187,14 +187,22 @@ class Target(db.Model):
     )
 
 
+_MODEL_PARTS = (DutyArea, Cluster, Competency, Descriptor, Target)
+
+
 @event.listens_for(Session, "before_flush")
 def _refuse_changes_to_frozen_versions(session, flush_context, instances):
-    """Second line of defence behind the service layer: parts of a published or retired version never change."""
-    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
-        if obj in session.dirty and not session.is_modified(obj):
-            continue
+    """Second line of defence behind the service layer: parts of a published or retired version never change.
+
+    Runs before every flush, so it stays linear in the session's size: each pending object is tested for being a
+    model part before anything else, and `session.dirty` (rebuilt on each access) is read once."""
+    new = session.new
+    changed = [obj for obj in session.dirty if isinstance(obj, _MODEL_PARTS) and session.is_modified(obj)]
+    changed += [obj for obj in (*new, *session.deleted) if isinstance(obj, _MODEL_PARTS)]
+    for obj in changed:
         version = _version_of(obj)
-        if version is not None and version.status != VersionStatus.DRAFT and not _being_created(session, version):
+        # a version inserted in this same flush (an import publishing at once) may still be filled in
+        if version is not None and version.status != VersionStatus.DRAFT and version not in new:
             from ..errors import DomainError
 
             raise DomainError(f"version {version.number} is {version.status.value}: its model cannot change")
@@ -207,7 +215,3 @@ def _version_of(obj):
         return obj.competency.version if obj.competency is not None else None
     return None
 
-
-def _being_created(session, version) -> bool:
-    """A version inserted in this same flush (e.g. an import publishing at once) may be filled in."""
-    return version in session.new

@@ -1,12 +1,12 @@
-"""Aggregates behind the charts and exports, each computed in SQL over the people a user may see."""
+"""Aggregates behind the charts, read from the stored results (`assessments.stored`), never from raw ratings:
+the organisation's heatmap from the stored sums, a team's charts from the stored rows of the people a user may see."""
 from dataclasses import dataclass
 
-from sqlalchemy import Float, cast, func, select
+from sqlalchemy import Float, and_, cast, func, select
 
 from ..extensions import db
-from ..models import Employee, EmployeeStatus, OrgUnit
-from .assessments.results import combined_levels
-from .org import narrow, org_closure, org_subtree_ids
+from ..models import LATEST, Employee, EmployeeStatus, Grade, OrgUnit, ResultAggregate, ResultRow
+from .org import ancestors_of, narrow, org_subtree_ids
 
 
 @dataclass
@@ -23,73 +23,111 @@ def people(filters: Filters, scope):
     return narrow(query, filters.org_unit_id, filters.position_id, filters.grade)
 
 
-def _levels(filters: Filters):
-    return combined_levels(cycle_id=filters.cycle_id, latest_only=filters.cycle_id is None)
+# Up to this many people, a team's ids are fetched first and given to the query as a list: planners misjudge the
+# size of a recursive reporting-line query and then scan every stored row instead of using the index per person.
+LISTED_PEOPLE = 20_000
+
+
+def _rows(filters: Filters, scope):
+    """Stored result rows of the filter's cycle (or everyone's latest) of the people in scope and filters."""
+    who = select(people(filters, scope).subquery().c.id)
+    ids = db.session.scalars(who.limit(LISTED_PEOPLE + 1)).all()
+    r = ResultRow
+    which = r.cycle_id == filters.cycle_id if filters.cycle_id else r.is_latest.is_(True)
+    return r, and_(which, r.employee_id.in_(ids if len(ids) <= LISTED_PEOPLE else who))
 
 
 def _codes_order(codes) -> list[str]:
     return sorted(set(codes), key=lambda c: ("KSA".index(c[0]) if c[:1] in ("K", "S", "A") else 9, c))
 
 
-def unit_gap_query(filters: Filters, scope):
-    """SELECT (unit id, competency code, average gap, people) — each unit including its sub-units."""
-    levels = _levels(filters)
-    closure = org_closure()
-    who = people(filters, scope).subquery()
-    query = (select(closure.c.ancestor_id, levels.c.competency_code,
-                    func.avg(cast(levels.c.target, Float) - levels.c.combined), func.count(func.distinct(levels.c.employee_id)))
-             .join(Employee, Employee.id == levels.c.employee_id)
-             .join(closure, closure.c.descendant_id == Employee.org_unit_id)
-             .where(levels.c.employee_id.in_(select(who.c.id)), levels.c.target.is_not(None))
-             .group_by(closure.c.ancestor_id, levels.c.competency_code))
-    if filters.org_unit_id:
-        query = query.where(closure.c.ancestor_id.in_(org_subtree_ids(filters.org_unit_id)))
+def unit_gap_query(filters: Filters):
+    """SELECT (unit id, competency code, sum of gaps, people with a target) per unit itself, over the whole
+    organisation, from the stored sums: people are counted in the unit, position and grade they had when assessed;
+    a cycle's figures keep everyone assessed in it, the latest view leaves out people who left."""
+    agg = ResultAggregate
+    query = (select(agg.org_unit_id, agg.competency_code, func.sum(agg.gap_sum), func.sum(agg.target_people))
+             .where(agg.cycle_key == (filters.cycle_id or LATEST), agg.target_people > 0)
+             .group_by(agg.org_unit_id, agg.competency_code))
+    if filters.position_id:
+        query = query.where(agg.position_id == filters.position_id)
+    if filters.grade:
+        query = query.where(agg.grade == Grade(filters.grade))
     return query
 
 
-def unit_gap_heatmap(filters: Filters, scope) -> tuple[list[OrgUnit], list[str], dict]:
-    """Average gap (target − combined level) per org unit and competency; each unit includes its sub-units.
-    Units are the filter's unit and everything below it (all units without a filter)."""
-    cells = {(unit, code): (float(gap), n) for unit, code, gap, n in db.session.execute(unit_gap_query(filters, scope))}
+def unit_gap_heatmap(filters: Filters) -> tuple[list[OrgUnit], list[str], dict]:
+    """Average gap (target − combined level) per org unit and competency over the whole organisation (hr's page);
+    each unit includes its sub-units (summed up the tree here). Units are the filter's unit and everything below
+    it (all without a filter). Cells are {(unit id, code): (average gap, people)}."""
+    chains, sums = ancestors_of(), {}
+    for unit, code, gap_sum, people_ in db.session.execute(unit_gap_query(filters)):
+        for ancestor in chains.get(unit, [unit]):
+            cell = sums.setdefault((ancestor, code), [0.0, 0])
+            cell[0] += gap_sum
+            cell[1] += people_
+    if filters.org_unit_id:
+        inside = set(db.session.scalars(org_subtree_ids(filters.org_unit_id)))
+        sums = {key: cell for key, cell in sums.items() if key[0] in inside}
+    cells = {key: (gap_sum / n, n) for key, (gap_sum, n) in sums.items()}
     unit_ids = {u for u, _ in cells}
     units = db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(unit_ids)).order_by(OrgUnit.code)).all() if unit_ids else []
     return units, _codes_order(c for _, c in cells), cells
 
 
-def member_gap_heatmap(filters: Filters, scope) -> tuple[list[Employee], list[str], dict]:
-    """Gap per person and competency (latest completed assessment, or the filter's cycle)."""
-    levels = _levels(filters)
-    who = people(filters, scope).subquery()
-    rows = db.session.execute(
-        select(levels.c.employee_id, levels.c.competency_code, cast(levels.c.target, Float) - levels.c.combined)
-        .where(levels.c.employee_id.in_(select(who.c.id)), levels.c.target.is_not(None))).all()
+# A team with more people than this is shown by org unit: thousands of rows help nobody and weigh megabytes.
+MEMBER_ROWS = 100
+
+
+def member_gap_heatmap(filters: Filters, scope) -> tuple[list, list[str], dict]:
+    """Gap per person and competency (latest completed assessment, or the filter's cycle); for a team of more
+    than MEMBER_ROWS people, the average gap per org unit of its members instead. Returns (people or org units,
+    codes, {(id, code): gap})."""
+    r, where = _rows(filters, scope)
+    where = and_(where, r.target.is_not(None))
+    if db.session.scalar(select(func.count(func.distinct(r.employee_id))).where(where)) > MEMBER_ROWS:
+        rows = db.session.execute(select(Employee.org_unit_id, r.competency_code, func.avg(r.gap))
+                                  .join(Employee, Employee.id == r.employee_id).where(where)
+                                  .group_by(Employee.org_unit_id, r.competency_code)).all()
+        model = OrgUnit
+    else:
+        rows = db.session.execute(select(r.employee_id, r.competency_code, r.gap).where(where)).all()
+        model = Employee
     cells = {(e, c): float(g) for e, c, g in rows}
     ids = {e for e, _ in cells}
-    members = db.session.scalars(select(Employee).where(Employee.id.in_(ids)).order_by(Employee.staff_no)).all() if ids else []
-    return members, _codes_order(c for _, c in cells), cells
+    order = Employee.staff_no if model is Employee else OrgUnit.code
+    found = db.session.scalars(select(model).where(model.id.in_(ids)).order_by(order)).all() if ids else []
+    return found, _codes_order(c for _, c in cells), cells
 
 
 def average_levels(filters: Filters, scope) -> tuple[list[str], dict, dict]:
     """Average combined level and average target per competency over the people in scope."""
-    levels = _levels(filters)
-    who = people(filters, scope).subquery()
+    r, where = _rows(filters, scope)
     rows = db.session.execute(
-        select(levels.c.competency_code, func.avg(levels.c.combined), func.avg(cast(levels.c.target, Float)))
-        .where(levels.c.employee_id.in_(select(who.c.id))).group_by(levels.c.competency_code)).all()
-    codes = _codes_order(r[0] for r in rows)
+        select(r.competency_code, func.avg(r.combined), func.avg(cast(r.target, Float))).where(where)
+        .group_by(r.competency_code)).all()
+    codes = _codes_order(row[0] for row in rows)
     return codes, {c: float(a) for c, a, _ in rows}, {c: float(t) for c, _, t in rows if t is not None}
 
 
 def grade_distribution(filters: Filters, scope) -> tuple[list[OrgUnit], dict]:
     """Headcount per org unit (sub-units included) and grade."""
-    closure = org_closure()
     who = people(filters, scope).subquery()
-    query = (select(closure.c.ancestor_id, Employee.grade, func.count(Employee.id))
-             .join(closure, closure.c.descendant_id == Employee.org_unit_id)
-             .where(Employee.id.in_(select(who.c.id))).group_by(closure.c.ancestor_id, Employee.grade))
-    if filters.org_unit_id:
-        query = query.where(closure.c.ancestor_id.in_(org_subtree_ids(filters.org_unit_id)))
-    counts = {(unit, grade): n for unit, grade, n in db.session.execute(query)}
-    unit_ids = {u for u, _ in counts}
+    rows = db.session.execute(select(Employee.org_unit_id, Employee.grade, func.count(Employee.id))
+                              .where(Employee.id.in_(select(who.c.id))).group_by(Employee.org_unit_id, Employee.grade))
+    return rolled_up_grades({(unit, grade): n for unit, grade, n in rows}, filters.org_unit_id)
+
+
+def rolled_up_grades(counts: dict[tuple[int, Grade], int], org_unit_id: int | None = None) -> tuple[list[OrgUnit], dict]:
+    """Headcounts per (own unit, grade) summed up the org tree: (units, {(unit id, grade): n}), units being the
+    given unit and everything below it (all without one)."""
+    chains, totals = ancestors_of(), {}
+    for (unit, grade), n in counts.items():
+        for ancestor in chains.get(unit, [unit]):
+            totals[(ancestor, grade)] = totals.get((ancestor, grade), 0) + n
+    if org_unit_id:
+        inside = set(db.session.scalars(org_subtree_ids(org_unit_id)))
+        totals = {key: n for key, n in totals.items() if key[0] in inside}
+    unit_ids = {u for u, _ in totals}
     units = db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(unit_ids)).order_by(OrgUnit.code)).all() if unit_ids else []
-    return units, counts
+    return units, totals

@@ -1,6 +1,7 @@
 """Signing in: password (local, or the bank's LDAP / Active Directory), the audit of every attempt with the
 client's address, the same answer and the same time for unknown and known identifiers. Throttling of repeated
 attempts is done by the view (Flask-Limiter), per client address and per identifier."""
+import secrets
 from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
@@ -54,9 +55,19 @@ def find_user(identifier: str) -> User | None:
     )
 
 
+# A password hash starting with this matches no password (accounts created in bulk before anyone set one).
+UNUSABLE = "!"
+
+
+def unusable_password_hash() -> str:
+    """A distinct value per account that no password matches, until an administrator resets it."""
+    return UNUSABLE + secrets.token_hex(16)
+
+
 def _local_password_ok(user: User | None, password: str, method: str | None) -> bool:
-    """Check the local password; for an unknown account check a dummy hash, so both take the same time."""
-    if user is None or user.auth_source != "local":
+    """Check the local password; for an unknown account, or one without a usable password, check a dummy hash, so
+    all take the same time."""
+    if user is None or user.auth_source != "local" or user.password_hash.startswith(UNUSABLE):
         check_password_hash(_dummy_hash(method), password or "")
         return False
     return check_password_hash(user.password_hash, password or "")

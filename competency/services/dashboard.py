@@ -9,42 +9,48 @@ from ..timeutil import utcnow
 from .access import private_ids, visible_employee_ids
 
 
-def grade_counts(user) -> dict[Grade, int]:
-    """Headcount per grade among the employees the user may see (leavers excluded)."""
+def unit_grade_counts(user) -> dict[tuple[int, Grade], int]:
+    """Headcount per (own org unit, grade) among the employees the user may see (leavers excluded): one pass over
+    the employees, from which the dashboard's counts and the grade chart are all summed."""
     rows = db.session.execute(
-        select(Employee.grade, func.count(Employee.id))
+        select(Employee.org_unit_id, Employee.grade, func.count(Employee.id))
         .where(Employee.id.in_(visible_employee_ids(user)), Employee.status != EmployeeStatus.LEFT)
-        .group_by(Employee.grade)
-    ).all()
-    found = dict(rows)
-    return {g: found.get(g, 0) for g in Grade}
+        .group_by(Employee.org_unit_id, Employee.grade)).all()
+    return {(unit, grade): n for unit, grade, n in rows}
 
 
-def headcount_by_unit(user) -> list[tuple[OrgUnit, int]]:
-    """Headcount per org unit (the unit's own staff) among the visible employees, largest first."""
-    rows = db.session.execute(
-        select(OrgUnit, func.count(Employee.id).label("n"))
-        .join(Employee, Employee.org_unit_id == OrgUnit.id)
-        .where(Employee.id.in_(visible_employee_ids(user)), Employee.status != EmployeeStatus.LEFT)
-        .group_by(OrgUnit.id)
-        .order_by(func.count(Employee.id).desc(), OrgUnit.code)
-    ).all()
-    return [(unit, n) for unit, n in rows]
+def grade_counts(counts: dict[tuple[int, Grade], int]) -> dict[Grade, int]:
+    """Headcount per grade, from `unit_grade_counts`."""
+    return {g: sum(n for (_u, grade), n in counts.items() if grade == g) for g in Grade}
 
 
-def probation_ending(user, within_days: int = 30, today: date | None = None) -> list[Employee]:
-    """Visible trainees whose probation ends in the coming days or has ended without a change of grade."""
-    today = today or date.today()
-    return db.session.scalars(
-        select(Employee)
-        .where(
-            Employee.id.in_(private_ids(user)),
-            Employee.grade == Grade.TRAINEE,
-            Employee.status.in_([EmployeeStatus.PROBATION, EmployeeStatus.ACTIVE]),
-            Employee.probation_end <= today + timedelta(days=within_days),
-        )
-        .order_by(Employee.probation_end, Employee.staff_no)
-    ).all()
+def headcount_by_unit(counts: dict[tuple[int, Grade], int]) -> list[tuple[OrgUnit, int]]:
+    """Headcount per org unit (the unit's own staff), largest first, from `unit_grade_counts`."""
+    per_unit: dict[int, int] = {}
+    for (unit, _grade), n in counts.items():
+        per_unit[unit] = per_unit.get(unit, 0) + n
+    units = {u.id: u for u in db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(list(per_unit))))} if per_unit else {}
+    return sorted(((units[u], n) for u, n in per_unit.items()), key=lambda item: (-item[1], item[0].code))
+
+
+# Lists on the dashboard show this many rows and link to the full, paginated list.
+DASHBOARD_ROWS = 20
+
+
+def _probation_query(user, within_days: int, today: date):
+    return (select(Employee)
+            .where(Employee.id.in_(private_ids(user)), Employee.grade == Grade.TRAINEE,
+                   Employee.status.in_([EmployeeStatus.PROBATION, EmployeeStatus.ACTIVE]),
+                   Employee.probation_end <= today + timedelta(days=within_days)))
+
+
+def probation_ending(user, within_days: int = 30, today: date | None = None, limit: int = DASHBOARD_ROWS) -> tuple[list[Employee], int]:
+    """Visible trainees whose probation ends in the coming days or has ended without a change of grade: the first
+    `limit` (soonest first) and how many there are."""
+    query = _probation_query(user, within_days, today or date.today())
+    first = db.session.scalars(query.order_by(Employee.probation_end, Employee.staff_no).limit(limit)).all()
+    total = len(first) if len(first) < limit else db.session.scalar(select(func.count()).select_from(query.subquery()))
+    return first, total
 
 
 def account_summary() -> dict:

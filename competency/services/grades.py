@@ -10,23 +10,26 @@ changes a scheduled demotion, or an edit on the employee page, is never undone w
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, insert, select, update
 
 from ..extensions import db
 from ..models import Employee, EmployeeStatus, Grade, GradeHistory
 from ..timeutil import utcnow
 from . import audit
+from .assessments import stored
 from .unit_of_work import unit_of_work
 
 REASON_CODES = ("review", "appeal", "employee_page", "import")
+# History rows written per INSERT by `record_grade_changes`.
+BULK_ROWS = 1_000
 
 
-def _status_after(employee: Employee, to_grade: Grade, to_status: EmployeeStatus | None) -> EmployeeStatus | None:
+def _status_after(status: EmployeeStatus, to_grade: Grade, to_status: EmployeeStatus | None) -> EmployeeStatus | None:
     """The status the change gives, or None when it keeps the current one: a transfer moves the person, and a
     trainee on probation who becomes junior or higher leaves probation."""
-    if to_status is not None and to_status != employee.status:
+    if to_status is not None and to_status != status:
         return to_status
-    if to_status is None and employee.status == EmployeeStatus.PROBATION and to_grade != Grade.TRAINEE:
+    if to_status is None and status == EmployeeStatus.PROBATION and to_grade != Grade.TRAINEE:
         return EmployeeStatus.ACTIVE
     return None
 
@@ -51,7 +54,7 @@ def record_grade_change(employee: Employee, to_grade: Grade, *, effective: date,
     if reason_code not in REASON_CODES:
         raise ValueError(reason_code)
     _supersede_scheduled(employee, actor)
-    new_status = _status_after(employee, to_grade, to_status)
+    new_status = _status_after(employee.status, to_grade, to_status)
     if to_grade == employee.grade and new_status is None:
         return None
     row = GradeHistory(employee=employee, from_grade=employee.grade, to_grade=to_grade,
@@ -65,10 +68,59 @@ def record_grade_change(employee: Employee, to_grade: Grade, *, effective: date,
     return row
 
 
+def grade_and_status_after(grade: Grade, status: EmployeeStatus, to_grade: Grade) -> tuple[Grade, EmployeeStatus] | None:
+    """What `record_grade_change` (without a status) would leave a person holding, or None when it records nothing."""
+    new_status = _status_after(status, to_grade, None)
+    if to_grade == grade and new_status is None:
+        return None
+    return to_grade, new_status or status
+
+
+def record_grade_changes(changes: dict[int, tuple[Grade, EmployeeStatus, Grade]], *, effective: date, reason_code: str,
+                         reason_data: dict | None = None, actor=None, today: date | None = None) -> None:
+    """`record_grade_change` for many people at once, in bulk statements ({employee id: (grade, status, to grade)}):
+    what was scheduled for them is superseded, and each change is written to the history, applied when its date
+    has come. The caller writes the employees' new grades and statuses (`grade_and_status_after`). Runs inside the
+    caller's unit of work."""
+    if reason_code not in REASON_CODES:
+        raise ValueError(reason_code)
+    _supersede_scheduled_many(list(changes), actor)
+    applied_at = utcnow() if effective <= (today or date.today()) else None
+    rows = []
+    for employee_id, (grade, status, to_grade) in changes.items():
+        after = grade_and_status_after(grade, status, to_grade)
+        if after is not None:
+            rows.append({"employee_id": employee_id, "from_grade": grade, "to_grade": to_grade,
+                         "from_status": status if after[1] != status else None,
+                         "to_status": after[1] if after[1] != status else None, "effective_date": effective,
+                         "reason_code": reason_code, "reason_data": reason_data or {}, "reason": "",
+                         "approved_by_id": getattr(actor, "id", None), "recommendation_id": None, "applied_at": applied_at})
+    for start in range(0, len(rows), BULK_ROWS):
+        db.session.execute(insert(GradeHistory.__table__), rows[start:start + BULK_ROWS])
+
+
+def _supersede_scheduled_many(employee_ids: list[int], actor) -> None:
+    """`_supersede_scheduled` for many people: one SELECT, one UPDATE, the audit events in bulk."""
+    scheduled = (select(GradeHistory.id, GradeHistory.employee_id)
+                 .where(GradeHistory.applied_at.is_(None), GradeHistory.superseded_at.is_(None)).order_by(GradeHistory.id))
+    wanted = set(employee_ids)
+    by_person: dict[int, list[int]] = {}
+    for row_id, employee_id in db.session.execute(scheduled):
+        if employee_id in wanted:
+            by_person.setdefault(employee_id, []).append(row_id)
+    if by_person:
+        ids = [i for rows in by_person.values() for i in rows]
+        db.session.execute(update(GradeHistory).where(GradeHistory.id.in_(ids)).values(superseded_at=utcnow())
+                           .execution_options(synchronize_session="fetch"))
+        audit.record_many("grade.supersede", actor, (("employee", employee_id, {"superseded": rows})
+                                                     for employee_id, rows in by_person.items()))
+
+
 def _apply(row: GradeHistory, employee: Employee) -> None:
     employee.grade = row.to_grade
     if row.to_status is not None:
         employee.status = row.to_status
+        stored.people_changed([employee.id])
     row.applied_at = utcnow()
 
 

@@ -9,6 +9,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..models import Employee, EmployeeStatus, Grade, OrgUnit, Position
 from . import audit, grades
+from .assessments import stored
 from .unit_of_work import unit_of_work
 
 # --- the org unit tree ----------------------------------------------------------------------------
@@ -29,6 +30,33 @@ def org_closure():
     return closure.union_all(
         select(closure.c.ancestor_id, child.id).where(child.parent_id == closure.c.descendant_id)
     )
+
+
+def ancestors_of() -> dict[int, list[int]]:
+    """Every org unit's id → its own id and those of the units above it (from one query; loops are cut)."""
+    parents = dict(db.session.execute(select(OrgUnit.id, OrgUnit.parent_id)).all())
+    chains = {}
+    for unit in parents:
+        chain, at = [], unit
+        while at is not None and at not in chain:
+            chain.append(at)
+            at = parents.get(at)
+        chains[unit] = chain
+    return chains
+
+
+def rolled_up(query) -> dict[int, list]:
+    """Sums per org unit including its sub-units, from a query grouped by the units themselves: `query` yields
+    (org unit id, number, ...) per unit; the result maps every unit with something below it to its summed numbers.
+    Aggregating per unit in SQL first and then up the (small) tree is far cheaper than joining every row to the
+    unit closure."""
+    chains, totals = ancestors_of(), {}
+    for unit, *numbers in db.session.execute(query):
+        for ancestor in chains.get(unit, [unit]):
+            sums = totals.setdefault(ancestor, [0] * len(numbers))
+            for i, number in enumerate(numbers):
+                sums[i] += number or 0
+    return totals
 
 
 def org_tree() -> list[tuple[OrgUnit, int, int]]:
@@ -152,4 +180,6 @@ def update_employee(employee: Employee, values: dict, actor=None) -> Employee:
             setattr(employee, key, value)
     if changes:
         audit.record("employee.update", "employee", employee.id, actor=actor, changes=changes)
+    if "status" in changes:
+        stored.people_changed([employee.id])
     return employee

@@ -34,6 +34,9 @@ NOT_XLSX = _l("The file is not a valid .xlsx workbook.")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # Text a spreadsheet may take for a formula (OWASP's list: the four signs, tab and carriage return).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# The control characters XML 1.0 cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE), and the most characters a cell holds.
+_NOT_IN_XLSX = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+XLSX_CELL_LIMIT = 32_767
 
 
 def refuse(message, line: int = 0, sheet: str | None = None) -> NoReturn:
@@ -198,6 +201,13 @@ def csv_value(value):
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def xlsx_text(text: str) -> str:
+    """Text for an .xlsx cell: without the characters .xlsx cannot hold, cut to the length a cell holds (Excel
+    "repairs" a file with a longer one)."""
+    text = _NOT_IN_XLSX.sub("", text)
+    return text if len(text) <= XLSX_CELL_LIMIT else text[:XLSX_CELL_LIMIT - 1] + "…"
 
 
 def xlsx_values(sheet, values) -> list:

@@ -23,7 +23,7 @@ from ...models import (
 from ...models.assessment import SELF_EDITABLE, SUPERVISOR_EDITABLE
 from ...timeutil import utcnow
 from .. import audit
-from ..org import org_closure, org_subtree_ids
+from ..org import org_subtree_ids, rolled_up
 from ..unit_of_work import unit_of_work
 
 S = AssessmentStatus
@@ -145,16 +145,11 @@ def close_cycle(cycle: Cycle, actor=None) -> int:
 
 
 def progress_by_unit(cycle: Cycle) -> list[tuple[int, int, int]]:
-    """(org unit id, assessments in its subtree, completed) for every unit with participants, from SQL."""
-    closure = org_closure()
-    rows = db.session.execute(
-        select(closure.c.ancestor_id, func.count(Assessment.id),
-               func.sum(case((Assessment.status == S.COMPLETED, 1), else_=0)))
-        .join(closure, closure.c.descendant_id == Assessment.org_unit_id)
-        .where(Assessment.cycle_id == cycle.id)
-        .group_by(closure.c.ancestor_id)
-    ).all()
-    return [(unit_id, total, int(done or 0)) for unit_id, total, done in rows]
+    """(org unit id, assessments in its subtree, completed) for every unit with participants."""
+    totals = rolled_up(select(Assessment.org_unit_id, func.count(Assessment.id),
+                              func.sum(case((Assessment.status == S.COMPLETED, 1), else_=0)))
+                       .where(Assessment.cycle_id == cycle.id).group_by(Assessment.org_unit_id))
+    return [(unit_id, total, int(done)) for unit_id, (total, done) in totals.items()]
 
 
 def status_counts(cycle: Cycle) -> dict[AssessmentStatus, int]:

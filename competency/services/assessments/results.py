@@ -101,15 +101,18 @@ def latest_completed(employee_id: int, year: int | None = None) -> Assessment | 
 # --- combined levels in SQL ------------------------------------------------------------------------
 
 
-def combined_levels(cycle_id: int | None = None, latest_only: bool = False):
-    """Subquery of completed assessments' levels: assessment_id, employee_id, cycle_id, grade, competency_code,
-    weight, combined, target (for the assessed grade), self_level, supervisor_level. `latest_only` keeps each
-    person's most recent completed assessment (by cycle end)."""
+def combined_levels(cycle_id: int | None = None, latest_only: bool = False, assessment_ids=None):
+    """Subquery of completed assessments' levels, computed from the ratings: assessment_id, employee_id, cycle_id,
+    grade, org_unit_id, competency_id, competency_code, weight, combined, target (for the assessed grade),
+    self_level, supervisor_level. `latest_only` keeps each person's most recent completed assessment (by cycle end);
+    `assessment_ids` (a list or SELECT) keeps those. Reading pages use the stored results (`stored`) instead."""
     assessments = (select(Assessment.id, Assessment.employee_id, Assessment.cycle_id, Assessment.version_id,
-                          Assessment.grade, Cycle.self_weight, Cycle.supervisor_weight)
+                          Assessment.grade, Assessment.org_unit_id, Cycle.self_weight, Cycle.supervisor_weight)
                    .join(Cycle, Cycle.id == Assessment.cycle_id).where(Assessment.status == AssessmentStatus.COMPLETED))
     if cycle_id is not None:
         assessments = assessments.where(Assessment.cycle_id == cycle_id)
+    if assessment_ids is not None:
+        assessments = assessments.where(Assessment.id.in_(assessment_ids))
     if latest_only:
         latest = latest_completed_query().subquery()
         assessments = assessments.where(Assessment.id.in_(select(latest.c.assessment_id)))
@@ -118,9 +121,9 @@ def combined_levels(cycle_id: int | None = None, latest_only: bool = False):
     combined = (cast(a.c.self_weight * func.coalesce(own.level, sup.level) + a.c.supervisor_weight * sup.level, Float)
                 / 100.0)
     return (
-        select(a.c.id.label("assessment_id"), a.c.employee_id, a.c.cycle_id, a.c.grade,
-               Competency.code.label("competency_code"), Competency.weight, combined.label("combined"),
-               Target.level.label("target"), own.level.label("self_level"), sup.level.label("supervisor_level"))
+        select(a.c.id.label("assessment_id"), a.c.employee_id, a.c.cycle_id, a.c.grade, a.c.org_unit_id,
+               Competency.id.label("competency_id"), Competency.code.label("competency_code"), Competency.weight,
+               combined.label("combined"), Target.level.label("target"), own.level.label("self_level"), sup.level.label("supervisor_level"))
         .join(Competency, Competency.version_id == a.c.version_id)
         .join(sup, and_(sup.assessment_id == a.c.id, sup.competency_id == Competency.id, sup.rater == Rater.SUPERVISOR,
                         sup.level.is_not(None)))

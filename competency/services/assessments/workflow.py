@@ -29,6 +29,7 @@ from ...timeutil import utcnow
 from .. import audit, settings
 from ..access import may_assess_as_supervisor
 from ..unit_of_work import unit_of_work
+from . import stored
 from .results import result_of
 
 S = AssessmentStatus
@@ -150,6 +151,8 @@ def save_ratings(assessment: Assessment, rater: Rater, entries: dict[int, tuple[
         db.session.flush()
     except StaleDataError:
         raise EditConflict() from None
+    if assessment.status == S.COMPLETED:
+        stored.refresh([assessment.id])
     return assessment
 
 
@@ -182,6 +185,8 @@ def reopen(assessment: Assessment, phase: str, reason: str, actor=None, after_ap
     # The ratings and score as they were: re-rating overwrites the ratings, and the trail must keep the old values.
     audit.record("assessment.reopen", "assessment", assessment.id, actor=actor, phase=phase,
                  before=before.value, reason=reason.strip(), score=score, ratings=snapshot)
+    if before == S.COMPLETED:
+        stored.refresh([assessment.id])
 
 
 def rating_snapshot(assessment: Assessment) -> dict:

@@ -5,8 +5,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from ...extensions import db
+from ...models import Employee
 from ...models.limits import holds_number, max_length, number_limit
 from .. import audit
 from .tabular import ImportFailed, RowError
@@ -21,7 +23,8 @@ class ImportResult:
     `actions` lists (line, key, "create" | "update" | "unchanged") per row; `counts` holds the tallies some
     kinds report besides (passed and failed trainings, completed and incomplete assessments); `rows` holds, on a
     real run, (entity, line, key, created, {field: [before, after]}) of each row that created or changed something,
-    which `finish` writes to the audit trail."""
+    which `finish` writes to the audit trail; the entity is a model object or, for rows written in bulk, its
+    (table name, id)."""
 
     kind: str
     created: int = 0
@@ -110,15 +113,47 @@ def finish(work, result: ImportResult, actor, filename: str, **details) -> Impor
     if result.dry_run:
         work.discard()
         return result
+    record_summary(result, actor, filename, **details)
+    record_rows(result.kind, actor, filename, result.rows)
+    return result
+
+
+def record_summary(result: ImportResult, actor, filename: str, **details) -> None:
+    """The summary event `import.<kind>` of a real run that changed something, written at once so that it comes
+    before the row events."""
     if result.changed:
         audit.record(f"import.{result.kind}", "import", None, actor=actor, file=filename, created=result.created,
                      updated=result.updated, unchanged=result.unchanged, **details)
-    if result.rows:
         db.session.flush()  # the summary goes first, and created rows get their ids
-        audit.record_many(f"import.{result.kind}.row", actor, (
-            (entity.__tablename__, entity.id, {"file": filename, "line": line, "key": key, "created": created, "changes": changes})
-            for entity, line, key, created, changes in result.rows))
-    return result
+
+
+def record_rows(kind: str, actor, filename: str, rows) -> None:
+    """One `import.<kind>.row` event per created or changed row, (entity, line, key, created, changes) each, in bulk."""
+    if rows:
+        db.session.flush()  # created model objects get their ids
+        audit.record_many(f"import.{kind}.row", actor, (
+            (*_reference(entity), {"file": filename, "line": line, "key": key, "created": created, "changes": changes})
+            for entity, line, key, created, changes in rows))
+
+
+def _reference(entity) -> tuple[str, int]:
+    """(table name, id) of a model object, or the pair itself."""
+    return entity if isinstance(entity, tuple) else (entity.__tablename__, entity.id)
+
+
+# Up to this many staff numbers are looked up with IN (…); more, and every employee is read in one go, as SQLite
+# takes at most 32,766 values per statement and reading a whole bank costs less than many lookups.
+LOOKUP_IN = 1_000
+
+
+def people_by_staff_no(staff_nos, *columns) -> dict:
+    """{staff number: row of (Employee.id, Employee.staff_no, *columns)} of the staff numbers that exist, in one query
+    and without loading model objects."""
+    wanted = {s for s in staff_nos if s}
+    query = select(Employee.id, Employee.staff_no, *columns)
+    if len(wanted) <= LOOKUP_IN:
+        query = query.where(Employee.staff_no.in_(wanted))
+    return {row.staff_no: row for row in db.session.execute(query) if row.staff_no in wanted}
 
 
 def set_changed(obj, values: dict) -> bool:

@@ -4,6 +4,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...models import Course, CourseType, Delivery
@@ -53,8 +54,8 @@ def _values(row, code: str, errors: list) -> CourseValues:
 def import_courses(data: bytes, filename: str, *, dry_run=False, actor=None) -> ImportResult:
     """Upsert courses by code; ImportFailed (nothing written) on any bad row."""
     rows = read_rows(data, filename, COLUMNS)
-    with unit_of_work() as work:
-        existing = {c.code: c for c in db.session.scalars(select(Course))}
+    with unit_of_work() as work, db.session.no_autoflush:  # a dry run must not write, not even by autoflush
+        existing = {c.code: c for c in db.session.scalars(select(Course).options(selectinload(Course.competencies)))}
         errors, seen = [], {}
         parsed = [(row, _values(row, check_code(row, seen, errors), errors)) for row in rows]
         refuse(errors)
@@ -70,7 +71,6 @@ def import_courses(data: bytes, filename: str, *, dry_run=False, actor=None) -> 
                 values.description_zh, values.description_en, values.active = course.description_zh, course.description_en, course.active
             apply_course(course, values)
             result.track(row.line, values.code, course, before, _fields(course))
-        db.session.flush()
         return finish(work, result, actor, filename)
 
 

@@ -2,35 +2,55 @@
 
 Columns `staff_no, name_zh, name_en, org_unit_code, position_code, grade, hire_date` and optionally
 `probation_end, supervisor_staff_no, email, roles`. Each column has its validator; all or nothing.
+The reference data is read once per file (one query per kind), the changes are planned in Python and written in
+bulk statements, so the work grows with the file, not with the file times the bank; a dry run only reads.
 """
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.orm import selectinload
 
 from ...extensions import db
-from ...models import Employee, EmployeeStatus, Grade, OrgUnit, Position, Role, User
+from ...models import Employee, EmployeeStatus, Grade, OrgUnit, Position, Role, User, UserRole
+from ...timeutil import utcnow
 from .. import accounts, grades
 from ..access import manages_accounts
 from ..unit_of_work import unit_of_work
-from .common import ImportResult, find_cycle, finish, refuse, set_changed, too_long
+from .common import ImportResult, find_cycle, finish, refuse, too_long
 from .tabular import RowError, add_months, parse_date, read_rows
 
 REQUIRED = ["staff_no", "name_zh", "name_en", "org_unit_code", "position_code", "grade", "hire_date"]
 OPTIONAL = ["probation_end", "supervisor_staff_no", "email", "roles"]
 
 
+# Rows written per INSERT or UPDATE statement.
+BATCH = 1_000
+_PERSON_COLUMNS = (Employee.id, Employee.staff_no, Employee.name_zh, Employee.name_en, Employee.org_unit_id,
+                   Employee.position_id, Employee.hire_date, Employee.probation_end, Employee.grade, Employee.status,
+                   Employee.supervisor_id)
+_VALUES = ("name_zh", "name_en", "org_unit_id", "position_id", "hire_date", "probation_end", "grade", "status")
+
+
+class _Account(NamedTuple):
+    id: int
+    email: str | None
+    roles: frozenset
+
+
 @dataclass
 class _Check:
-    """What the validators share: the reference data, what the file has shown so far, the errors."""
+    """What the validators share: the reference data (codes and staff numbers to ids, existing people as rows,
+    accounts by employee id, emails in use), what the file has shown so far, the errors."""
 
     units: dict
     positions: dict
     existing: dict
     accounts: dict
+    taken: dict                                  # lower-case email in use → account id
     probation_months: int
     manages_accounts: bool
     seen: dict = field(default_factory=dict)     # staff number → first line
@@ -40,9 +60,24 @@ class _Check:
     def err(self, row, column: str, message) -> None:
         self.errors.append(RowError(row.line, column, message))
 
-    def account_of(self, staff_no: str) -> User | None:
+    def account_of(self, staff_no: str) -> _Account | None:
         person = self.existing.get(staff_no)
         return self.accounts.get(person.id) if person is not None else None
+
+
+def _load(actor, probation_months: int) -> _Check:
+    """The reference data of a whole file, one query per kind, as plain rows rather than model objects."""
+    roles: dict[int, set] = {}
+    for user_id, role in db.session.execute(select(UserRole.user_id, UserRole.role)):
+        roles.setdefault(user_id, set()).add(role)
+    users = db.session.execute(select(User.id, User.employee_id, User.email)).all()
+    return _Check(
+        units=dict(db.session.execute(select(OrgUnit.code, OrgUnit.id)).all()),
+        positions=dict(db.session.execute(select(Position.code, Position.id)).all()),
+        existing={row.staff_no: row for row in db.session.execute(select(*_PERSON_COLUMNS))},
+        accounts={u.employee_id: _Account(u.id, u.email, frozenset(roles.get(u.id, ()))) for u in users if u.employee_id},
+        taken={u.email.lower(): u.id for u in users if u.email},
+        probation_months=probation_months, manages_accounts=manages_accounts(actor))
 
 
 def _staff_no(row, item: dict, check: _Check) -> None:
@@ -108,7 +143,7 @@ def _email(row, item: dict, check: _Check) -> None:
     own = check.account_of(row.get("staff_no"))
     if email.lower() in check.emails:
         check.err(row, "email", _l("Duplicate email (also on line %(line)s).", line=check.emails[email.lower()]))
-    elif accounts.email_taken(email, own.id if own else None):
+    elif check.taken.get(email.lower(), own.id if own else None) != (own.id if own else None):
         check.err(row, "email", _l("Another account already uses this email."))
     check.emails[email.lower()] = row.line
     item["email"] = email
@@ -138,7 +173,8 @@ VALIDATORS = (_staff_no, _names, _org_unit_and_position, _grade, _dates, _email,
 
 def _supervisor_errors(rows, check: _Check) -> None:
     """Unknown supervisors, people supervising themselves, and reporting lines that loop."""
-    supervisor_of = {e.staff_no: (e.supervisor.staff_no if e.supervisor else None) for e in check.existing.values()}
+    staff_no_of = {e.id: e.staff_no for e in check.existing.values()}
+    supervisor_of = {e.staff_no: staff_no_of.get(e.supervisor_id) for e in check.existing.values()}
     for row in rows:
         staff_no, boss = row.get("staff_no"), row.get("supervisor_staff_no") or None
         if boss and boss not in check.seen and boss not in check.existing:
@@ -154,16 +190,11 @@ def _supervisor_errors(rows, check: _Check) -> None:
 
 def import_employees(data: bytes, filename: str, *, dry_run=False, actor=None, probation_months=3,
                      today: date | None = None, password=None, hash_method=None) -> ImportResult:
-    """Upsert employees (and accounts when roles are given) by staff number; ImportFailed on any error."""
+    """Upsert employees (and accounts when roles are given) by staff number; ImportFailed on any error. A dry run
+    reads and plans, and writes nothing."""
     rows = read_rows(data, filename, REQUIRED, OPTIONAL)
     with unit_of_work() as work:
-        check = _Check(
-            units={u.code: u for u in db.session.scalars(select(OrgUnit))},
-            positions={p.code: p for p in db.session.scalars(select(Position))},
-            existing={e.staff_no: e for e in db.session.scalars(select(Employee))},
-            accounts={u.employee_id: u for u in db.session.scalars(select(User).options(selectinload(User.role_rows)))
-                      if u.employee_id},
-            probation_months=probation_months, manages_accounts=manages_accounts(actor))
+        check = _load(actor, probation_months)
         parsed = {}
         for row in rows:
             item = parsed[row.line] = {}
@@ -171,64 +202,109 @@ def import_employees(data: bytes, filename: str, *, dry_run=False, actor=None, p
                 validator(row, item, check)
         _supervisor_errors(rows, check)
         refuse(check.errors)
+        today = today or date.today()
+        plan = [_plan(row, parsed[row.line], check, today) for row in rows]
+        ids = {} if dry_run else _write(plan, check, today, filename, actor, password, hash_method)
         result = ImportResult("employees", dry_run=dry_run)
-        people, before = _upsert_people(rows, parsed, check, today or date.today(), filename, actor)
-        _link_supervisors_and_accounts(rows, parsed, people, check, actor, password, hash_method)
-        for row in rows:
-            person = people[row.get("staff_no")]
-            result.track(row.line, person.staff_no, person, before.get(person.staff_no),
-                         _fields(person, check.accounts.get(person.id)))
-        db.session.flush()
+        codes = _codes(check)
+        for person in plan:
+            result.track(person.line, person.staff_no, ("employee", ids.get(person.staff_no)),
+                         None if person.old is None else _fields(person.old, codes, check.accounts.get(person.old.id)),
+                         _fields(person.new, codes, person.account))
         return finish(work, result, actor, filename)
 
 
-def _fields(person: Employee, account: User | None) -> dict:
-    """What an import sets on a person and their account, as the audit trail compares it."""
-    return {"name_zh": person.name_zh, "name_en": person.name_en, "org_unit": person.org_unit, "position": person.position,
-            "hire_date": person.hire_date, "probation_end": person.probation_end, "grade": person.grade,
-            "status": person.status, "supervisor": person.supervisor,
+@dataclass
+class _Person:
+    """One row's plan: the person as stored (None when new) and as the import leaves them, with their account."""
+
+    line: int
+    staff_no: str
+    old: Row | None
+    new: dict
+    account: _Account | None
+
+
+def _plan(row, item: dict, check: _Check, today: date) -> _Person:
+    """What the row makes of the person: the values, the grade and status (through the grade history's rules for
+    people who exist), the supervisor and the account."""
+    staff_no, old = row.get("staff_no"), check.existing.get(row.get("staff_no"))
+    new = {"name_zh": row.get("name_zh"), "name_en": row.get("name_en"), "org_unit_id": check.units[row.get("org_unit_code")],
+           "position_id": check.positions[row.get("position_code")], "hire_date": item["hire_date"],
+           "probation_end": item["probation_end"], "supervisor": row.get("supervisor_staff_no") or None}
+    if old is None:
+        on_probation = item["grade"] == Grade.TRAINEE and item["probation_end"] > today
+        new.update(grade=item["grade"], status=EmployeeStatus.PROBATION if on_probation else EmployeeStatus.ACTIVE)
+    else:
+        new["grade"], new["status"] = grades.grade_and_status_after(old.grade, old.status, item["grade"]) or (old.grade, old.status)
+    account = check.accounts.get(old.id) if old is not None else None
+    if item["roles"] and account is None:
+        account = _Account(None, item["email"], frozenset(item["roles"]))
+    elif account is not None:
+        account = account._replace(roles=frozenset(item["roles"]) if item["roles"] else account.roles,
+                                   email=item["email"] or account.email)
+    return _Person(row.line, staff_no, old, new, account)
+
+
+def _codes(check: _Check) -> dict:
+    """Codes and staff numbers by id, as the audit trail shows references."""
+    return {"org_unit_id": {i: c for c, i in check.units.items()}, "position_id": {i: c for c, i in check.positions.items()},
+            "supervisor_id": {e.id: e.staff_no for e in check.existing.values()}}
+
+
+def _fields(person, codes: dict, account: _Account | None) -> dict:
+    """What an import sets on a person (a stored row, or a planned dict) and their account, as the audit trail
+    compares it."""
+    get = person.get if isinstance(person, dict) else person._asdict().get
+    supervisor = get("supervisor") if isinstance(person, dict) else codes["supervisor_id"].get(get("supervisor_id"))
+    return {"name_zh": get("name_zh"), "name_en": get("name_en"), "org_unit": codes["org_unit_id"][get("org_unit_id")],
+            "position": codes["position_id"][get("position_id")], "hire_date": get("hire_date"),
+            "probation_end": get("probation_end"), "grade": get("grade"), "status": get("status"), "supervisor": supervisor,
             "email": account.email if account else None, "roles": sorted(r.value for r in account.roles) if account else []}
 
 
-def _upsert_people(rows, parsed, check: _Check, today: date, filename: str, actor) -> tuple[dict, dict]:
-    """Create and update the people (grade changes through the grade history); return everyone by staff number
-    and, for the people who existed, their fields before the import."""
-    people, before = dict(check.existing), {}
-    for row in rows:
-        staff_no, item = row.get("staff_no"), parsed[row.line]
-        values = {"name_zh": row.get("name_zh"), "name_en": row.get("name_en"),
-                  "org_unit": check.units[row.get("org_unit_code")], "position": check.positions[row.get("position_code")],
-                  "hire_date": item["hire_date"], "probation_end": item["probation_end"]}
-        person = people.get(staff_no)
-        if person is None:
-            on_probation = item["grade"] == Grade.TRAINEE and item["probation_end"] > today
-            person = people[staff_no] = Employee(staff_no=staff_no, grade=item["grade"], **values,
-                                                 status=EmployeeStatus.PROBATION if on_probation else EmployeeStatus.ACTIVE)
-            db.session.add(person)
+def _write(plan: list[_Person], check: _Check, today: date, filename: str, actor, password, hash_method) -> dict:
+    """Write the plan in bulk: new people, grade changes (history first), changed people and reporting lines,
+    accounts. Returns every person's id by staff number."""
+    table = Employee.__table__
+    new = [p for p in plan if p.old is None]
+    ids = {e.staff_no: e.id for e in check.existing.values()}
+    for start in range(0, len(new), BATCH):
+        returned = db.session.execute(insert(table).returning(table.c.id, table.c.staff_no), [
+            {"staff_no": p.staff_no, "supervisor_id": None, **{k: p.new[k] for k in _VALUES}} for p in new[start:start + BATCH]])
+        ids.update((staff_no, person_id) for person_id, staff_no in returned)
+    grades.record_grade_changes({p.old.id: (p.old.grade, p.old.status, p.new["grade"]) for p in plan if p.old is not None},
+                                effective=today, reason_code="import", reason_data={"file": filename}, actor=actor, today=today)
+    changed = []
+    for p in plan:
+        values = {k: p.new[k] for k in _VALUES} | {"supervisor_id": ids.get(p.new["supervisor"])}
+        if p.old is None and values["supervisor_id"] is None:
             continue
-        before[staff_no] = _fields(person, check.accounts.get(person.id))
-        set_changed(person, values)
-        grades.record_grade_change(person, item["grade"], effective=today, reason_code="import",
-                                   reason_data={"file": filename}, actor=actor, today=today)
+        if p.old is None or any(getattr(p.old, k) != v for k, v in values.items()):
+            changed.append({"person_id": ids[p.staff_no], "updated_at": utcnow(), **values})
+    for start in range(0, len(changed), BATCH):
+        db.session.execute(update(table).where(table.c.id == bindparam("person_id")), changed[start:start + BATCH])
+    _write_accounts(plan, check, ids, actor, password, hash_method)
+    return ids
+
+
+def _write_accounts(plan: list[_Person], check: _Check, ids: dict, actor, password, hash_method) -> None:
+    """Create the new accounts in bulk, change emails in bulk, and roles through `accounts.set_roles` (which keeps
+    the last administrator) for the accounts whose roles change."""
+    accounts.create_users([(ids[p.staff_no], p.staff_no, p.account.email, sorted(p.account.roles))
+                           for p in plan if p.account is not None and p.account.id is None],
+                          password=password, actor=actor, hash_method=hash_method)
+    stored = {a.id: a for a in check.accounts.values()}
+    emails = [{"account_id": p.account.id, "email": p.account.email} for p in plan
+              if p.account is not None and p.account.id is not None and p.account.email != stored[p.account.id].email]
+    table = User.__table__
+    for start in range(0, len(emails), BATCH):
+        db.session.execute(update(table).where(table.c.id == bindparam("account_id")), emails[start:start + BATCH])
+    roles = {p.account.id: p.account.roles for p in plan
+             if p.account is not None and p.account.id is not None and p.account.roles != stored[p.account.id].roles}
+    wanted = list(roles)
+    for start in range(0, len(wanted), BATCH):
+        users = db.session.scalars(select(User).where(User.id.in_(wanted[start:start + BATCH])).options(selectinload(User.role_rows)))
+        for user in users:
+            accounts.set_roles(user, roles[user.id], actor=actor)
     db.session.flush()
-    return people, before
-
-
-def _link_supervisors_and_accounts(rows, parsed, people, check: _Check, actor, password, hash_method) -> None:
-    """Set reporting lines (a supervisor may come later in the file) and create or update accounts."""
-    for row in rows:
-        person, item = people[row.get("staff_no")], parsed[row.line]
-        boss = row.get("supervisor_staff_no") or None
-        if (person.supervisor.staff_no if person.supervisor else None) != boss:
-            person.supervisor = people[boss] if boss else None
-        account = check.accounts.get(person.id)
-        if item["roles"] and account is None:
-            # Only the seed passes a password (the documented demo password); a real import makes unusable ones.
-            check.accounts[person.id] = accounts.create_user(
-                email=item["email"], employee=person, password=password, roles=item["roles"], actor=actor,
-                hash_method=hash_method, demo=password is not None)
-        elif account is not None:
-            if item["roles"]:
-                accounts.set_roles(account, item["roles"], actor=actor)
-            if item["email"] and account.email != item["email"]:
-                account.email = item["email"]

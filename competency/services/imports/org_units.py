@@ -15,7 +15,7 @@ KINDS = {k.value for k in OrgUnitKind}
 def import_org_units(data: bytes, filename: str, *, dry_run=False, actor=None) -> ImportResult:
     """Upsert org units by code from a CSV/.xlsx file; ImportFailed (nothing written) on any error."""
     rows = read_rows(data, filename, COLUMNS)
-    with unit_of_work() as work:
+    with unit_of_work() as work, db.session.no_autoflush:  # a dry run must not write, not even by autoflush
         existing = {u.code: u for u in db.session.scalars(select(OrgUnit))}
         errors: list[RowError] = []
         seen: dict[str, int] = {}
@@ -29,7 +29,6 @@ def import_org_units(data: bytes, filename: str, *, dry_run=False, actor=None) -
         errors += _parent_errors(rows, seen, existing)
         refuse(errors)
         result = _apply(rows, existing, ImportResult("org_units", dry_run=dry_run))
-        db.session.flush()
         return finish(work, result, actor, filename)
 
 

@@ -6,9 +6,8 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...models import AnnualSales
-from ..org import employees_by_staff_no
 from ..unit_of_work import unit_of_work
-from .common import ImportResult, finish, refuse, too_large
+from .common import ImportResult, finish, people_by_staff_no, refuse, too_large
 from .tabular import RowError, read_rows
 
 COLUMNS = ["staff_no", "year", "amount"]
@@ -25,8 +24,8 @@ def _amount(text: str) -> Decimal | None:
 def import_sales(data: bytes, filename: str, *, dry_run=False, actor=None) -> ImportResult:
     """Annual sales per person and year, upserted; ImportFailed (nothing written) on any bad row."""
     rows = read_rows(data, filename, COLUMNS)
-    with unit_of_work() as work:
-        people = employees_by_staff_no(r.get("staff_no") for r in rows)
+    with unit_of_work() as work, db.session.no_autoflush:  # a dry run must not write, not even by autoflush
+        people = people_by_staff_no(r.get("staff_no") for r in rows)
         errors, seen, parsed = [], {}, []
         for row in rows:
             person, year, amount = people.get(row.get("staff_no")), row.get("year"), _amount(row.get("amount"))
@@ -46,7 +45,7 @@ def import_sales(data: bytes, filename: str, *, dry_run=False, actor=None) -> Im
         refuse(errors)
         result = ImportResult("sales", dry_run=dry_run)
         existing = {(s.employee_id, s.year): s for s in db.session.scalars(
-            select(AnnualSales).where(AnnualSales.employee_id.in_([p.id for p in people.values()])))}
+            select(AnnualSales).where(AnnualSales.year.in_({int(year) for _, _, year, _ in parsed})))}
         for row, person, year, amount in parsed:
             key, item = f"{person.staff_no} {year}", existing.get((person.id, int(year)))
             before = None if item is None else {"amount": item.amount}
@@ -56,5 +55,4 @@ def import_sales(data: bytes, filename: str, *, dry_run=False, actor=None) -> Im
             elif item.amount != amount:
                 item.amount = amount
             result.track(row.line, key, item, before, {"amount": amount})
-        db.session.flush()
         return finish(work, result, actor, filename)

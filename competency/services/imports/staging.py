@@ -1,4 +1,8 @@
-"""Uploaded files kept between the dry-run preview and the confirmed import."""
+"""Uploaded files kept between the dry-run preview and the confirmed import.
+
+A confirmed upload is claimed before it is imported (its metadata renamed, which only one request can do), so a
+double click or two tabs import it once; once imported it leaves a marker for a day, so that a late second click is
+told it was imported rather than that it expired."""
 import json
 import secrets
 import time
@@ -28,7 +32,7 @@ def stage(instance_path: str, data: bytes, meta: dict) -> str:
 def remove_stale(folder: Path, cutoff: float) -> None:
     """Remove the staged files last written before `cutoff` (a time stamp)."""
     for path in folder.iterdir():
-        if path.suffix not in (".bin", ".json"):
+        if path.suffix not in (".bin", ".json", ".claimed", ".done"):
             continue
         try:
             if path.stat().st_mtime < cutoff:
@@ -62,3 +66,38 @@ def discard(instance_path: str, token: str) -> None:
     folder = _folder(instance_path)
     for suffix in (".bin", ".json"):
         (folder / f"{token}{suffix}").unlink(missing_ok=True)
+
+
+def claim(instance_path: str, token: str) -> tuple[bytes, dict] | None:
+    """Take the staged upload for importing: the upload and its metadata, or None when another request claimed it
+    first (or it is gone). Only one request can rename the metadata, so only one gets the upload."""
+    if not token or not token.isalnum():
+        return None
+    folder = _folder(instance_path)
+    try:
+        (folder / f"{token}.json").rename(folder / f"{token}.claimed")
+        return (folder / f"{token}.bin").read_bytes(), json.loads((folder / f"{token}.claimed").read_text())
+    except FileNotFoundError:
+        return None
+
+
+def release(instance_path: str, token: str, imported: bool = True) -> None:
+    """Remove a claimed upload once its import ended, leaving the marker that it was imported (none when the import
+    was refused: nothing was written, and the file must be chosen again)."""
+    folder = _folder(instance_path)
+    (folder / f"{token}.bin").unlink(missing_ok=True)
+    try:
+        if imported:
+            (folder / f"{token}.claimed").rename(folder / f"{token}.done")
+        else:
+            (folder / f"{token}.claimed").unlink()
+    except FileNotFoundError:
+        pass
+
+
+def was_claimed(instance_path: str, token: str) -> bool:
+    """Whether the upload is being imported or was imported (within the last day)."""
+    if not token or not token.isalnum():
+        return False
+    folder = _folder(instance_path)
+    return (folder / f"{token}.claimed").exists() or (folder / f"{token}.done").exists()

@@ -49,19 +49,32 @@ class Row:
 
 def read_rows(data: bytes, filename: str, required: list[str], optional: list[str] = ()) -> list[Row]:
     """Rows of a CSV or .xlsx file; raises ImportFailed when the header is wrong or the file too large."""
+    return list(iter_rows(data, filename, required, optional))
+
+
+def iter_rows(data: bytes, filename: str, required: list[str], optional: list[str] = (), csv_max_rows: int | None = None):
+    """The rows of a CSV or .xlsx file one at a time, for files too large to hold as Rows: the file type and header
+    are checked at once (ImportFailed), a line that cannot be read raises ImportFailed when it is reached. A CSV file
+    may have up to `csv_max_rows` lines (default: as many as a sheet)."""
     name = filename.lower()
     if name.endswith(".xlsx"):
-        with safe_files.open_xlsx(data) as book:
-            if not book.worksheets:
-                raise ImportFailed([RowError(1, "", _l("The file is empty: it needs a header row."))])
-            return _rows(safe_files.sheet_rows(book.worksheets[0], safe_files.MAX_ROWS), required, optional)
+        return _xlsx_rows(data, required, optional)
     if name.endswith(".csv") or name.endswith(".txt"):
-        return _rows(_csv_rows(data), required, optional)
+        table = _csv_rows(data, csv_max_rows or safe_files.MAX_ROWS)
+        return _rows(table, _columns(table, required, optional))
     raise ImportFailed([RowError(0, "", _l("Unsupported file type: use .csv or .xlsx."))])
 
 
-def _rows(table, required: list[str], optional) -> list[Row]:
-    """The header checked before any other row is read, then each non-blank row of (line, cells) as a Row."""
+def _xlsx_rows(data: bytes, required: list[str], optional):
+    with safe_files.open_xlsx(data) as book:
+        if not book.worksheets:
+            raise ImportFailed([RowError(1, "", _l("The file is empty: it needs a header row."))])
+        table = safe_files.sheet_rows(book.worksheets[0], safe_files.MAX_ROWS)
+        yield from _rows(table, _columns(table, required, optional))
+
+
+def _columns(table, required: list[str], optional) -> list[tuple[int, str]]:
+    """The header checked before any other row is read: (position, name) of each named column."""
     first = next(table, None)
     if first is None:
         raise ImportFailed([RowError(1, "", _l("The file is empty: it needs a header row."))])
@@ -72,25 +85,28 @@ def _rows(table, required: list[str], optional) -> list[Row]:
     errors += [RowError(1, h, _l("Unknown column.")) for h in unknown]
     if errors:
         raise ImportFailed(errors)
-    columns = [(i, h) for i, h in enumerate(header) if h]
-    # kept as they come, so that a file near the row limit holds only its non-blank rows in memory
-    return [Row(line, {h: (cells[i] if i < len(cells) else None) for i, h in columns})
-            for line, cells in table if not safe_files.blank(cells)]
+    return [(i, h) for i, h in enumerate(header) if h]
 
 
-def _csv_rows(data: bytes):
-    """(line, cells) of UTF-8 CSV, at most MAX_COLUMNS cells each; ImportFailed past MAX_ROWS or on a line csv refuses."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ImportFailed([RowError(0, "", _l("The file is not UTF-8 text."))]) from None
-    reader = csv.reader(io.StringIO(text))
+def _rows(table, columns: list[tuple[int, str]]):
+    """Each non-blank row of (line, cells) as a Row (kept as they come, so that only non-blank rows are held)."""
+    for line, cells in table:
+        if not safe_files.blank(cells):
+            yield Row(line, {h: (cells[i] if i < len(cells) else None) for i, h in columns})
+
+
+def _csv_rows(data: bytes, max_rows: int):
+    """(line, cells) of UTF-8 CSV, at most MAX_COLUMNS cells each; ImportFailed past max_rows, on a line csv refuses
+    or on bytes that are not UTF-8. Decoded as it is read, so that a large file is not held twice as text."""
+    reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="\n"))
     line = 0
     try:
         for line, cells in enumerate(reader, start=1):
-            if line > safe_files.MAX_ROWS:
-                safe_files.too_many_rows(safe_files.MAX_ROWS)
+            if line > max_rows:
+                safe_files.too_many_rows(max_rows)
             yield line, cells[:safe_files.MAX_COLUMNS]
+    except UnicodeDecodeError:
+        raise ImportFailed([RowError(0, "", _l("The file is not UTF-8 text."))]) from None
     except csv.Error:  # a value over csv's field size limit (128 KB), or a bare carriage return inside a line
         raise ImportFailed([RowError(line + 1, "", _l("This line is not valid CSV or holds a value longer than %(limit)s "
                                                       "characters.", limit=format(csv.field_size_limit(), ",")))]) from None

@@ -17,13 +17,13 @@ from ...models import (
     Employee,
     Enrolment,
     EnrolmentStatus,
+    ResultRow,
     TrainingResult,
     TrainingSession,
 )
 from ...models.training import ACTIVE_STATUSES
 from ...timeutil import utcnow
 from .. import audit
-from ..assessments.results import combined_levels
 from ..unit_of_work import release_snapshot, unit_of_work
 from . import ledger
 
@@ -72,13 +72,11 @@ def assign(course: Course, employee_ids, due_date: date | None, actor=None) -> A
 def gap_candidates(competency_code: str, cycle_id: int, min_gap: float | None, within=None) -> list[int]:
     """Ids of the people whose gap (target − combined level) on the competency in the cycle is at least `min_gap`
     (None: any gap, i.e. below the target), optionally among `within` (a SELECT of employee ids)."""
-    levels = combined_levels(cycle_id=cycle_id)
-    gap = levels.c.target - levels.c.combined
-    query = (select(levels.c.employee_id).where(levels.c.competency_code == competency_code,
-                                                levels.c.target.is_not(None),
-                                                gap > 0 if min_gap is None else gap >= min_gap - 1e-9))
+    r = ResultRow  # the stored results
+    query = select(r.employee_id).where(r.cycle_id == cycle_id, r.competency_code == competency_code, r.target.is_not(None),
+                                        r.gap > 0 if min_gap is None else r.gap >= min_gap - 1e-9)
     if within is not None:
-        query = query.where(levels.c.employee_id.in_(within))
+        query = query.where(r.employee_id.in_(within))
     return sorted(set(db.session.scalars(query)))
 
 

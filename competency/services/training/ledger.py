@@ -20,7 +20,7 @@ from ...models import (
 )
 from ...timeutil import utcnow
 from .. import audit
-from ..org import org_closure
+from ..org import rolled_up
 from ..unit_of_work import unit_of_work
 
 
@@ -68,12 +68,9 @@ def compliance_by_unit(year: int, employee_ids=None) -> list[tuple[int, int, int
     if employee_ids is not None:
         people = people.where(Employee.id.in_(employee_ids))
     people = people.subquery()
-    closure = org_closure()
-    rows = db.session.execute(
-        select(closure.c.ancestor_id, func.count(people.c.id), func.sum(people.c.ok))
-        .join(people, people.c.org_unit_id == closure.c.descendant_id)
-        .group_by(closure.c.ancestor_id)).all()
-    return [(unit, n, int(ok or 0)) for unit, n, ok in rows]
+    totals = rolled_up(select(people.c.org_unit_id, func.count(people.c.id), func.sum(people.c.ok))
+                       .group_by(people.c.org_unit_id))
+    return [(unit, n, int(ok)) for unit, (n, ok) in totals.items()]
 
 
 def ledger(employee_id: int):

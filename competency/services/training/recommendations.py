@@ -5,8 +5,8 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from ...extensions import db
-from ...models import Assessment, Competency, Course, CourseCompetency, Employee, Enrolment, EnrolmentStatus, Grade
-from ..assessments.results import combined_levels, latest_completed, result_of
+from ...models import Assessment, Competency, Course, CourseCompetency, Employee, Enrolment, EnrolmentStatus, Grade, ResultRow
+from ..assessments.results import latest_completed, result_of
 
 
 @dataclass
@@ -51,10 +51,11 @@ def recommendations(employee: Employee, assessment: Assessment | None = None, gr
 
 def demand(cycle_id: int | None = None) -> list[tuple[Course, int]]:
     """Per active course: how many people have a gap (below their grade's target) on a competency it develops,
-    from each person's latest completed assessment (or the given cycle) — computed in SQL."""
-    levels = combined_levels(cycle_id=cycle_id, latest_only=cycle_id is None)
-    gaps = (select(levels.c.employee_id, levels.c.competency_code)
-            .where(levels.c.target.is_not(None), levels.c.combined < levels.c.target).subquery())
+    from each person's latest completed assessment (or the given cycle) — from the stored results."""
+    r = ResultRow
+    gaps = (select(r.employee_id, r.competency_code)
+            .where(r.cycle_id == cycle_id if cycle_id is not None else r.is_latest.is_(True), r.target.is_not(None),
+                   r.combined < r.target).subquery())
     people = func.count(func.distinct(gaps.c.employee_id))
     rows = db.session.execute(
         select(Course, people)
