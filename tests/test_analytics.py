@@ -150,3 +150,12 @@ def test_plotly_is_served_by_the_app_and_allowed_by_the_csp(app, client, login_a
     page = client.get("/analytics")
     assert 'src="/vendor/plotly.min.js"' in page.data.decode() and "cdn" not in page.data.decode().lower()
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+
+
+def test_postgresql_connections_run_without_jit(app):
+    """A page runs short queries that the planner may overestimate; JIT compiling them cost more than it saved."""
+    from sqlalchemy import text
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("JIT is a PostgreSQL setting")
+    assert db.session.scalar(text("SHOW jit")) == "off"
