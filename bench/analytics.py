@@ -9,7 +9,6 @@ the supervisor of its team leads (so about employees / 20 people report to them,
 Budgets at 100,000 people: the hr page ≤ 1 s, the team page ≤ 500 ms, dashboards ≤ 200 ms and 200 KB.
 """
 import argparse
-import resource
 import statistics
 import sys
 import time
@@ -20,15 +19,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from heatmap import add_assessments  # noqa: E402
 from sqlalchemy import func, select, text, update  # noqa: E402
-from synthetic import build_bank, fresh_app  # noqa: E402
+from synthetic import build_bank, fresh_app, peak_rss_mb, signed_in_client  # noqa: E402
 
 from competency.extensions import db  # noqa: E402
 from competency.models import Employee, OrgUnit, Role, User, UserRole  # noqa: E402
 from competency.services import access  # noqa: E402
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _account(employee_id: int, role: Role) -> User:
@@ -62,14 +57,6 @@ def _time(client, url: str, repeat: int) -> tuple[float, int]:
     return statistics.median(times), size
 
 
-def _client(app, user_id: str):
-    client = app.test_client()
-    now = int(time.time())
-    with client.session_transaction() as session:
-        session.update(_user_id=user_id, _fresh=True, auth_at=now, seen_at=now, mfa=True)
-    return client
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--employees", type=int, default=100_000)
@@ -94,7 +81,7 @@ def main() -> None:
         db.session.remove()
     for name, user, url in (("analytics_page", hr, "/analytics"), ("team_analytics", lead, "/team/analytics"),
                             ("hr_dashboard", hr, "/"), ("lead_dashboard", lead, "/")):
-        client = _client(app, user)
+        client = signed_in_client(app, user)
         client.get(url)  # warm: templates compiled, published model cached
         median, size = _time(client, url, args.repeat)
         print(f"{name}: {size / 1024:.0f} KB of HTML")

@@ -65,6 +65,7 @@ def measure(name: str, url: str, employees: int, repeat: int) -> None:
     import secrets
 
     from sqlalchemy import select
+    from synthetic import signed_in_client
 
     from competency import create_app
     from competency.extensions import db
@@ -74,10 +75,7 @@ def measure(name: str, url: str, employees: int, repeat: int) -> None:
     with app.app_context():
         session_id = db.session.scalar(select(User).where(User.email == HR_EMAIL)).get_id()
         dialect = db.engine.dialect.name
-    client = app.test_client()
-    with client.session_transaction() as session:
-        now = int(time.time())
-        session.update(_user_id=session_id, auth_at=now, seen_at=now, mfa=True)
+    client = signed_in_client(app, session_id)
     print(f"{name}: baseline rss {peak_rss_mb():.0f} MB (application loaded)", flush=True)
     times = []
     for _ in range(repeat):

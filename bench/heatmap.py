@@ -9,7 +9,6 @@ heatmap data: the service reading the stored sums, the org units, labels and the
 """
 import argparse
 import random
-import resource
 import statistics
 import sys
 import time
@@ -20,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sqlalchemy import insert, select, text  # noqa: E402
-from synthetic import build_bank, fresh_app  # noqa: E402
+from synthetic import build_bank, fresh_app, peak_rss_mb  # noqa: E402
 
 from competency.analytics import figures  # noqa: E402
 from competency.extensions import db  # noqa: E402
@@ -56,10 +55,6 @@ def add_assessments(version_id: int, seed: int = 5) -> int:
     stored.rebuild()  # what the app stores when assessments complete, written at once for the bulk-loaded ones
     db.session.commit()
     return cycle.id
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:

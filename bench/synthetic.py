@@ -1,5 +1,7 @@
 """Build a synthetic bank for benchmarks: org units, positions, employees with supervisors, a published model."""
 import random
+import resource
+import time
 from datetime import date
 
 import yaml
@@ -78,3 +80,17 @@ def fresh_app(url: str | None):
             db.session.commit()
         upgrade()
     return app
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MB (ru_maxrss is in kB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def signed_in_client(app, user_id: str):
+    """A test client whose session is that of the account after a full sign-in (`user_id`: User.get_id())."""
+    client = app.test_client()
+    now = int(time.time())
+    with client.session_transaction() as session:
+        session.update(_user_id=user_id, _fresh=True, auth_at=now, seen_at=now, mfa=True)
+    return client

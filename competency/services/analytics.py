@@ -7,7 +7,7 @@ from sqlalchemy import ARRAY, Float, Integer, and_, any_, cast, func, literal, s
 
 from ..extensions import db
 from ..models import LATEST, Employee, EmployeeStatus, Grade, OrgUnit, ResultAggregate, ResultRow
-from .org import ancestors_of, narrow, org_subtree_ids
+from .org import narrow, org_subtree_ids, rolled_up
 
 
 @dataclass
@@ -78,19 +78,23 @@ def unit_gap_heatmap(filters: Filters) -> tuple[list[OrgUnit], list[str], dict]:
     """Average gap (target − combined level) per org unit and competency over the whole organisation (hr's page);
     each unit includes its sub-units (summed up the tree here). Units are the filter's unit and everything below
     it (all without a filter). Cells are {(unit id, code): (average gap, people)}."""
-    chains, sums = ancestors_of(), {}
-    for unit, code, gap_sum, people_ in db.session.execute(unit_gap_query(filters)):
-        for ancestor in chains.get(unit, [unit]):
-            cell = sums.setdefault((ancestor, code), [0.0, 0])
-            cell[0] += gap_sum
-            cell[1] += people_
-    if filters.org_unit_id:
-        inside = set(db.session.scalars(org_subtree_ids(filters.org_unit_id)))
-        sums = {key: cell for key, cell in sums.items() if key[0] in inside}
+    sums = _inside(rolled_up(db.session.execute(unit_gap_query(filters)), keyed=True), filters.org_unit_id)
     cells = {key: (gap_sum / n, n) for key, (gap_sum, n) in sums.items()}
-    unit_ids = {u for u, _ in cells}
-    units = db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(unit_ids)).order_by(OrgUnit.code)).all() if unit_ids else []
-    return units, _codes_order(c for _, c in cells), cells
+    return _units(cells), _codes_order(c for _, c in cells), cells
+
+
+def _inside(totals: dict, org_unit_id: int | None) -> dict:
+    """The {(unit id, key): …} entries of the unit and the units below it (all without one)."""
+    if not org_unit_id:
+        return totals
+    inside = set(db.session.scalars(org_subtree_ids(org_unit_id)))
+    return {key: value for key, value in totals.items() if key[0] in inside}
+
+
+def _units(cells: dict) -> list[OrgUnit]:
+    """The org units named in {(unit id, key): …}, by code."""
+    ids = {u for u, _ in cells}
+    return db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(ids)).order_by(OrgUnit.code)).all() if ids else []
 
 
 # A team with more people than this is shown by org unit: thousands of rows help nobody and weigh megabytes.
@@ -139,13 +143,6 @@ def grade_distribution(filters: Filters, scope) -> tuple[list[OrgUnit], dict]:
 def rolled_up_grades(counts: dict[tuple[int, Grade], int], org_unit_id: int | None = None) -> tuple[list[OrgUnit], dict]:
     """Headcounts per (own unit, grade) summed up the org tree: (units, {(unit id, grade): n}), units being the
     given unit and everything below it (all without one)."""
-    chains, totals = ancestors_of(), {}
-    for (unit, grade), n in counts.items():
-        for ancestor in chains.get(unit, [unit]):
-            totals[(ancestor, grade)] = totals.get((ancestor, grade), 0) + n
-    if org_unit_id:
-        inside = set(db.session.scalars(org_subtree_ids(org_unit_id)))
-        totals = {key: n for key, n in totals.items() if key[0] in inside}
-    unit_ids = {u for u, _ in totals}
-    units = db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(unit_ids)).order_by(OrgUnit.code)).all() if unit_ids else []
-    return units, totals
+    totals = _inside(rolled_up(((unit, grade, n) for (unit, grade), n in counts.items()), keyed=True), org_unit_id)
+    totals = {key: n for key, (n,) in totals.items()}
+    return _units(totals), totals

@@ -119,8 +119,10 @@ def _supersede_scheduled_many(employee_ids: list[int], actor) -> None:
 def _apply(row: GradeHistory, employee: Employee) -> None:
     employee.grade = row.to_grade
     if row.to_status is not None:
+        leaving_or_back = EmployeeStatus.LEFT in (employee.status, row.to_status) and employee.status != row.to_status
         employee.status = row.to_status
-        stored.people_changed([employee.id])
+        if leaving_or_back:  # only leaving or returning changes the stored results' latest view
+            stored.people_changed([employee.id])
     row.applied_at = utcnow()
 
 

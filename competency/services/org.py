@@ -45,15 +45,16 @@ def ancestors_of() -> dict[int, list[int]]:
     return chains
 
 
-def rolled_up(query) -> dict[int, list]:
-    """Sums per org unit including its sub-units, from a query grouped by the units themselves: `query` yields
-    (org unit id, number, ...) per unit; the result maps every unit with something below it to its summed numbers.
-    Aggregating per unit in SQL first and then up the (small) tree is far cheaper than joining every row to the
-    unit closure."""
+def rolled_up(rows, keyed: bool = False) -> dict:
+    """Sums per org unit including its sub-units, from rows per unit itself: (org unit id, number, ...), or with
+    `keyed` (org unit id, key, number, ...) summed per unit and key. Returns {unit: [sums]} (or {(unit, key):
+    [sums]}) for every unit with something below it. Aggregating per unit in SQL first and then up the (small) tree
+    is far cheaper than joining every row to the unit closure."""
     chains, totals = ancestors_of(), {}
-    for unit, *numbers in db.session.execute(query):
+    for unit, *rest in rows:
+        key, numbers = (rest[0], rest[1:]) if keyed else (None, rest)
         for ancestor in chains.get(unit, [unit]):
-            sums = totals.setdefault(ancestor, [0] * len(numbers))
+            sums = totals.setdefault((ancestor, key) if keyed else ancestor, [0] * len(numbers))
             for i, number in enumerate(numbers):
                 sums[i] += number or 0
     return totals
@@ -180,6 +181,6 @@ def update_employee(employee: Employee, values: dict, actor=None) -> Employee:
             setattr(employee, key, value)
     if changes:
         audit.record("employee.update", "employee", employee.id, actor=actor, changes=changes)
-    if "status" in changes:
+    if EmployeeStatus.LEFT in changes.get("status", ()):  # leaving or returning changes the latest view
         stored.people_changed([employee.id])
     return employee

@@ -146,9 +146,9 @@ def close_cycle(cycle: Cycle, actor=None) -> int:
 
 def progress_by_unit(cycle: Cycle) -> list[tuple[int, int, int]]:
     """(org unit id, assessments in its subtree, completed) for every unit with participants."""
-    totals = rolled_up(select(Assessment.org_unit_id, func.count(Assessment.id),
-                              func.sum(case((Assessment.status == S.COMPLETED, 1), else_=0)))
-                       .where(Assessment.cycle_id == cycle.id).group_by(Assessment.org_unit_id))
+    totals = rolled_up(db.session.execute(
+        select(Assessment.org_unit_id, func.count(Assessment.id), func.sum(case((Assessment.status == S.COMPLETED, 1), else_=0)))
+        .where(Assessment.cycle_id == cycle.id).group_by(Assessment.org_unit_id)))
     return [(unit_id, total, int(done)) for unit_id, (total, done) in totals.items()]
 
 

@@ -68,8 +68,8 @@ def compliance_by_unit(year: int, employee_ids=None) -> list[tuple[int, int, int
     if employee_ids is not None:
         people = people.where(Employee.id.in_(employee_ids))
     people = people.subquery()
-    totals = rolled_up(select(people.c.org_unit_id, func.count(people.c.id), func.sum(people.c.ok))
-                       .group_by(people.c.org_unit_id))
+    totals = rolled_up(db.session.execute(select(people.c.org_unit_id, func.count(people.c.id), func.sum(people.c.ok))
+                                          .group_by(people.c.org_unit_id)))
     return [(unit, n, int(ok)) for unit, (n, ok) in totals.items()]
 
 
