@@ -1,6 +1,7 @@
 """Streamed exports: the same columns and rows as the list-based exports they replace, on the seeded demo
 organisation, in CSV and .xlsx; long exports split into sheets; text stays text; nothing read that is not written."""
 import csv
+import inspect
 import io
 import zipfile
 from datetime import date
@@ -11,7 +12,7 @@ from sqlalchemy import Float, cast, event, select, text
 
 from competency.extensions import db
 from competency.models import AuditEvent, Cycle, Employee, OrgUnit, Recommendation
-from competency.services import exports, safe_files
+from competency.services import exports, safe_files, streaming
 from competency.services.analytics import Filters, people
 from competency.services.assessments.results import combined_levels
 from competency.services.review import runs
@@ -164,3 +165,16 @@ def test_the_streamed_query_on_postgresql_plans_for_reading_every_row(organisati
     data.close()  # as when the client gives up: the cursor is closed (an open one warns, and warnings fail here)
     db.session.rollback()  # SET LOCAL ends with the transaction
     assert db.session.scalar(text("SHOW cursor_tuple_fraction")) == "0.1"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_download_given_up_closes_its_rows_and_gives_memory_back(organisation, monkeypatch, fmt):
+    given_back = []
+    monkeypatch.setattr(streaming, "give_memory_back", lambda: given_back.append(inspect.getgeneratorstate(data)))
+    _header, data = exports.rows("results", Filters(), select(Employee.id), YEAR)
+    body = exports.stream_csv(_header, data) if fmt == "csv" else exports.stream_xlsx(_header, data, "results")
+    assert next(body)
+    body.close()  # the client went away after the first chunk, while the test still holds the rows
+    assert given_back == [inspect.GEN_CLOSED]
+    if db.engine.dialect.name == "postgresql":
+        assert db.session.scalar(text("SELECT count(*) FROM pg_cursors")) == 0

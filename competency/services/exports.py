@@ -13,7 +13,7 @@ from ..models import Cycle, Employee, OrgUnit, Recommendation, ResultRow
 from . import safe_files, xlsx_writer
 from .analytics import Filters, people
 from .review.runs import get_run
-from .streaming import stream_rows
+from .streaming import released, stream_rows
 from .training.ledger import yearly_status
 
 KINDS = ("results", "gaps", "credits", "recommendations")
@@ -107,25 +107,28 @@ _QUERIES = {"results": _results, "gaps": _gaps, "credits": _credits, "recommenda
 
 def stream_csv(header: list[str], data: Iterable[list]) -> Iterator[bytes]:
     """UTF-8 CSV with a BOM (as Excel expects), produced chunk by chunk as the rows arrive (constant memory); text
-    that starts like a formula is prefixed with an apostrophe."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    buffer.write("\ufeff")
-    writer.writerow(header)
-    for row in data:
-        writer.writerow([safe_files.csv_value(v) for v in row])
-        if buffer.tell() >= CHUNK_BYTES:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode("utf-8")
+    that starts like a formula is prefixed with an apostrophe. When it ends or is closed early, the rows are closed
+    and the memory given back."""
+    with released(data):
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        buffer.write("\ufeff")
+        writer.writerow(header)
+        for row in data:
+            writer.writerow([safe_files.csv_value(v) for v in row])
+            if buffer.tell() >= CHUNK_BYTES:
+                yield buffer.getvalue().encode("utf-8")
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue().encode("utf-8")
 
 
 def stream_xlsx(header: list[str], data: Iterable[list], sheet: str, max_rows: int = xlsx_writer.MAX_ROWS) -> Iterator[bytes]:
     """An .xlsx workbook written row by row to a temporary file, then handed out in chunks (constant memory). Text
     is stored as text (never a formula), without the characters .xlsx cannot hold and cut to what a cell holds;
-    after `max_rows` rows (header included) the rows go on in a new sheet, "<sheet> (2)" and so on, under the header."""
-    with tempfile.TemporaryFile() as file:
+    after `max_rows` rows (header included) the rows go on in a new sheet, "<sheet> (2)" and so on, under the header.
+    When it ends or is closed early, the rows are closed and the memory given back."""
+    with released(data), tempfile.TemporaryFile() as file:
         xlsx_writer.write(file, header, data, sheet, max_rows)
         file.seek(0)
         while chunk := file.read(CHUNK_BYTES):
