@@ -1,4 +1,6 @@
 """The rating form (built per model version) and hr's forms on an assessment."""
+from functools import lru_cache
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
@@ -7,10 +9,23 @@ from wtforms.validators import DataRequired, Length, Optional
 from ..formutil import Whole, options
 from ..models import LEVELS
 
+LEVEL_CHOICES = options((str(level), str(level)) for level in LEVELS)
 
-def rating_form(version, ratings: dict, lock_version: int, overall: tuple[str, str] = ("", ""), formdata=None):
-    """A form with, per competency, a level 1–5 (the descriptors are the choices) and a comment, and the rater's
-    overall comment: strengths and what to develop."""
+
+def rating_form(parts, ratings: dict, lock_version: int, overall: tuple[str, str] = ("", ""), formdata=None):
+    """A form with, per competency of the version (`parts`, see services.ksa.published), a level 1–5 (the
+    descriptors are the choices) and a comment, and the rater's overall comment: strengths and what to develop."""
+    form_class = _rating_form_class(tuple((c.id, c.code) for c in parts.competencies))
+    data = {"lock_version": lock_version, "strengths": overall[0], "to_develop": overall[1]}
+    for comp_id, rating in ratings.items():
+        data[f"level_{comp_id}"] = str(rating.level) if rating.level else None
+        data[f"comment_{comp_id}"] = rating.comment
+    return form_class(formdata=formdata, data=data) if formdata is not None else form_class(data=data)
+
+
+@lru_cache(maxsize=64)
+def _rating_form_class(competencies: tuple[tuple[int, str], ...]) -> type[FlaskForm]:
+    """The form class for these competencies (id, code), made once per process: it depends on nothing else."""
 
     class RatingForm(FlaskForm):
         lock_version = Whole(widget=HiddenField.widget)
@@ -19,15 +34,10 @@ def rating_form(version, ratings: dict, lock_version: int, overall: tuple[str, s
         save = SubmitField(_l("Save draft"))
         submit = SubmitField(_l("Submit"))
 
-    for comp in version.competencies:
-        setattr(RatingForm, f"level_{comp.id}", RadioField(
-            comp.code, choices=options((str(level), str(level)) for level in LEVELS), validators=[Optional()]))
-        setattr(RatingForm, f"comment_{comp.id}", TextAreaField(_l("Comment"), validators=[Length(max=2000)]))
-    data = {"lock_version": lock_version, "strengths": overall[0], "to_develop": overall[1]}
-    for comp_id, rating in ratings.items():
-        data[f"level_{comp_id}"] = str(rating.level) if rating.level else None
-        data[f"comment_{comp_id}"] = rating.comment
-    return RatingForm(formdata=formdata, data=data) if formdata is not None else RatingForm(data=data)
+    for comp_id, code in competencies:
+        setattr(RatingForm, f"level_{comp_id}", RadioField(code, choices=LEVEL_CHOICES, validators=[Optional()]))
+        setattr(RatingForm, f"comment_{comp_id}", TextAreaField(_l("Comment"), validators=[Length(max=2000)]))
+    return RatingForm
 
 
 class ReopenForm(FlaskForm):

@@ -5,12 +5,13 @@ from flask_login import current_user, login_required
 
 from ..appeals.forms import RespondForm
 from ..errors import Conflict, DomainError
-from ..models import Rater
+from ..models import LEVELS, Rater
 from ..security import permission_required
 from ..services import access, appeals, audit
 from ..services.assessments import cycles, workflow
 from ..services.assessments.results import result_of
-from ..services.ksa.versions import SCALE, grouped
+from ..services.ksa.published import parts_of
+from ..services.ksa.versions import SCALE
 from ..services.org import employee_by_staff_no
 from . import bp
 from .forms import ChangeSupervisorForm, ReopenForm, rating_form
@@ -37,11 +38,11 @@ def team():
 def _form_page(assessment, rater: Rater):
     """Show or process the rating form of one rater."""
     mine = workflow.ratings_of(assessment, rater)
-    form = rating_form(assessment.version, mine, assessment.lock_version, assessment.overall_comment(rater),
+    form = rating_form(parts_of(assessment.version), mine, assessment.lock_version, assessment.overall_comment(rater),
                        formdata=request.form if request.method == "POST" else None)
     if request.method == "POST" and form.validate_on_submit():
         entries = {c.id: (int(form[f"level_{c.id}"].data) if form[f"level_{c.id}"].data else None,
-                          form[f"comment_{c.id}"].data or "") for c in assessment.version.competencies}
+                          form[f"comment_{c.id}"].data or "") for c in parts_of(assessment.version).competencies}
         try:
             workflow.save_ratings(assessment, rater, entries, submit=bool(form.submit.data),
                                   lock_version=form.lock_version.data, actor=current_user,
@@ -62,9 +63,14 @@ def render_form(assessment, rater, form):
         own = workflow.ratings_of(assessment, Rater.SELF)
     reopened = assessment.last_reopening if editable else None
     return render_template("assessments/form.html", assessment=assessment, is_self=rater == Rater.SELF, form=form,
-                           groups=grouped(assessment.version), scale=SCALE, editable=editable, self_ratings=own,
+                           groups=parts_of(assessment.version).groups, levels=_levels(), editable=editable, self_ratings=own,
                            late=cycles.is_overdue(assessment), reopened=reopened,
                            changes=_visible_changes(assessment, rater) if reopened else [])
+
+
+def _levels() -> list[tuple[int, str, str]]:
+    """Each level with its form value and its name in the reader's language, translated once per page."""
+    return [(level, str(level), str(SCALE[level][0])) for level in LEVELS]
 
 
 def _visible_changes(assessment, rater):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Float, and_, cast, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from ...extensions import db
 from ...models import (
@@ -22,11 +22,12 @@ from ...models import (
     Target,
 )
 from .. import scoring
+from ..ksa.published import CompetencyPart, parts_of
 
 
 @dataclass
 class CompetencyResult:
-    competency: Competency
+    competency: CompetencyPart
     self_level: int | None
     supervisor_level: int | None
     combined: float | None
@@ -50,7 +51,7 @@ def _minus(target: int | None, level: float | None) -> float | None:
 
 def result_of(assessment: Assessment, include_self: bool = True) -> AssessmentResult:
     """Levels by rater, combined levels, targets, gaps, flags and scores (self ratings left out when asked)."""
-    comps = assessment.version.competencies
+    comps = parts_of(assessment.version).competencies
     code_of = {c.id: c.code for c in comps}
     by_rater = {rater: {code_of[r.competency_id]: r.level for r in assessment.ratings
                         if r.rater == rater and r.level is not None and r.competency_id in code_of}
@@ -95,7 +96,8 @@ def latest_completed_query(year: int | None = None, employee_ids=None):
 def latest_completed(employee_id: int, year: int | None = None) -> Assessment | None:
     """The person's most recent completed assessment (of a cycle ending in `year` when given)."""
     latest = latest_completed_query(year, [employee_id]).subquery()
-    return db.session.scalar(select(Assessment).where(Assessment.id.in_(select(latest.c.assessment_id))))
+    return db.session.scalar(select(Assessment).where(Assessment.id.in_(select(latest.c.assessment_id)))
+                             .options(joinedload(Assessment.cycle), selectinload(Assessment.ratings)))
 
 
 # --- combined levels in SQL ------------------------------------------------------------------------

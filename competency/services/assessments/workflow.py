@@ -17,7 +17,6 @@ from ...models import (
     LEVELS,
     Assessment,
     AssessmentStatus,
-    Competency,
     Cycle,
     CycleStatus,
     Employee,
@@ -28,6 +27,7 @@ from ...models import (
 from ...timeutil import utcnow
 from .. import audit, settings
 from ..access import may_assess_as_supervisor
+from ..ksa.published import CompetencyPart, parts_of
 from ..unit_of_work import unit_of_work
 from . import stored
 from .results import result_of
@@ -72,7 +72,7 @@ def _check_editable(assessment: Assessment, rater: Rater, lock_version: int) -> 
                              state=assessment.status.value))
 
 
-def _check_complete(competencies: dict[int, Competency], mine: dict[int, Rating]) -> None:
+def _check_complete(competencies: dict[int, CompetencyPart], mine: dict[int, Rating]) -> None:
     missing = [c.code for cid, c in competencies.items() if mine.get(cid) is None or mine[cid].level is None]
     uncommented = [c.code for cid, c in competencies.items()
                    if mine.get(cid) is not None and mine[cid].level in (1, 5) and not mine[cid].comment]
@@ -116,7 +116,7 @@ def save_ratings(assessment: Assessment, rater: Rater, entries: dict[int, tuple[
     """
     _check_editable(assessment, rater, lock_version)
     overall_changed = _set_overall(assessment, rater, overall)
-    competencies = {c.id: c for c in assessment.version.competencies}
+    competencies = parts_of(assessment.version).by_id
     mine = ratings_of(assessment, rater)
     changes = []
     for comp_id, (level, comment) in entries.items():
@@ -191,7 +191,7 @@ def reopen(assessment: Assessment, phase: str, reason: str, actor=None, after_ap
 
 def rating_snapshot(assessment: Assessment) -> dict:
     """Every rating as {rater: {competency code: [level, comment]}} (kept when an assessment is reopened)."""
-    codes = {c.id: c.code for c in assessment.version.competencies}
+    codes = {c.id: c.code for c in parts_of(assessment.version).competencies}
     snapshot: dict = {r.value: {} for r in Rater}
     for rating in assessment.ratings:
         snapshot[rating.rater.value][codes.get(rating.competency_id, str(rating.competency_id))] = [rating.level, rating.comment]
@@ -217,7 +217,7 @@ def changes_since_reopening(assessment: Assessment) -> list[Change]:
         return []
     now = rating_snapshot(assessment)
     found = []
-    for comp in assessment.version.competencies:
+    for comp in parts_of(assessment.version).competencies:
         for rater in Rater:
             old = (reopening.before.get(rater.value) or {}).get(comp.code, [None, ""])
             new = now[rater.value].get(comp.code, [None, ""])
@@ -264,7 +264,7 @@ def visible_comments(assessment: Assessment, *, self_side: bool, supervisor_side
     (the access module decides: `shows_self_ratings`, `shows_supervisor_comments`)."""
     self_ratings, supervisor_ratings = ratings_of(assessment, Rater.SELF), ratings_of(assessment, Rater.SUPERVISOR)
     rows = []
-    for comp in assessment.version.competencies:
+    for comp in parts_of(assessment.version).competencies:
         own = self_ratings.get(comp.id)
         theirs = supervisor_ratings.get(comp.id)
         rows.append((comp, (own.comment if own else "") if self_side else None,
