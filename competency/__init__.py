@@ -45,6 +45,7 @@ def create_app(config=None) -> Flask:
     from .auth import bp as auth_bp
     from .cycles import bp as cycles_bp
     from .imports import bp as imports_bp
+    from .jobs import bp as jobs_bp
     from .ksa import bp as ksa_bp
     from .main import bp as main_bp
     from .org import bp as org_bp
@@ -52,12 +53,13 @@ def create_app(config=None) -> Flask:
     from .training import bp as training_bp
 
     for blueprint in (auth_bp, main_bp, org_bp, admin_bp, imports_bp, ksa_bp, cycles_bp, assessments_bp,
-                      training_bp, review_bp, appeals_bp, analytics_bp):
+                      training_bp, review_bp, appeals_bp, analytics_bp, jobs_bp):
         app.register_blueprint(blueprint)
 
     from . import cli
-    from .services import grades
+    from .services import background, grades, jobs  # noqa: F401 (background registers the kinds of job)
 
+    jobs.init_app(app)
     cli.init_app(app)
     app.before_request(grades.apply_due_once_a_day)  # grade changes take effect on their date, cron or not
     return app

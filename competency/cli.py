@@ -6,11 +6,12 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy import select
 
 from .errors import DomainError
 from .extensions import db
-from .models import Decision, Role
-from .services import accounts, backup, grades, imports, settings
+from .models import Decision, Job, Role
+from .services import accounts, backup, grades, imports, jobs, settings
 from .services import seed as seed_service
 from .services.imports import ImportFailed
 from .services.ksa import export as ksa_export
@@ -339,8 +340,33 @@ def backup_restore(file, yes):
                    "run `flask db upgrade` now, before starting the app.")
 
 
+jobs_group = AppGroup("jobs", help="Background jobs: run a worker, list recent jobs.")
+
+
+@jobs_group.command("worker")
+@click.option("--threads", default=2, show_default=True, help="Jobs run at the same time in this worker.")
+def jobs_worker(threads):
+    """Run background jobs until stopped (SIGTERM or Ctrl-C finish the running jobs first). Needed when the web
+    servers run with COMPETENCY_JOBS_WORKER=external; several workers (on several machines with REDIS_URL) share the
+    queue."""
+    if current_app.config.get("JOBS_WORKER") == "immediate":
+        raise click.ClickException("jobs run inside requests in this configuration: there is nothing to work on")
+    click.echo(f"worker: {threads} thread(s) on the {'Redis' if current_app.config.get('JOBS_REDIS_URL') else 'SQLite'} queue")
+    jobs.run_worker(current_app._get_current_object(), threads)
+
+
+@jobs_group.command("list")
+@click.option("--limit", default=20, show_default=True)
+def jobs_list(limit):
+    """The latest jobs: id, kind, status, who started it, when, and the error of a failed one."""
+    for job in db.session.scalars(select(Job).order_by(Job.created_at.desc()).limit(limit)):
+        click.echo(f"{job.id}  {job.kind:15} {job.status:8} user={job.user_id} {job.created_at:%Y-%m-%d %H:%M:%S}"
+                   + (f"  {job.error}" if job.error else ""))
+
+
 def init_app(app) -> None:
     """Register the commands."""
+    app.cli.add_command(jobs_group)
     app.cli.add_command(import_group)
     app.cli.add_command(user_group)
     app.cli.add_command(model_group)

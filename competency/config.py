@@ -29,6 +29,11 @@ def _secret_key() -> str | None:
     return path.read_text(encoding="utf-8").strip() if path.exists() else None
 
 
+def files_dir(app) -> str:
+    """The folder of uploads waiting to be imported and of finished exports (FILES_DIR, else the instance folder)."""
+    return app.config.get("FILES_DIR") or app.instance_path
+
+
 class Config:
     """Settings for running the app; every value can be overridden from the environment."""
 
@@ -75,6 +80,18 @@ class Config:
     LDAP_EMAIL_ATTRIBUTE = os.environ.get("LDAP_EMAIL_ATTRIBUTE", "mail")
     LDAP_GROUP_ROLES = os.environ.get("LDAP_GROUP_ROLES", "")        # "<group DN>=<role>;…"
     LDAP_TIMEOUT_SECONDS = int(os.environ.get("LDAP_TIMEOUT_SECONDS", "5"))
+    # Background jobs (Huey): on Redis when REDIS_URL is set, else an SQLite file (COMPETENCY_JOBS_DB, default
+    # instance/jobs.sqlite3). COMPETENCY_JOBS_WORKER: "thread" runs them in a thread of each web process (the
+    # default: nothing else to start), "external" leaves them to `flask jobs worker`.
+    JOBS_REDIS_URL = REDIS_URL
+    JOBS_DB = os.environ.get("COMPETENCY_JOBS_DB")
+    JOBS_WORKER = os.environ.get("COMPETENCY_JOBS_WORKER", "thread")
+    JOBS_THREADS = int(os.environ.get("COMPETENCY_JOBS_THREADS", "1"))
+    # Uploads waiting to be imported and finished exports: a folder every web server and worker sees (on several
+    # machines, a shared volume); by default the instance folder.
+    FILES_DIR = os.environ.get("COMPETENCY_FILES_DIR")
+    # Exports of more rows than this run as a background job and are downloaded when ready.
+    EXPORT_JOB_ROWS = int(os.environ.get("COMPETENCY_EXPORT_JOB_ROWS", "50000"))
 
 
 class TestingConfig(Config):
@@ -88,3 +105,5 @@ class TestingConfig(Config):
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     RATELIMIT_ENABLED = False  # the throttling tests turn it on
     RATELIMIT_STORAGE_URI = "memory://"
+    JOBS_WORKER = "immediate"  # jobs run inside the request that starts them; the job tests start real workers
+    JOBS_REDIS_URL = None

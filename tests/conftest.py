@@ -163,3 +163,19 @@ def pg_url():
     if url is None:
         pytest.skip("no PostgreSQL server answers at TEST_DATABASE_URL or 127.0.0.1:5432")
     return url
+
+
+@pytest.fixture
+def redis_url():
+    """Redis on 127.0.0.1:6379 (database 15, kept for tests) or TEST_REDIS_URL; the test is skipped without one, or
+    fails where COMPETENCY_REQUIRE_REDIS=1 (CI, where Redis runs)."""
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError:
+        if os.environ.get("COMPETENCY_REQUIRE_REDIS") == "1":
+            pytest.fail("Redis does not answer at TEST_REDIS_URL or 127.0.0.1:6379 (COMPETENCY_REQUIRE_REDIS=1)")
+        pytest.skip("no Redis server answers at TEST_REDIS_URL or 127.0.0.1:6379")
+    return url

@@ -9,9 +9,8 @@ import pytest
 from sqlalchemy import event, func, insert, select
 
 from competency.extensions import db
-from competency.imports import views as import_views
 from competency.models import AuditEvent, Employee, EmployeeStatus, Grade
-from competency.services import imports
+from competency.services import background, imports
 from competency.services.imports import employees as employee_import
 
 from . import factories
@@ -186,14 +185,14 @@ def test_a_double_click_on_import_imports_once(bank, app, client, login_as, monk
     login_as("admin")
     token = _stage(client)
     importing, second_done = threading.Event(), threading.Event()
-    real_run = import_views.run_import
+    real_run = background._import
 
     def run_slowly(*args, **kwargs):
         importing.set()
         assert second_done.wait(30)
         return real_run(*args, **kwargs)
 
-    monkeypatch.setattr(import_views, "run_import", run_slowly)
+    monkeypatch.setattr(background, "_import", run_slowly)
     outcome = {}
 
     def first_click():

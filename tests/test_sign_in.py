@@ -1,7 +1,6 @@
 """Sign-in that resists abuse: throttling per address and identifier with growing waits (never a lock a stranger
 can set off), the same answer and work for unknown and known identifiers, sessions that end (logout, password
 change, reset, roles, deactivation, idle, lifetime), the password policy, and two-factor for hr and admin."""
-import os
 import re
 import time
 
@@ -465,24 +464,8 @@ def test_private_pages_and_exports_are_not_cached(app, client, login_as):
 
 # --- the shared store (Redis) ---------------------------------------------------------------------
 
-def _redis_url() -> str | None:
-    """Redis on 127.0.0.1:6379 (database 15, kept for tests), or None with the reason printed by the skip."""
-    import redis
-
-    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.RedisError:
-        return None
-    return url
-
-
-def test_throttle_counts_live_in_redis_for_every_worker(make_app, app):
-    url = _redis_url()
-    if url is None:
-        if os.environ.get("COMPETENCY_REQUIRE_REDIS") == "1":
-            pytest.fail("Redis does not answer at TEST_REDIS_URL or 127.0.0.1:6379 (COMPETENCY_REQUIRE_REDIS=1)")
-        pytest.skip("no Redis server answers at TEST_REDIS_URL or 127.0.0.1:6379")
+def test_throttle_counts_live_in_redis_for_every_worker(make_app, app, redis_url):
+    url = redis_url
     import redis
 
     n = time.time_ns()

@@ -4,17 +4,17 @@ from datetime import date
 from pathlib import Path
 
 import plotly
-from flask import Response, render_template, request, send_file, stream_with_context
+from flask import Response, current_app, redirect, render_template, request, send_file, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..extensions import db
 from ..formutil import grade_options, options, org_unit_options
-from ..i18n import localized
+from ..i18n import lang, localized
 from ..models import Cycle, Employee
 from ..security import permission_required
-from ..services import access, audit, exports
+from ..services import access, audit, exports, jobs
 from ..services import org as org_service
 from ..services.analytics import Filters
 from ..services.assessments.cycles import latest_started_cycle, started_cycles
@@ -101,9 +101,16 @@ def export(kind: str, fmt: str):
     in constant memory; the download is audited, with its row count, before the first byte goes out."""
     _form, filters, year = _filters()
     scope = access.export_scope(current_user)
-    audit.record_download(kind, current_user, format=fmt, rows=exports.count(kind, filters, scope, year),
+    rows = exports.count(kind, filters, scope, year)
+    audit.record_download(kind, current_user, format=fmt, rows=rows,
                           filters={k: v for k, v in asdict(filters).items() if v is not None} | {"year": year})
+    filename = f"{kind}-{date.today().isoformat()}.{fmt}"
+    if rows > current_app.config["EXPORT_JOB_ROWS"]:  # written by a background job, downloaded when ready
+        db.session.commit()  # the audit record stands whatever becomes of the job
+        job = jobs.start("export", current_user, {"kind": kind, "format": fmt, "year": year, "rows": rows,
+                                                  "filename": filename, "filters": asdict(filters)}, lang())
+        return redirect(url_for("jobs.detail", job_id=job.id))
     header, data = exports.rows(kind, filters, scope, year)
     body = exports.stream_csv(header, data) if fmt == "csv" else exports.stream_xlsx(header, data, kind)
     return Response(stream_with_context(body), mimetype=MIMETYPES[fmt],
-                    headers={"Content-Disposition": f"attachment; filename={kind}-{date.today().isoformat()}.{fmt}"})
+                    headers={"Content-Disposition": f"attachment; filename={filename}"})

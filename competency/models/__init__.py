@@ -25,6 +25,7 @@ from .enums import (
     VersionStatus,
 )
 from .grading import AnnualSales, GradeStandard, ProbationConfirmation, Recommendation, ReviewRun, Setting
+from .job import Job
 from .ksa import Cluster, Competency, Descriptor, DutyArea, ModelVersion, Target, competency_duty_area
 from .org import Employee, GradeHistory, OrgUnit, Position
 from .results import LATEST, ResultAggregate, ResultRow
@@ -71,6 +72,7 @@ __all__ = [
     "Grade",
     "GradeHistory",
     "GradeStandard",
+    "Job",
     "LATEST",
     "LEVELS",
     "Mentoring",

@@ -10,10 +10,11 @@ from ..appeals.forms import RespondForm
 from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..formutil import options, org_unit_options
-from ..i18n import label
+from ..i18n import label, lang
+from ..jobs.views import follow
 from ..models import Decision, Grade, Recommendation, ReviewAction, ReviewRun
 from ..security import permission_required
-from ..services import access, appeals, audit, grades
+from ..services import access, appeals, audit, grades, jobs
 from ..services import settings as settings_service
 from ..services.imports import ImportFailed
 from ..services.org import org_subtree_ids, positions
@@ -46,13 +47,9 @@ def index():
         found = runs.readiness(form.year.data)
         run_it = not form.check.data  # "Check readiness" only checks; any other submit runs
         if run_it and (found.ready or form.anyway.data):
-            try:
-                item = runs.run_review(form.year.data, actor=current_user)
-            except DomainError as error:
-                flash(str(error), "error")
-            else:
-                flash(_("The review of %(year)s is ready: check the recommendations.", year=item.year), "success")
-                return redirect(url_for("review.run", year=item.year))
+            # In the background (services/background.py): the page shows its progress, then the recommendations.
+            job = jobs.start("review.run", current_user, {"year": form.year.data}, lang())
+            return follow(job, url_for("review.index"))
         elif run_it:
             flash(_("The year is not ready: read the warnings, then tick the box to run anyway."), "error")
     items = runs.runs()

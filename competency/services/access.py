@@ -352,3 +352,13 @@ def init_app(app) -> None:
         can_cancel=lambda enrolment: can_cancel(current_user, enrolment),
         can_size_gaps=lambda: can_size_gaps(current_user),
     )
+
+
+def own_job_or_404(user, job_id: str):
+    """A background job, only for the account that started it (anyone else is told it does not exist)."""
+    from ..models.job import Job
+
+    job = db.session.get(Job, job_id) if job_id and len(job_id) <= 32 else None
+    if job is None or job.user_id != user.id:
+        raise NotFound()
+    return job

@@ -195,15 +195,19 @@ _checked: dict[str, date] = {}
 
 def apply_due_once_a_day() -> None:
     """Daily housekeeping at the first request of the day (per process), so that it happens even where the daily
-    cron job is missing: apply the grade changes that fell due, and remove import previews abandoned for a day."""
+    cron job is missing: apply the grade changes that fell due, remove import previews abandoned for a day and
+    exports finished a day ago."""
     from flask import current_app
 
+    from ..config import files_dir
+    from .background import remove_old_exports
     from .imports import staging
 
     today = date.today()
     if _checked.get("day") == today:
         return
     _checked["day"] = today
-    staging.remove_abandoned(current_app.instance_path)
+    staging.remove_abandoned(files_dir(current_app))
+    remove_old_exports()
     if any_due(today):
         apply_due_changes(today)

@@ -21,7 +21,7 @@ from .. import accounts, grades
 from ..access import manages_accounts
 from ..unit_of_work import unit_of_work
 from .common import ImportResult, find_cycle, finish, refuse, too_long
-from .tabular import RowError, add_months, parse_date, read_rows
+from .tabular import RowError, Stages, add_months, parse_date, read_rows
 
 REQUIRED = ["staff_no", "name_zh", "name_en", "org_unit_code", "position_code", "grade", "hire_date"]
 OPTIONAL = ["probation_end", "supervisor_staff_no", "email", "roles"]
@@ -189,21 +189,24 @@ def _supervisor_errors(rows, check: _Check) -> None:
 
 
 def import_employees(data: bytes, filename: str, *, dry_run=False, actor=None, probation_months=3,
-                     today: date | None = None, password=None, hash_method=None) -> ImportResult:
+                     today: date | None = None, password=None, hash_method=None, progress=None) -> ImportResult:
     """Upsert employees (and accounts when roles are given) by staff number; ImportFailed on any error. A dry run
     reads and plans, and writes nothing."""
     rows = read_rows(data, filename, REQUIRED, OPTIONAL)
+    stages = Stages(progress, len(rows), dry_run)
     with unit_of_work() as work:
         check = _load(actor, probation_months)
         parsed = {}
-        for row in rows:
+        for done, row in enumerate(rows, start=1):
             item = parsed[row.line] = {}
             for validator in VALIDATORS:
                 validator(row, item, check)
+            stages.checked(done)
         _supervisor_errors(rows, check)
         refuse(check.errors)
         today = today or date.today()
         plan = [_plan(row, parsed[row.line], check, today) for row in rows]
+        stages.writing()
         ids = {} if dry_run else _write(plan, check, today, filename, actor, password, hash_method)
         result = ImportResult("employees", dry_run=dry_run)
         codes = _codes(check)
@@ -211,7 +214,9 @@ def import_employees(data: bytes, filename: str, *, dry_run=False, actor=None, p
             result.track(person.line, person.staff_no, ("employee", ids.get(person.staff_no)),
                          None if person.old is None else _fields(person.old, codes, check.accounts.get(person.old.id)),
                          _fields(person.new, codes, person.account))
-        return finish(work, result, actor, filename)
+        result = finish(work, result, actor, filename)
+    stages.finished()
+    return result
 
 
 @dataclass

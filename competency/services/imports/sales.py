@@ -8,7 +8,7 @@ from ...extensions import db
 from ...models import AnnualSales
 from ..unit_of_work import unit_of_work
 from .common import ImportResult, finish, people_by_staff_no, refuse, too_large
-from .tabular import RowError, read_rows
+from .tabular import RowError, Stages, read_rows
 
 COLUMNS = ["staff_no", "year", "amount"]
 
@@ -21,13 +21,15 @@ def _amount(text: str) -> Decimal | None:
     return amount if amount.is_finite() and amount >= 0 else None
 
 
-def import_sales(data: bytes, filename: str, *, dry_run=False, actor=None) -> ImportResult:
+def import_sales(data: bytes, filename: str, *, dry_run=False, actor=None, progress=None) -> ImportResult:
     """Annual sales per person and year, upserted; ImportFailed (nothing written) on any bad row."""
     rows = read_rows(data, filename, COLUMNS)
+    stages = Stages(progress, len(rows), dry_run)
     with unit_of_work() as work, db.session.no_autoflush:  # a dry run must not write, not even by autoflush
         people = people_by_staff_no(r.get("staff_no") for r in rows)
         errors, seen, parsed = [], {}, []
-        for row in rows:
+        for done, row in enumerate(rows, start=1):
+            stages.checked(done)
             person, year, amount = people.get(row.get("staff_no")), row.get("year"), _amount(row.get("amount"))
             if person is None:
                 errors.append(RowError(row.line, "staff_no", _l("Unknown staff number %(no)s.", no=row.get("staff_no"))))
@@ -43,6 +45,7 @@ def import_sales(data: bytes, filename: str, *, dry_run=False, actor=None) -> Im
             seen.setdefault(key, row.line)
             parsed.append((row, person, year, amount))
         refuse(errors)
+        stages.writing()
         result = ImportResult("sales", dry_run=dry_run)
         existing = {(s.employee_id, s.year): s for s in db.session.scalars(
             select(AnnualSales).where(AnnualSales.year.in_({int(year) for _, _, year, _ in parsed})))}
@@ -55,4 +58,6 @@ def import_sales(data: bytes, filename: str, *, dry_run=False, actor=None) -> Im
             elif item.amount != amount:
                 item.amount = amount
             result.track(row.line, key, item, before, {"amount": amount})
-        return finish(work, result, actor, filename)
+        result = finish(work, result, actor, filename)
+    stages.finished()
+    return result

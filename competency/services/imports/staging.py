@@ -32,7 +32,7 @@ def stage(instance_path: str, data: bytes, meta: dict) -> str:
 def remove_stale(folder: Path, cutoff: float) -> None:
     """Remove the staged files last written before `cutoff` (a time stamp)."""
     for path in folder.iterdir():
-        if path.suffix not in (".bin", ".json", ".claimed", ".done"):
+        if path.suffix not in (".bin", ".json", ".claimed", ".done", ".job"):
             continue
         try:
             if path.stat().st_mtime < cutoff:
@@ -101,3 +101,29 @@ def was_claimed(instance_path: str, token: str) -> bool:
         return False
     folder = _folder(instance_path)
     return (folder / f"{token}.claimed").exists() or (folder / f"{token}.done").exists()
+
+
+def claimed(instance_path: str, token: str) -> tuple[bytes, dict] | None:
+    """A claimed upload and its metadata (for the job that imports it), or None when it is gone."""
+    if not token or not token.isalnum():
+        return None
+    folder = _folder(instance_path)
+    try:
+        return (folder / f"{token}.bin").read_bytes(), json.loads((folder / f"{token}.claimed").read_text())
+    except FileNotFoundError:
+        return None
+
+
+def note_job(instance_path: str, token: str, job_id: str) -> None:
+    """Remember which job imports a claimed upload, so that a second click is shown that job."""
+    (_folder(instance_path) / f"{token}.job").write_text(job_id)
+
+
+def job_of(instance_path: str, token: str) -> str | None:
+    """The job importing (or that imported) the upload, when one was noted."""
+    if not token or not token.isalnum():
+        return None
+    try:
+        return (_folder(instance_path) / f"{token}.job").read_text().strip() or None
+    except FileNotFoundError:
+        return None

@@ -1,0 +1,6 @@
+"""Background jobs as their owner sees them: progress, the result, the download of an export."""
+from flask import Blueprint
+
+bp = Blueprint("jobs", __name__, url_prefix="/jobs")
+
+from . import views  # noqa: E402,F401

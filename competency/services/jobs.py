@@ -1,0 +1,265 @@
+"""Background jobs on Huey: long work runs outside the request, with progress a page can poll.
+
+The queue is Huey's: by default its SQLite storage in the instance folder (nothing else to run: `make run` works
+alone, and queued jobs survive a restart), on Redis when REDIS_URL is set (several web servers and worker machines
+share one queue). Who runs the jobs is JOBS_WORKER: "thread" (default: a consumer thread inside each web process),
+"external" (web processes only queue; `flask jobs worker` runs them) or "immediate" (inside the request that queued
+them: the tests).
+
+A job is a `Job` row (who, what, how it ended) and one Huey task that carries only its id. Kinds are registered with
+`@kind("name")`: a function (job, progress) -> result dict, run in the language of the person who started it; it
+raises DomainError (its message is the job's error) or ImportFailed (its row errors go into the result). While it
+runs, its progress — done, total, stage, and a heartbeat every few seconds — is kept in the queue's storage, not in
+the database, so that reporting never waits on the job's own transaction. A job whose worker died (no heartbeat for
+STALE_SECONDS) is queued again, up to MAX_ATTEMPTS runs: every kind runs in one transaction, so a run that died
+changed nothing."""
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
+from huey.consumer import Consumer
+from sqlalchemy import select, update
+
+from ..errors import DomainError
+from ..extensions import db
+from ..models.job import DONE, FAILED, QUEUED, RUNNING, Job
+from ..timeutil import utcnow
+from .imports.tabular import ImportFailed
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 5
+STALE_SECONDS = 60
+MAX_ATTEMPTS = 3
+KINDS: dict[str, Callable] = {}
+
+Progress = Callable[..., None]
+
+
+def kind(name: str):
+    """Register a job kind: a function (job, progress) -> result dict."""
+    def register(function):
+        KINDS[name] = function
+        return function
+    return register
+
+
+# --- the queue ------------------------------------------------------------------------------------------------
+
+def init_app(app) -> None:
+    """Create the app's queue and its task; start the in-process consumer on the first request when JOBS_WORKER is
+    "thread"."""
+    mode = app.config.get("JOBS_WORKER", "thread")
+    name = app.config.get("JOBS_QUEUE", "competency")
+    if mode == "immediate":
+        huey = MemoryHuey(name, immediate=True)
+    elif app.config.get("JOBS_REDIS_URL"):
+        huey = RedisHuey(name, url=app.config["JOBS_REDIS_URL"])
+    else:
+        path = Path(app.config.get("JOBS_DB") or Path(app.instance_path) / "jobs.sqlite3")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        huey = SqliteHuey(name, filename=str(path))
+
+    @huey.task(name="competency.run_job")
+    def run_job(job_id: str) -> None:
+        execute(app, job_id)
+
+    @huey.periodic_task(crontab(minute="*"), name="competency.recover_jobs")
+    def recover_jobs() -> None:
+        with app.app_context():
+            recover_stale()
+
+    app.extensions["jobs"] = {"huey": huey, "task": run_job, "consumer": None, "lock": threading.Lock()}
+    if mode == "thread":
+        app.before_request(lambda: _ensure_consumer(app))
+
+
+def huey_of(app=None):
+    return (app or current_app).extensions["jobs"]["huey"]
+
+
+def _ensure_consumer(app) -> None:
+    state = app.extensions["jobs"]
+    if state["consumer"] is None:
+        with state["lock"]:
+            if state["consumer"] is None:
+                state["consumer"] = start_consumer(app, workers=app.config.get("JOBS_THREADS", 1))
+
+
+class _ThreadConsumer(Consumer):
+    """Huey's consumer without signal handlers, for running inside a web process (not its main thread)."""
+
+    def _set_signal_handlers(self):
+        pass
+
+
+def start_consumer(app, workers: int = 1) -> Consumer:
+    """Start a consumer in threads of this process (in-process mode, and tests); queue again what died first."""
+    with app.app_context():
+        recover_stale()
+    consumer = _ThreadConsumer(huey_of(app), workers=workers, worker_type="thread", periodic=True,
+                               check_worker_health=False, scheduler_interval=1)
+    consumer.start()
+    return consumer
+
+
+def run_worker(app, workers: int) -> None:
+    """`flask jobs worker`: run jobs in this process until stopped (SIGTERM or SIGINT end it gracefully)."""
+    with app.app_context():
+        recover_stale()
+    huey_of(app).create_consumer(workers=workers, worker_type="thread", periodic=True).run()
+
+
+# --- starting and reading jobs ------------------------------------------------------------------------------
+
+def start(kind_name: str, user, params: dict, locale: str) -> Job:
+    """Queue a job of that kind for the user (committing its row first, so that any worker finds it)."""
+    if kind_name not in KINDS:
+        raise KeyError(kind_name)
+    job = Job(id=secrets.token_hex(16), kind=kind_name, user_id=user.id if user else None, locale=locale,
+              status=QUEUED, params=params, attempts=0)
+    db.session.add(job)
+    db.session.commit()
+    _enqueue(job.id)
+    db.session.expire_all()  # an immediate run changed the row in its own session
+    return db.session.get(Job, job.id)
+
+
+def _enqueue(job_id: str) -> None:
+    current_app.extensions["jobs"]["task"](job_id)
+
+
+def progress_of(job: Job) -> dict:
+    """What the job has done so far: done, total, stage, percent, seconds left (None when unknown)."""
+    if job.status == DONE:
+        total = (job.result or {}).get("total") or 1
+        return {"done": total, "total": total, "stage": None, "percent": 100, "seconds_left": 0}
+    seen = huey_of().get(_progress_key(job.id), peek=True) if job.status == RUNNING else None
+    done, total = (seen or {}).get("done", 0), (seen or {}).get("total", 0)
+    percent = min(100, int(done * 100 / total)) if total else 0
+    seconds_left = None
+    if job.started_at and total and done:
+        elapsed = (utcnow() - job.started_at).total_seconds()
+        seconds_left = max(0, int(elapsed * (total - done) / done))
+    return {"done": done, "total": total, "stage": (seen or {}).get("stage"), "percent": percent,
+            "seconds_left": seconds_left}
+
+
+def _progress_key(job_id: str) -> str:
+    return f"progress:{job_id}"
+
+
+def recent(user, limit: int = 20) -> list[Job]:
+    """The user's latest jobs, newest first."""
+    return db.session.scalars(select(Job).where(Job.user_id == user.id)
+                              .order_by(Job.created_at.desc()).limit(limit)).all()
+
+
+# --- running a job ------------------------------------------------------------------------------------------
+
+class _Reporter:
+    """The progress callback a kind receives: keeps done/total/stage in the queue's storage (at most every
+    half second, and always at the end of a stage), and a heartbeat thread that marks the job alive."""
+
+    def __init__(self, huey, job_id: str):
+        self.huey, self.key = huey, _progress_key(job_id)
+        self.state = {"done": 0, "total": 0, "stage": None, "at": time.time()}
+        self.last = 0.0
+        self.stop = threading.Event()
+        self.beat = threading.Thread(target=self._heartbeat, daemon=True)
+
+    def __call__(self, done: int, total: int, stage: str | None = None) -> None:
+        now = time.time()
+        changed_stage = stage is not None and stage != self.state["stage"]
+        self.state.update(done=done, total=total, at=now, **({"stage": stage} if stage is not None else {}))
+        if changed_stage or done >= total or now - self.last >= 0.5:
+            self.last = now
+            self.huey.put(self.key, dict(self.state))
+
+    def _heartbeat(self) -> None:
+        while not self.stop.wait(HEARTBEAT_SECONDS):
+            self.state["at"] = time.time()
+            self.huey.put(self.key, dict(self.state))
+
+    def __enter__(self):
+        self.huey.put(self.key, dict(self.state))
+        self.beat.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.beat.join()
+        self.huey.delete(self.key)
+
+
+def execute(app, job_id: str) -> None:
+    """Run one queued job to its end (done or failed); a job another worker took, or that ended, is left alone."""
+    with app.app_context():
+        claimed = db.session.execute(
+            update(Job).where(Job.id == job_id, Job.status == QUEUED)
+            .values(status=RUNNING, started_at=utcnow(), attempts=Job.attempts + 1)).rowcount
+        db.session.commit()
+        if not claimed:
+            return
+        job = db.session.get(Job, job_id)
+        outcome: dict = {}
+        with _Reporter(huey_of(app), job_id) as progress, force_locale(job.locale):
+            try:
+                outcome = {"status": DONE, "result": KINDS[job.kind](job, progress) or {}}
+            except ImportFailed as failure:
+                db.session.rollback()
+                outcome = {"status": FAILED, "error": str(_l("The file has errors: nothing was imported.")),
+                           "result": {"errors": [_row_error(e) for e in failure.errors]}}
+            except DomainError as error:
+                db.session.rollback()
+                outcome = {"status": FAILED, "error": str(error)}
+            except Exception:
+                log.exception("job %s (%s) failed", job_id, job.kind)
+                db.session.rollback()
+                outcome = {"status": FAILED, "error": str(_l("The job failed unexpectedly; nothing was changed. "
+                                                             "Try again, or tell the administrator."))}
+        db.session.execute(update(Job).where(Job.id == job_id).values(finished_at=utcnow(), **outcome))
+        db.session.commit()
+        db.session.remove()
+
+
+def _row_error(error) -> dict:
+    return {"line": error.line, "column": error.column, "message": str(error.message), "sheet": error.sheet}
+
+
+def recover_stale(now=None) -> int:
+    """Queue again the running jobs whose worker died (no heartbeat for STALE_SECONDS); a job that already ran
+    MAX_ATTEMPTS times fails instead. Returns how many were queued again."""
+    now_ts = time.time() if now is None else now
+    huey = huey_of()
+    again = 0
+    started_before = utcnow() - timedelta(seconds=STALE_SECONDS)
+    for job in db.session.scalars(select(Job).where(Job.status == RUNNING)).all():
+        seen = huey.get(_progress_key(job.id), peek=True)
+        alive = now_ts - seen["at"] < STALE_SECONDS if seen else job.started_at is None or job.started_at >= started_before
+        if alive:
+            continue
+        if job.attempts >= MAX_ATTEMPTS:
+            with force_locale(job.locale):
+                error = str(_l("The job was interrupted %(n)s times (the server restarted); nothing was changed. "
+                               "Start it again.", n=job.attempts))
+            db.session.execute(update(Job).where(Job.id == job.id, Job.status == RUNNING)
+                               .values(status=FAILED, finished_at=utcnow(), error=error))
+            db.session.commit()
+            continue
+        moved = db.session.execute(update(Job).where(Job.id == job.id, Job.status == RUNNING)
+                                   .values(status=QUEUED)).rowcount
+        db.session.commit()
+        if moved:
+            huey.delete(_progress_key(job.id))
+            _enqueue(job.id)
+            again += 1
+    return again
