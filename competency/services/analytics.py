@@ -3,7 +3,7 @@ the organisation's heatmap from the stored sums, a team's charts from the stored
 from dataclasses import dataclass
 
 from flask import g, has_request_context
-from sqlalchemy import ARRAY, Float, Integer, and_, any_, cast, func, literal, select
+from sqlalchemy import ARRAY, Float, Integer, Select, and_, any_, cast, func, literal, select
 
 from ..extensions import db
 from ..models import LATEST, Employee, EmployeeStatus, Grade, OrgUnit, ResultAggregate, ResultRow
@@ -29,22 +29,34 @@ def people(filters: Filters, scope):
 LISTED_PEOPLE = 20_000
 
 
-def _listed(who, key: tuple, scope) -> list[int]:
-    """The ids of `who` (up to one more than LISTED_PEOPLE), once per request for the same scope and filters: a
-    page's charts share them. The scope is kept with them, so that its id names it for the whole request."""
-    cache = g.setdefault("listed_people", {}) if has_request_context() else {}
+def _once(name: str, filters: Filters, scope, compute):
+    """compute() once per request for the same scope and filters: a page's charts share what it finds. The scope is
+    kept with the value, so that its id names it for the whole request."""
+    cache = g.setdefault(name, {}) if has_request_context() else {}
+    key = (id(scope), filters.cycle_id, filters.org_unit_id, filters.position_id, filters.grade)
     if key not in cache:
-        cache[key] = (scope, db.session.scalars(who.limit(LISTED_PEOPLE + 1)).all())
+        cache[key] = (scope, compute())
     return cache[key][1]
+
+
+def _listed(filters: Filters, scope) -> tuple[list[int], Select]:
+    """(the ids of the people in scope and filters, up to one more than LISTED_PEOPLE, once per request; the SELECT
+    of them all)."""
+    who = select(people(filters, scope).subquery().c.id)
+    return _once("listed_people", filters, scope, lambda: db.session.scalars(who.limit(LISTED_PEOPLE + 1)).all()), who
+
+
+def _within(filters: Filters, scope, column):
+    """The condition that an employee id column names one of the people in scope and filters."""
+    ids, who = _listed(filters, scope)
+    return _among(column, ids) if len(ids) <= LISTED_PEOPLE else column.in_(who)
 
 
 def _rows(filters: Filters, scope):
     """Stored result rows of the filter's cycle (or everyone's latest) of the people in scope and filters."""
-    who = select(people(filters, scope).subquery().c.id)
-    ids = _listed(who, (id(scope), filters.cycle_id, filters.org_unit_id, filters.position_id, filters.grade), scope)
     r = ResultRow
     which = r.cycle_id == filters.cycle_id if filters.cycle_id else r.is_latest.is_(True)
-    return r, and_(which, _among(r.employee_id, ids) if len(ids) <= LISTED_PEOPLE else r.employee_id.in_(who))
+    return r, and_(which, _within(filters, scope, r.employee_id))
 
 
 def _among(column, ids: list[int]):
@@ -101,21 +113,38 @@ def _units(cells: dict) -> list[OrgUnit]:
 MEMBER_ROWS = 100
 
 
+def _team_sums(filters: Filters, scope) -> list[tuple]:
+    """Sums of the stored rows of the people in scope and filters per (their org unit, competency): (unit id, code,
+    rows, sum of combined levels, rows with a target, sum of targets, sum of gaps). One pass over the rows, once per
+    request, for both the team's radar and its heatmap by unit."""
+    def compute():
+        r, where = _rows(filters, scope)
+        on = Employee.id == r.employee_id
+        if db.engine.dialect.name == "postgresql":  # the team's employees read by key, not the whole table hashed
+            on = and_(on, _within(filters, scope, Employee.id))
+        return db.session.execute(
+            select(Employee.org_unit_id, r.competency_code, func.count(), func.sum(r.combined), func.count(r.target),
+                   func.sum(cast(r.target, Float)), func.sum(r.gap))
+            .join(Employee, on).where(where).group_by(Employee.org_unit_id, r.competency_code)).all()
+
+    return _once("team_sums", filters, scope, compute)
+
+
 def member_gap_heatmap(filters: Filters, scope) -> tuple[list, list[str], dict]:
     """Gap per person and competency (latest completed assessment, or the filter's cycle); for a team of more
     than MEMBER_ROWS people, the average gap per org unit of its members instead. Returns (people or org units,
     codes, {(id, code): gap})."""
     r, where = _rows(filters, scope)
     where = and_(where, r.target.is_not(None))
-    if db.session.scalar(select(func.count(func.distinct(r.employee_id))).where(where)) > MEMBER_ROWS:
-        rows = db.session.execute(select(Employee.org_unit_id, r.competency_code, func.avg(r.gap))
-                                  .join(Employee, Employee.id == r.employee_id).where(where)
-                                  .group_by(Employee.org_unit_id, r.competency_code)).all()
+    many = len(_listed(filters, scope)[0]) > MEMBER_ROWS  # else fewer people with a target than that, uncounted
+    if many and db.session.scalar(select(func.count(func.distinct(r.employee_id))).where(where)) > MEMBER_ROWS:
+        # a gap is stored exactly where there is a target: the average gap is the sum of gaps over those rows
+        cells = {(unit, code): gap_sum / targets for unit, code, _n, _sum, targets, _t, gap_sum in _team_sums(filters, scope)
+                 if targets}
         model = OrgUnit
     else:
-        rows = db.session.execute(select(r.employee_id, r.competency_code, r.gap).where(where)).all()
+        cells = {(e, c): float(gap) for e, c, gap in db.session.execute(select(r.employee_id, r.competency_code, r.gap).where(where))}
         model = Employee
-    cells = {(e, c): float(g) for e, c, g in rows}
     ids = {e for e, _ in cells}
     order = Employee.staff_no if model is Employee else OrgUnit.code
     found = db.session.scalars(select(model).where(model.id.in_(ids)).order_by(order)).all() if ids else []
@@ -124,12 +153,14 @@ def member_gap_heatmap(filters: Filters, scope) -> tuple[list, list[str], dict]:
 
 def average_levels(filters: Filters, scope) -> tuple[list[str], dict, dict]:
     """Average combined level and average target per competency over the people in scope."""
-    r, where = _rows(filters, scope)
-    rows = db.session.execute(
-        select(r.competency_code, func.avg(r.combined), func.avg(cast(r.target, Float))).where(where)
-        .group_by(r.competency_code)).all()
-    codes = _codes_order(row[0] for row in rows)
-    return codes, {c: float(a) for c, a, _ in rows}, {c: float(t) for c, _, t in rows if t is not None}
+    per_code: dict[str, list] = {}
+    for _unit, code, n, combined, targets, target_sum, _gaps in _team_sums(filters, scope):
+        sums = per_code.setdefault(code, [0, 0.0, 0, 0.0])
+        for i, value in enumerate((n, combined, targets, target_sum or 0.0)):
+            sums[i] += value
+    levels = {code: combined / n for code, (n, combined, _t, _s) in per_code.items()}
+    targets = {code: target_sum / n for code, (_n, _c, n, target_sum) in per_code.items() if n}
+    return _codes_order(per_code), levels, targets
 
 
 def grade_distribution(filters: Filters, scope) -> tuple[list[OrgUnit], dict]:
