@@ -5,6 +5,7 @@ from flask import Response, current_app, flash, redirect, render_template, reque
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
+from sqlalchemy.orm import contains_eager
 
 from ..appeals.forms import RespondForm
 from ..errors import DomainError, NotFound
@@ -12,7 +13,8 @@ from ..extensions import db
 from ..formutil import options, org_unit_options
 from ..i18n import label, lang
 from ..jobs.views import follow
-from ..models import Decision, Grade, Recommendation, ReviewAction, ReviewRun
+from ..models import Decision, Employee, Grade, Recommendation, ReviewAction, ReviewRun
+from ..pagination import KeysetPage
 from ..security import permission_required
 from ..services import access, appeals, audit, grades, jobs
 from ..services import settings as settings_service
@@ -57,6 +59,12 @@ def index():
                            counts={r.id: runs.action_counts(r) for r in items})
 
 
+def _key(name: str) -> str | None:
+    """A staff number from the query string, for paging by key (bounded like the column)."""
+    value = request.args.get(name, "").strip()
+    return value[:32] or None
+
+
 def _run_or_404(year: int) -> ReviewRun:
     item = runs.get_run(year)
     if item is None:
@@ -89,8 +97,8 @@ def run(year: int):
     valid = filters.validate()
     action = filters.action.data if valid else None
     units = org_subtree_ids(int(filters.org_unit.data)) if valid and filters.org_unit.data else None
-    page = db.paginate(runs.recommendations_query(item, action, units),
-                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = KeysetPage(runs.recommendations_query(item, action, units).options(contains_eager(Recommendation.employee)),
+                      Employee.staff_no, current_app.config["PAGE_SIZE"], after=_key("after"), before=_key("before"))
     bulk = BulkDecisionForm()
     bulk.items.choices = options((r.id, r.id) for r in page.items)
     if bulk.validate_on_submit():
