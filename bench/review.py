@@ -1,13 +1,16 @@
 """Benchmark: the annual grade review of N employees (set-based loader + pure engine + bulk insert).
 
-    .venv/bin/python bench/review.py --employees 100000 [--repeat 3] [--database-url URL]
+    .venv/bin/python bench/review.py --employees 100000 [--repeat 3] [--database-url URL [--built]]
 
 Builds a synthetic bank with sales, credits and a completed assessment score for everyone, then runs the
 review `repeat` times (each re-run replaces the draft) and prints the timings, the median and the peak memory.
+With `--built`, the database at URL already holds the bank of an earlier run (which left it there): only the
+review runs.
 """
 import argparse
 import random
 import resource
+import secrets
 import statistics
 import sys
 import time
@@ -21,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sqlalchemy import insert, select  # noqa: E402
 from synthetic import build_bank, fresh_app  # noqa: E402
 
+from competency import create_app  # noqa: E402
 from competency.extensions import db  # noqa: E402
 from competency.models import (  # noqa: E402
     AnnualSales,
@@ -74,24 +78,32 @@ def main() -> None:
     parser.add_argument("--employees", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--database-url")
+    parser.add_argument("--built", action="store_true", help="the database at --database-url holds a bank already")
     args = parser.parse_args()
-    app = fresh_app(args.database_url)
+    if args.built and not args.database_url:
+        parser.error("--built needs --database-url")
+    if args.built:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": args.database_url, "SECRET_KEY": secrets.token_hex(32)})
+    else:
+        app = fresh_app(args.database_url)
     with app.app_context():
         started = time.perf_counter()
-        bank = build_bank(args.employees)
-        standards.import_standards(STANDARDS)
-        add_review_data(bank["version"].id)
-        print(f"built {bank['employees']} employees with sales, credits and scores in {time.perf_counter() - started:.1f}s "
-              f"({db.engine.dialect.name})")
+        if not args.built:
+            bank = build_bank(args.employees)
+            standards.import_standards(STANDARDS)
+            add_review_data(bank["version"].id)
+            print(f"built {bank['employees']} employees with sales, credits and scores in {time.perf_counter() - started:.1f}s "
+                  f"({db.engine.dialect.name})")
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        timings = []
+        timings, stages = [], []
         for n in range(args.repeat):
             started = time.perf_counter()
-            run = runs.run_review(YEAR, as_of=date(2026, 1, 15))
+            run = runs.run_review(YEAR, as_of=date(2026, 1, 15), progress=lambda done, total: stages.append(done))
             timings.append(time.perf_counter() - started)
             counts = runs.action_counts(run)
             print(f"review {n + 1}: {sum(counts.values())} recommendations in {timings[-1]:.2f}s "
-                  f"({', '.join(f'{a.value} {c}' for a, c in sorted(counts.items()))})")
+                  f"({', '.join(f'{a.value} {c}' for a, c in sorted(counts.items()))}; {len(stages)} progress reports)")
+            stages.clear()
             db.session.expunge_all()
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         print(f"median review time for {args.employees} employees: {statistics.median(timings):.2f}s; "

@@ -21,15 +21,24 @@ from ...models import Grade, ReviewAction
 REVIEWED_GRADES = (Grade.JUNIOR, Grade.INTERMEDIATE, Grade.SENIOR)
 
 
+# Grade.rank, read once: the review compares ranks several times per person.
+RANK = {grade: grade.rank for grade in Grade}
+
+
 @dataclass(frozen=True)
 class Standard:
     min_sales: Decimal
     min_score: Decimal
     min_credits: Decimal
     certification: str | None = None
+    # The required values as the explanation shows them, converted once per standard rather than once per person.
+    shown: tuple = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "shown", (float(self.min_sales), float(self.min_score), float(self.min_credits)))
 
 
-@dataclass
+@dataclass(slots=True)
 class PersonInput:
     employee_id: int
     staff_no: str
@@ -57,24 +66,34 @@ class Outcome:
 
 def criteria(person: PersonInput, grade: Grade, standard: Standard, unit: str) -> list[dict]:
     """Each criterion of one grade's standard: required, actual, met (None where it does not apply)."""
-    items = [
-        {"criterion": "sales", "required": float(standard.min_sales), "unit": unit,
-         "actual": None if person.sales is None else float(person.sales),
-         "met": person.sales is not None and person.sales >= standard.min_sales,
-         **({"note": "no_sales"} if person.sales is None else {})},
-        {"criterion": "score", "required": float(standard.min_score),
-         "actual": None if person.score is None else round(person.score, 4),
-         "met": person.score is not None and person.score >= float(standard.min_score) - 1e-9,
-         **({"note": "no_assessment"} if person.score is None else {})},
-    ]
-    promotion = grade.rank > person.grade.rank
-    items.append({"criterion": "credits", "required": float(standard.min_credits), "actual": float(person.credits),
-                  "met": (person.credits >= standard.min_credits) if promotion else None,
-                  **({} if promotion else {"note": "promotion_only"})})
-    if standard.certification:
-        items.append({"criterion": "certification", "required": standard.certification,
-                      "actual": sorted(person.certifications), "met": standard.certification in person.certifications})
-    return items
+    return _criteria(person, _actuals(person), grade, standard, unit)
+
+
+def _actuals(person: PersonInput) -> tuple:
+    """The person's values as the explanation shows them (the same for every grade's criteria)."""
+    return (None if person.sales is None else float(person.sales), None if person.score is None else round(person.score, 4),
+            float(person.credits), sorted(person.certifications))
+
+
+def _criteria(person: PersonInput, actuals: tuple, grade: Grade, standard: Standard, unit: str) -> list[dict]:
+    sales, score, credits, held = actuals
+    min_sales, min_score, min_credits = standard.shown
+    first = {"criterion": "sales", "required": min_sales, "unit": unit, "actual": sales,
+             "met": sales is not None and person.sales >= standard.min_sales}
+    if sales is None:
+        first["note"] = "no_sales"
+    second = {"criterion": "score", "required": min_score, "actual": score,
+              "met": score is not None and person.score >= min_score - 1e-9}
+    if score is None:
+        second["note"] = "no_assessment"
+    if RANK[grade] > RANK[person.grade]:
+        third = {"criterion": "credits", "required": min_credits, "actual": credits, "met": person.credits >= standard.min_credits}
+    else:
+        third = {"criterion": "credits", "required": min_credits, "actual": credits, "met": None, "note": "promotion_only"}
+    if not standard.certification:
+        return [first, second, third]
+    return [first, second, third, {"criterion": "certification", "required": standard.certification, "actual": held,
+                                   "met": standard.certification in person.certifications}]
 
 
 def _probation(person: PersonInput, as_of: date) -> Outcome:
@@ -94,9 +113,9 @@ def _action(person: PersonInput, recommended: Grade, below_junior: bool) -> tupl
     if below_junior and person.below_junior_last_year:
         return ReviewAction.TRANSFER, "transfer_two_years"
     rule = "floor_junior" if below_junior else "highest_met"
-    if recommended.rank > person.grade.rank:
+    if RANK[recommended] > RANK[person.grade]:
         return ReviewAction.PROMOTE, rule
-    if recommended.rank < person.grade.rank:
+    if RANK[recommended] < RANK[person.grade]:
         return ReviewAction.DEMOTE, rule
     return ReviewAction.KEEP, rule
 
@@ -110,12 +129,12 @@ def evaluate(person: PersonInput, standards: dict[Grade, Standard], unit: str, a
     """Apply the rules to one person (pure: no database)."""
     if person.grade == Grade.TRAINEE:
         return _probation(person, as_of)
-    grades, best = [], None
+    grades, best, actuals = [], None, _actuals(person)
     for grade in REVIEWED_GRADES:
         standard = standards.get(grade)
         if standard is None:
             continue
-        items = criteria(person, grade, standard, unit)
+        items = _criteria(person, actuals, grade, standard, unit)
         met = all(c["met"] is not False for c in items)
         grades.append({"grade": grade.value, "met": met, "criteria": items})
         if met:

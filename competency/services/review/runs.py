@@ -1,12 +1,13 @@
 """Review runs: check a year's readiness, load everyone's year in a fixed number of queries, apply the rules
 (engine.py) and store the recommendations with their explanations; a re-run keeps decisions that still hold."""
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import String, delete, func, select, type_coerce, update
 
 from ...errors import DomainError
 from ...extensions import db
@@ -26,7 +27,7 @@ from ...models import (
     RunStatus,
 )
 from ...timeutil import utcnow
-from .. import audit
+from .. import audit, bulk
 from ..assessments.results import latest_completed_query
 from ..training.certifications import held_on
 from ..training.ledger import credits_earned, year_range
@@ -48,17 +49,16 @@ def load_standards() -> tuple[dict[int, dict[Grade, Standard]], dict[int, str]]:
 def load_inputs(year: int, as_of: date, position_ids) -> list[PersonInput]:
     """Everyone in scope (active or on probation, in a position with standards) with the year's data,
     in a fixed number of queries."""
-    people = {row.id: PersonInput(row.id, row.staff_no, row.grade, row.probation_end, row.org_unit_id, row.position_id)
-              for row in db.session.execute(
-                  select(Employee.id, Employee.staff_no, Employee.grade, Employee.probation_end, Employee.org_unit_id,
-                         Employee.position_id)
-                  .where(Employee.status.in_([EmployeeStatus.ACTIVE, EmployeeStatus.PROBATION]),
-                         Employee.position_id.in_(list(position_ids))))}
+    people = {row[0]: PersonInput(*row) for row in db.session.execute(
+        select(Employee.id, Employee.staff_no, Employee.grade, Employee.probation_end, Employee.org_unit_id, Employee.position_id)
+        .where(Employee.status.in_([EmployeeStatus.ACTIVE, EmployeeStatus.PROBATION]), Employee.position_id.in_(list(position_ids))))}
 
-    def fill(rows, attribute, convert=lambda v: v):
+    def fill(rows, attribute, convert=None):
+        find = people.get
         for employee_id, value in rows:
-            if employee_id in people:
-                setattr(people[employee_id], attribute, convert(value))
+            person = find(employee_id)
+            if person is not None:
+                setattr(person, attribute, value if convert is None else convert(value))
 
     fill(db.session.execute(select(AnnualSales.employee_id, AnnualSales.amount).where(AnnualSales.year == year)), "sales")
     earned = credits_earned(year)
@@ -143,45 +143,75 @@ def latest_run() -> ReviewRun | None:
 
 
 DECISION_FIELDS = ("decision", "final_grade", "decision_reason", "decided_by_id", "decided_at")
+# The stored columns of a recommendation, in the order `_Rows` prepares them.
+COLUMNS = ("run_id", "employee_id", "org_unit_id", "current_grade", "recommended_grade", "action", "below_junior",
+           "data_missing", "explanation") + DECISION_FIELDS
+# People evaluated and written at a time: the progress callback hears of each batch.
+BATCH = 5_000
 
 
-def _previous(run: ReviewRun) -> dict[int, dict]:
-    """The draft's recommendations by employee: what was recommended and what hr decided."""
-    rows = db.session.execute(select(Recommendation.employee_id, Employee.staff_no, Recommendation.recommended_grade,
-                                     Recommendation.action, Recommendation.data_missing,
-                                     *(getattr(Recommendation, f) for f in DECISION_FIELDS))
-                              .join(Employee, Employee.id == Recommendation.employee_id)
-                              .where(Recommendation.run_id == run.id)).all()
-    return {r.employee_id: r._asdict() for r in rows}
+def _previous(run: ReviewRun) -> dict[int, tuple]:
+    """The draft's recommendations by employee, as the driver gives them (codes, not enums: they are compared with
+    and copied into new rows of driver values): (recommended grade, action, data missing, *DECISION_FIELDS)."""
+    r = Recommendation
+    raw = [type_coerce(getattr(r, name), String) if name in ("decision", "final_grade", "decided_at") else getattr(r, name)
+           for name in DECISION_FIELDS]
+    rows = db.session.execute(select(r.employee_id, type_coerce(r.recommended_grade, String), type_coerce(r.action, String),
+                                     r.data_missing, *raw).where(r.run_id == run.id))
+    return {row[0]: tuple(row[1:]) for row in rows}
 
 
-def _carry_decisions(rows: list[dict], before: dict[int, dict], staff_nos: dict[int, str]) -> list[dict]:
-    """Keep hr's decision where the recommendation did not change; list what changed (and who left the review)."""
-    changes = []
-    for row in rows:
-        old = before.pop(row["employee_id"], None)
-        if old is None:
-            changes.append({"staff_no": staff_nos[row["employee_id"]], "before": None,
-                            "after": {"grade": row["recommended_grade"].value, "action": row["action"].value}})
-            continue
-        same = (old["recommended_grade"], old["action"], old["data_missing"]) == (
-            row["recommended_grade"], row["action"], row["data_missing"])
-        if same:
-            row.update({f: old[f] for f in DECISION_FIELDS})
-        else:
-            changes.append({"staff_no": old["staff_no"], "decision": old["decision"].value,
-                            "before": {"grade": old["recommended_grade"].value, "action": old["action"].value},
-                            "after": {"grade": row["recommended_grade"].value, "action": row["action"].value}})
-    changes += [{"staff_no": old["staff_no"], "decision": old["decision"].value, "after": None,
-                 "before": {"grade": old["recommended_grade"].value, "action": old["action"].value}}
-                for old in before.values()]
-    return sorted(changes, key=lambda c: c["staff_no"])
+def _change(staff_no: str, old: tuple | None, grade: Grade | None, action: ReviewAction | None) -> dict:
+    """What a re-run changed for one person: the recommendation before and after (None where there is none)."""
+    change = {"staff_no": staff_no, "before": None if old is None else {"grade": old[0], "action": old[1]},
+              "after": None if grade is None else {"grade": grade.value, "action": action.value}}
+    if old is not None:
+        change["decision"] = old[3]
+    return change
+
+
+class _Rows:
+    """Recommendations as rows of driver values (bulk.insert_rows), hr's decision carried where the recommendation
+    did not change; on a re-run, what changed is collected in `changes`."""
+
+    def __init__(self, run: ReviewRun, before: dict[int, tuple], rerun: bool):
+        self.run_id, self.before, self.rerun, self.changes = run.id, before, rerun, []
+        self.grade = bulk.driver_values(Recommendation.current_grade, Grade)
+        self.action = bulk.driver_values(Recommendation.action, ReviewAction)
+        self.pending = (bulk.driver_values(Recommendation.decision, [Decision.PENDING])[Decision.PENDING], None, "", None, None)
+
+    def row(self, person: PersonInput, outcome) -> tuple:
+        """One reviewed person's recommendation."""
+        decided = self.pending
+        grade, action = self.grade[outcome.recommended], self.action[outcome.action]
+        old = self.before.pop(person.employee_id, None)
+        if old is not None and old[:3] == (grade, action, outcome.data_missing):
+            decided = old[3:]
+        elif self.rerun:
+            self.changes.append(_change(person.staff_no, old, outcome.recommended, outcome.action))
+        return (self.run_id, person.employee_id, person.org_unit_id, self.grade[person.grade], grade, action,
+                outcome.below_junior, outcome.data_missing, bulk.json_text(outcome.explanation), *decided)
+
+    def all_changes(self) -> list[dict]:
+        """Every change, with the people no longer reviewed, by staff number."""
+        ids, left = list(self.before), {}
+        for first in range(0, len(ids), BATCH):
+            left.update(db.session.execute(select(Employee.id, Employee.staff_no).where(Employee.id.in_(ids[first:first + BATCH]))))
+        changes = self.changes + [_change(left[employee_id], old, None, None) for employee_id, old in self.before.items()]
+        return sorted(changes, key=lambda c: c["staff_no"])
+
+
+def _report(progress, done: int, total: int) -> None:
+    if progress is not None:
+        progress(done, total)
 
 
 @unit_of_work()
-def run_review(year: int, as_of: date | None = None, actor=None) -> ReviewRun:
+def run_review(year: int, as_of: date | None = None, actor=None,
+               progress: Callable[[int, int], None] | None = None) -> ReviewRun:
     """Run the review of a performance year, or re-run its draft: decisions on recommendations that did not
-    change are kept, and what changed is listed on the run (`rerun_changes`). Unit of work."""
+    change are kept, and what changed is listed on the run (`rerun_changes`). `progress(done, total)` hears of
+    the people in scope reviewed, batch by batch. Unit of work."""
     as_of = as_of or date.today()
     run = get_run(year)
     if run is not None and run.is_finalised:
@@ -203,21 +233,20 @@ def run_review(year: int, as_of: date | None = None, actor=None) -> ReviewRun:
         before = _previous(run)
         db.session.execute(delete(Recommendation).where(Recommendation.run_id == run.id))
         run.as_of, run.created_at, run.created_by_id = as_of, utcnow(), getattr(actor, "id", None)
-    rows, staff_nos = [], {}
-    for person in load_inputs(year, as_of, standards.keys()):
-        outcome = evaluate(person, standards[person.position_id], units.get(person.position_id, ""), as_of)
-        if outcome.reviewed:
-            staff_nos[person.employee_id] = person.staff_no
-            rows.append({"run_id": run.id, "employee_id": person.employee_id, "org_unit_id": person.org_unit_id,
-                         "current_grade": person.grade, "recommended_grade": outcome.recommended,
-                         "action": outcome.action, "below_junior": outcome.below_junior,
-                         "data_missing": outcome.data_missing, "explanation": outcome.explanation,
-                         "decision": Decision.PENDING, "decision_reason": ""})
-    rerun = bool(before) or run.rerun_changes is not None
-    run.rerun_changes = _carry_decisions(rows, before, staff_nos) if rerun else None
-    for start in range(0, len(rows), 5000):
-        db.session.execute(insert(Recommendation), rows[start:start + 5000])
-    audit.record("review.run", "review_run", run.id, actor=actor, year=year, people=len(rows),
+    people = load_inputs(year, as_of, standards.keys())
+    _report(progress, 0, len(people))
+    rows = _Rows(run, before, rerun=bool(before) or run.rerun_changes is not None)
+    written = 0
+    for first in range(0, len(people), BATCH):
+        batch = []
+        for person in people[first:first + BATCH]:
+            outcome = evaluate(person, standards[person.position_id], units.get(person.position_id, ""), as_of)
+            if outcome.reviewed:
+                batch.append(rows.row(person, outcome))
+        written += bulk.insert_rows(Recommendation.__table__, COLUMNS, batch)
+        _report(progress, min(first + BATCH, len(people)), len(people))
+    run.rerun_changes = rows.all_changes() if rows.rerun else None
+    audit.record("review.run", "review_run", run.id, actor=actor, year=year, people=written,
                  changed_since_last_run=None if run.rerun_changes is None else len(run.rerun_changes))
     return run
 

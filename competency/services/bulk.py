@@ -1,0 +1,55 @@
+"""Bulk loading of many rows at once, below the ORM and the Core's per-row parameter handling: the caller prepares
+plain value tuples (repeated values converted once with `driver_values`), and they reach the database through
+the driver's own bulk path in the current transaction — COPY on PostgreSQL, one executemany on SQLite.
+
+For the writes whose size grows with a bank (a ratings import's millions of ratings and their audit events, a
+review's recommendations), where building and processing a parameter dictionary per row cost more than the
+database's own work."""
+import json
+from collections.abc import Callable, Iterable
+
+from sqlalchemy import Table
+
+from ..extensions import db
+
+
+def converter(column) -> Callable:
+    """A function giving a value as the driver receives it for this column (an enum as its code, a datetime as
+    SQLite's text); get it once and use it on many rows."""
+    process = column.type.bind_processor(db.session.get_bind().dialect)
+    return process or _same
+
+
+def _same(value):
+    return value
+
+
+def driver_values(column, values) -> dict:
+    """{value: as the driver receives it} of the few values a column takes (an enum's members, one time stamp)."""
+    convert = converter(column)
+    return {value: convert(value) for value in values}
+
+
+def json_text(value) -> str:
+    """A JSON column's value as the text stored (as SQLAlchemy's JSON type writes it)."""
+    return json.dumps(value)
+
+
+def insert_rows(table: Table, columns: tuple[str, ...], rows: Iterable[tuple]) -> int:
+    """Insert rows of driver values (tuples in `columns` order; JSON columns as `json_text`) in the current
+    transaction; returns how many. No ORM events run and no defaults apply: every column given is given in full."""
+    connection = db.session.connection()
+    names = ", ".join(table.c[name].name for name in columns)
+    if connection.dialect.name == "postgresql":
+        written = 0
+        with connection.connection.driver_connection.cursor() as cursor:
+            with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    written += 1
+        return written
+    rows = rows if isinstance(rows, list) else list(rows)
+    if rows:
+        marks = ", ".join("?" * len(columns))
+        connection.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
+    return len(rows)
