@@ -28,7 +28,7 @@ def _rating_form_class(competencies: tuple[tuple[int, str], ...]) -> type[FlaskF
     """The form class for these competencies (id, code), made once per process: it depends on nothing else."""
 
     class RatingForm(FlaskForm):
-        lock_version = Whole(widget=HiddenField.widget)
+        lock_version = Whole("lock_version", widget=HiddenField.widget)  # a label, or WTForms translates one for it
         strengths = TextAreaField(_l("Strengths"), validators=[Length(max=4000)])
         to_develop = TextAreaField(_l("What to develop"), validators=[Length(max=4000)])
         save = SubmitField(_l("Save draft"))

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 
 from ..appeals.forms import RespondForm
 from ..errors import Conflict, DomainError
+from ..i18n import lang
 from ..models import LEVELS, Rater
 from ..security import permission_required
 from ..services import access, appeals, audit
@@ -62,8 +63,9 @@ def render_form(assessment, rater, form):
     if rater == Rater.SUPERVISOR and access.shows_self_ratings(current_user, assessment):
         own = workflow.ratings_of(assessment, Rater.SELF)
     reopened = assessment.last_reopening if editable else None
+    parts = parts_of(assessment.version)
     return render_template("assessments/form.html", assessment=assessment, is_self=rater == Rater.SELF, form=form,
-                           groups=parts_of(assessment.version).groups, levels=_levels(), editable=editable, self_ratings=own,
+                           groups=parts.groups, texts=_texts(parts), levels=_levels(), editable=editable, self_ratings=own,
                            late=cycles.is_overdue(assessment), reopened=reopened,
                            changes=_visible_changes(assessment, rater) if reopened else [])
 
@@ -71,6 +73,18 @@ def render_form(assessment, rater, form):
 def _levels() -> list[tuple[int, str, str]]:
     """Each level with its form value and its name in the reader's language, translated once per page."""
     return [(level, str(level), str(SCALE[level][0])) for level in LEVELS]
+
+
+def _texts(parts) -> dict[int, tuple[str, str, dict[int, str]]]:
+    """Per competency: its name, description and level descriptors in the reader's language (the language is
+    looked up once, not for each of the hundred texts)."""
+    first, second = ("en", "zh") if lang() == "en" else ("zh", "en")
+
+    def text(obj, name: str) -> str:
+        return getattr(obj, f"{name}_{first}") or getattr(obj, f"{name}_{second}") or ""
+
+    return {c.id: (text(c, "name"), text(c, "description"), {level: text(d, "text") for level, d in c.descriptors.items()})
+            for c in parts.competencies}
 
 
 def _visible_changes(assessment, rater):
