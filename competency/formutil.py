@@ -7,7 +7,7 @@ from wtforms import DecimalField, IntegerField, SelectChoice, ValidationError
 
 from .i18n import label, localized
 from .models import Grade
-from .services.org import org_tree
+from .services.org import unit_tree
 
 
 def options(pairs) -> list[SelectChoice]:
@@ -18,7 +18,7 @@ def options(pairs) -> list[SelectChoice]:
 def org_unit_options(blank=None, as_int: bool = False) -> list[SelectChoice]:
     """Every org unit in tree order, indented by depth, in the user's language (a first blank option when a
     label is given). Values are strings, or ints with `as_int`."""
-    units = [(u.id if as_int else str(u.id), "\u00a0\u00a0" * depth + localized(u)) for u, depth, _n in org_tree()]
+    units = [(u.id if as_int else str(u.id), "\u00a0\u00a0" * depth + localized(u)) for u, depth in unit_tree()]
     return options(([("", blank)] if blank is not None else []) + units)
 
 

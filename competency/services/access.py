@@ -9,7 +9,7 @@ Three kinds of rule live here and nowhere else:
   `Forbidden` for what they may see but not do.
 Views, templates (through the Jinja globals `can`, `can_cancel` …), the CLI and the API all call these.
 """
-from sqlalchemy import Select, literal, select, union
+from sqlalchemy import Select, literal, select, true, union
 
 from ..errors import Forbidden, NotFound
 from ..extensions import db
@@ -66,6 +66,16 @@ def require(user, permission: str) -> None:
 # --- scopes: SELECTs of employee ids ------------------------------------------------------------
 
 
+# The scope of those who see or read everyone: one object, so that `among` can leave its condition out ("id IN
+# every id" makes planners join the whole table to itself, 80 ms at 100,000 people on PostgreSQL).
+EVERYONE: Select = select(Employee.id)
+
+
+def among(column, scope: Select):
+    """The condition that an employee id column is in the scope (none at all for EVERYONE)."""
+    return true() if scope is EVERYONE else column.in_(scope)
+
+
 def _nobody() -> Select:
     return select(Employee.id).where(literal(False))
 
@@ -101,20 +111,20 @@ def _self_and_team(user) -> Select:
 
 def visible_employee_ids(user) -> Select:
     """SELECT of the employee ids the user may see: use as `Employee.id.in_(visible_employee_ids(u))`."""
-    return select(Employee.id) if sees_everyone(user) else _self_and_team(user)
+    return EVERYONE if sees_everyone(user) else _self_and_team(user)
 
 
 def private_ids(user) -> Select:
     """SELECT of the people whose personal records (results, credits, certifications, grade) the user may
     read: everyone for hr and admin, else themself and their direct and indirect reports."""
-    return select(Employee.id) if reads_everyone(user) else _self_and_team(user)
+    return EVERYONE if reads_everyone(user) else _self_and_team(user)
 
 
 def assignable_ids(user) -> Select:
     """SELECT of the people the user may assign courses to: everyone for trainers and hr, own reports for
     supervisors, nobody otherwise."""
     if user.has_role(R.TRAINER, R.HR):
-        return select(Employee.id)
+        return EVERYONE
     return team_ids(user)
 
 

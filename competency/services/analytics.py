@@ -7,6 +7,7 @@ from sqlalchemy import ARRAY, Float, Integer, Select, and_, any_, cast, func, li
 
 from ..extensions import db
 from ..models import LATEST, Employee, EmployeeStatus, Grade, OrgUnit, ResultAggregate, ResultRow
+from .access import among
 from .org import narrow, org_subtree_ids, rolled_up
 
 
@@ -20,7 +21,7 @@ class Filters:
 
 def people(filters: Filters, scope):
     """SELECT of employee ids within the scope and the filters (org subtree, position, grade), not left."""
-    query = select(Employee.id).where(Employee.id.in_(scope), Employee.status != EmployeeStatus.LEFT)
+    query = select(Employee.id).where(among(Employee.id, scope), Employee.status != EmployeeStatus.LEFT)
     return narrow(query, filters.org_unit_id, filters.position_id, filters.grade)
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import AuditEvent, Employee, EmployeeStatus, Grade, OrgUnit, Role, User, UserRole
 from ..timeutil import utcnow
-from .access import private_ids, visible_employee_ids
+from .access import among, private_ids, visible_employee_ids
 
 
 def unit_grade_counts(user) -> dict[tuple[int, Grade], int]:
@@ -14,7 +14,7 @@ def unit_grade_counts(user) -> dict[tuple[int, Grade], int]:
     the employees, from which the dashboard's counts and the grade chart are all summed."""
     rows = db.session.execute(
         select(Employee.org_unit_id, Employee.grade, func.count(Employee.id))
-        .where(Employee.id.in_(visible_employee_ids(user)), Employee.status != EmployeeStatus.LEFT)
+        .where(among(Employee.id, visible_employee_ids(user)), Employee.status != EmployeeStatus.LEFT)
         .group_by(Employee.org_unit_id, Employee.grade)).all()
     return {(unit, grade): n for unit, grade, n in rows}
 
@@ -39,7 +39,7 @@ DASHBOARD_ROWS = 20
 
 def _probation_query(user, within_days: int, today: date):
     return (select(Employee)
-            .where(Employee.id.in_(private_ids(user)), Employee.grade == Grade.TRAINEE,
+            .where(among(Employee.id, private_ids(user)), Employee.grade == Grade.TRAINEE,
                    Employee.status.in_([EmployeeStatus.PROBATION, EmployeeStatus.ACTIVE]),
                    Employee.probation_end <= today + timedelta(days=within_days)))
 
@@ -48,9 +48,9 @@ def probation_ending(user, within_days: int = 30, today: date | None = None, lim
     """Visible trainees whose probation ends in the coming days or has ended without a change of grade: the first
     `limit` (soonest first) and how many there are."""
     query = _probation_query(user, within_days, today or date.today())
-    first = db.session.scalars(query.order_by(Employee.probation_end, Employee.staff_no).limit(limit)).all()
-    total = len(first) if len(first) < limit else db.session.scalar(select(func.count()).select_from(query.subquery()))
-    return first, total
+    rows = db.session.execute(query.add_columns(func.count().over())  # how many, counted in the same pass
+                              .order_by(Employee.probation_end, Employee.staff_no).limit(limit)).all()
+    return [person for person, _total in rows], rows[0][1] if rows else 0
 
 
 def account_summary() -> dict:

@@ -60,24 +60,29 @@ def rolled_up(rows, keyed: bool = False) -> dict:
     return totals
 
 
-def org_tree() -> list[tuple[OrgUnit, int, int]]:
-    """Every org unit in tree order as (unit, depth, headcount of the unit itself)."""
+def unit_tree() -> list[tuple[OrgUnit, int]]:
+    """Every org unit in tree order as (unit, depth)."""
     units = db.session.scalars(select(OrgUnit).order_by(OrgUnit.code)).all()
-    counts = dict(db.session.execute(
-        select(Employee.org_unit_id, func.count(Employee.id))
-        .where(Employee.status != EmployeeStatus.LEFT).group_by(Employee.org_unit_id)).all())
     children: dict[int | None, list[OrgUnit]] = {}
     for unit in units:
         children.setdefault(unit.parent_id, []).append(unit)
-    ordered: list[tuple[OrgUnit, int, int]] = []
+    ordered: list[tuple[OrgUnit, int]] = []
 
     def walk(parent_id, depth):
         for unit in children.get(parent_id, []):
-            ordered.append((unit, depth, counts.get(unit.id, 0)))
+            ordered.append((unit, depth))
             walk(unit.id, depth + 1)
 
     walk(None, 0)
     return ordered
+
+
+def org_tree() -> list[tuple[OrgUnit, int, int]]:
+    """Every org unit in tree order as (unit, depth, headcount of the unit itself)."""
+    counts = dict(db.session.execute(
+        select(Employee.org_unit_id, func.count(Employee.id))
+        .where(Employee.status != EmployeeStatus.LEFT).group_by(Employee.org_unit_id)).all())
+    return [(unit, depth, counts.get(unit.id, 0)) for unit, depth in unit_tree()]
 
 
 def positions() -> list[Position]:
