@@ -36,13 +36,13 @@ class ResultRow(db.Model):
     gap: Mapped[float | None] = mapped_column(Float)
     is_latest: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    # Charts read a team's rows by person, with their latest or one cycle's: on PostgreSQL the indexes also hold the
-    # columns the charts read, so that thousands of people's rows come from the index alone, not from a scan of the
-    # table (SQLite has no INCLUDE and reads a team's rows fast enough through the keys).
+    # Charts read a team's rows by person, with their latest or one cycle's: the indexes also hold the columns the
+    # charts read, so that thousands of people's rows come from the index alone, not from the table (on PostgreSQL a
+    # parallel scan of all of it). Key columns rather than INCLUDE, which SQLite does not have.
     __table_args__ = (
         UniqueConstraint("assessment_id", "competency_id"),
-        Index("ix_result_row_cycle_employee", "cycle_id", "employee_id", postgresql_include=list(CHART_COLUMNS)),
-        Index("ix_result_row_employee_latest", "employee_id", "is_latest", postgresql_include=list(CHART_COLUMNS)),
+        Index("ix_result_row_cycle_employee", "cycle_id", "employee_id", *CHART_COLUMNS),
+        Index("ix_result_row_employee_latest", "employee_id", "is_latest", *CHART_COLUMNS),
     )
 
 

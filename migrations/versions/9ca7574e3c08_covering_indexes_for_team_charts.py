@@ -1,5 +1,5 @@
-"""covering indexes for team charts: on PostgreSQL the result row indexes by person (latest) and by cycle also hold
-the columns the charts read, so that a team's rows come from the index alone (SQLite: the same indexes as before)
+"""covering indexes for team charts: the result row indexes by person (latest) and by cycle also hold the columns
+the charts read, so that a team's rows come from the index alone
 
 Revision ID: 9ca7574e3c08
 Revises: 3e257c649936
@@ -20,10 +20,10 @@ INDEXES = {'ix_result_row_cycle_employee': ['cycle_id', 'employee_id'],
            'ix_result_row_employee_latest': ['employee_id', 'is_latest']}
 
 
-def _recreate(include):
+def _recreate(extra):
     for name, columns in INDEXES.items():
         op.drop_index(name, table_name='result_row')
-        op.create_index(name, 'result_row', columns, unique=False, postgresql_include=include)
+        op.create_index(name, 'result_row', columns + extra, unique=False)
 
 
 def upgrade():
