@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 5
 STALE_SECONDS = 60
 MAX_ATTEMPTS = 3
+# An idle worker looks for work at least this often (Huey backs off up to 10 s by default).
+POLL_SECONDS = 1.0
 KINDS: dict[str, Callable] = {}
 
 Progress = Callable[..., None]
@@ -106,7 +108,7 @@ def start_consumer(app, workers: int = 1) -> Consumer:
     with app.app_context():
         recover_stale()
     consumer = _ThreadConsumer(huey_of(app), workers=workers, worker_type="thread", periodic=True,
-                               check_worker_health=False, scheduler_interval=1)
+                               check_worker_health=False, scheduler_interval=1, max_delay=POLL_SECONDS)
     consumer.start()
     return consumer
 
@@ -115,7 +117,7 @@ def run_worker(app, workers: int) -> None:
     """`flask jobs worker`: run jobs in this process until stopped (SIGTERM or SIGINT end it gracefully)."""
     with app.app_context():
         recover_stale()
-    huey_of(app).create_consumer(workers=workers, worker_type="thread", periodic=True).run()
+    huey_of(app).create_consumer(workers=workers, worker_type="thread", periodic=True, max_delay=POLL_SECONDS).run()
 
 
 # --- starting and reading jobs ------------------------------------------------------------------------------
