@@ -2,6 +2,7 @@
 import row changed, downloads, views of other people's personal records, and the filtered log with its export."""
 import csv
 import io
+import json
 from datetime import date, timedelta
 
 import pytest
@@ -9,7 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from competency.extensions import db
-from competency.models import AuditEvent, Employee, Rater
+from competency.models import Assessment, AuditEvent, Employee, Rater
 from competency.services import appeals, audit, exports, imports
 from competency.services.assessments import workflow
 from competency.timeutil import utcnow
@@ -80,15 +81,26 @@ def test_ratings_keep_their_history_through_a_reopen(org):
     assert second.details["changes"] == [{"code": "K1", "rater": "supervisor", "level": [2, 4], "comment": True}]
 
 
-def test_the_ratings_import_records_each_rating_it_creates(org):
-    data = "staff_no,competency_code,rater,level,comment\nE1,K1,self,4,Strong\nE1,K1,supervisor,2,\n"
+def test_the_ratings_import_records_each_rating_it_creates(org, client, login_as):
+    data = "staff_no,competency_code,rater,level,comment\nE1,K1,self,4,Strong\nE2,K1,self,3,\nE1,K1,supervisor,2,\n"
     imports.import_ratings(data.encode(), "old.csv", cycle_code="2024", start=date(2024, 1, 1), end=date(2024, 12, 31),
                            actor=org["hr"])
-    rows = _events("import.ratings.row")
-    assert [(e.object_type, e.details["line"], e.details["key"], e.details["created"], e.details["changes"]) for e in rows] == [
-        ("rating", 2, "E1 2024 K1 self", True, {"level": [None, 4], "comment": [None, "Strong"]}),
-        ("rating", 3, "E1 2024 K1 supervisor", True, {"level": [None, 2]})]
-    assert all(e.object_id and e.actor_id == org["hr"].id and e.details["file"] == "old.csv" for e in rows)
+    # one event per imported assessment, listing each rating it created, in file order
+    events = _events("import.ratings.assessment")
+    assert [(e.object_type, e.details["key"], e.details["created"], e.details["changes"]) for e in events] == [
+        ("assessment", "E1 2024", True, [{"line": 2, "code": "K1", "rater": "self", "level": [None, 4], "comment": [None, "Strong"]},
+                                         {"line": 4, "code": "K1", "rater": "supervisor", "level": [None, 2]}]),
+        ("assessment", "E2 2024", True, [{"line": 3, "code": "K1", "rater": "self", "level": [None, 3]}])]
+    assessments = {a.employee_id: a.id for a in db.session.scalars(select(Assessment))}
+    assert [e.object_id for e in events] == [str(assessments[org["e1"].employee_id]), str(assessments[org["e2"].employee_id])]
+    assert all(e.actor_id == org["hr"].id and e.details["file"] == "old.csv" for e in events)
+    # what an auditor downloads: every rating with its level before and after
+    login_as(factories.user(roles=["employee", "admin"], staff_no="AUD"))
+    rows = _csv(client.get("/admin/audit/export.csv?action=import.ratings."))
+    shown = {r[6]: json.loads(r[7]) for r in rows[1:]}
+    assert shown[str(assessments[org["e1"].employee_id])]["changes"][1] == {"line": 4, "code": "K1", "rater": "supervisor",
+                                                                   "level": [None, 2]}
+    assert sum(len(d["changes"]) for d in shown.values()) == 3
 
 
 # --- imports ----------------------------------------------------------------------------------------

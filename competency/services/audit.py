@@ -5,17 +5,20 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import AuditEvent, Employee, User
 from ..timeutil import utcnow
+from . import bulk
 from .streaming import stream_rows
 from .unit_of_work import unit_of_work
 
-# Row events of a large import go to the database in slices of this many (one INSERT … VALUES per slice).
+# Row events of a large import go to the database in slices of this many (services/bulk.py: one COPY or executemany
+# per slice), so that memory holds one slice's details at a time.
 BULK_SLICE = 5_000
+BULK_COLUMNS = ("at", "actor_id", "action", "object_type", "object_id", "details")
 # Rows fetched at a time when the trail is exported: memory stays constant however long the trail is.
 EXPORT_BATCH = 1_000
 
@@ -33,23 +36,20 @@ def record(action: str, object_type: str, object_id=None, actor=None, **details)
     return event
 
 
-def record_many(action: str, actor, events: Iterable[tuple[str, object, dict]]) -> int:
-    """Write many events of one action, (object type, object id, details) each, with bulk INSERTs in the current
-    unit of work; returns how many. For imports, where one ORM object per row would not scale."""
-    at, actor_id, written = utcnow(), getattr(actor, "id", actor), 0
-    rows: list[dict] = []
+def record_many(action: str, actor, events: Iterable[tuple[str, object, dict]], *, json_safe: bool = False) -> int:
+    """Write many events of one action, (object type, object id, details) each, in bulk in the current unit of work;
+    returns how many. For imports, where one ORM object per row would not scale. `json_safe`: the details hold only
+    str, int, float, bool, None, lists and dicts already (no conversion pass over them)."""
+    at = bulk.converter(AuditEvent.at)(utcnow())
+    actor_id, written = getattr(actor, "id", actor), 0
+    rows: list[tuple] = []
     for object_type, object_id, details in events:
-        rows.append({"at": at, "actor_id": actor_id, "action": action, "object_type": object_type,
-                     "object_id": None if object_id is None else str(object_id), "details": _plain(details)})
+        rows.append((at, actor_id, action, object_type, None if object_id is None else str(object_id),
+                     bulk.json_text(details if json_safe else _plain(details))))
         if len(rows) == BULK_SLICE:
-            written += _insert(rows)
+            written += bulk.insert_rows(AuditEvent.__table__, BULK_COLUMNS, rows)
             rows = []
-    return written + (_insert(rows) if rows else 0)
-
-
-def _insert(rows: list[dict]) -> int:
-    db.session.execute(insert(AuditEvent.__table__), rows)  # a Core INSERT: the ORM's bulk path costs more per row
-    return len(rows)
+    return written + bulk.insert_rows(AuditEvent.__table__, BULK_COLUMNS, rows)
 
 
 @unit_of_work()

@@ -16,7 +16,8 @@ from ..extensions import db
 def converter(column) -> Callable:
     """A function giving a value as the driver receives it for this column (an enum as its code, a datetime as
     SQLite's text); get it once and use it on many rows."""
-    process = column.type.bind_processor(db.session.get_bind().dialect)
+    dialect = db.session.get_bind().dialect
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
     return process or _same
 
 

@@ -1,6 +1,7 @@
 """What every importer shares: the result type with each changed row's changes, finishing a run (audit, or discard
-on a dry run), key checks."""
+on a dry run), key checks, progress reports."""
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -192,3 +193,52 @@ def check_code(row, seen: dict, errors: list, column: str = "code") -> str:
     else:
         seen[code] = row.line
     return code
+
+
+# --- progress ---------------------------------------------------------------------------------------
+
+# A run reports its progress at most about this many times (a background job's page polls it).
+PROGRESS_REPORTS = 200
+
+
+def estimated_rows(data: bytes, filename: str) -> int:
+    """The data rows a file holds, estimated before reading it: a CSV's line breaks less the header, an .xlsx
+    sheet's declared size (a file may declare it wrongly: this is only for progress)."""
+    if filename.lower().endswith(".xlsx"):
+        from .. import safe_files
+
+        try:
+            with safe_files.open_xlsx(data) as book:
+                return max((book.worksheets[0].max_row or 1) - 1, 1) if book.worksheets else 1
+        except ImportFailed:  # refused when it is read, with its errors
+            return 1
+    return max(data.count(b"\n") - (1 if data.endswith(b"\n") else 0), 1)
+
+
+class Progress:
+    """An import's progress told to an optional callback `progress(done, total)`, with a total fixed at the start:
+    the file's estimated rows once per stage (checking, then writing on a real run). Reports never go back nor
+    past the total, come at most about PROGRESS_REPORTS times, and the last one is done == total."""
+
+    def __init__(self, callback: Callable[[int, int], None] | None, rows: int, stages: int = 1):
+        self.callback, self.rows = callback, max(rows, 1)
+        self.total = self.rows * stages
+        self.step = max(self.total // PROGRESS_REPORTS, 1)
+        self.done = self.told = 0
+        if callback is not None:
+            callback(0, self.total)
+
+    def at(self, stage: int, done: int) -> None:
+        """`done` rows (or items worth as much) of stage `stage` (0 first) are through."""
+        if self.callback is None:
+            return
+        self.done = min(max(self.done, stage * self.rows + min(done, self.rows)), self.total)
+        if self.done - self.told >= self.step:
+            self.told = self.done
+            self.callback(self.done, self.total)
+
+    def finish(self) -> None:
+        """Everything is through: report done == total (once)."""
+        if self.callback is not None and self.told != self.total:
+            self.done = self.told = self.total
+            self.callback(self.total, self.total)

@@ -5,10 +5,12 @@ assessed against their position's published model with the default rater weights
 full sets become completed assessments (scored), the rest incomplete.
 
 A whole bank's ratings run to millions of rows, so the file is read row by row into compact arrays per person
-(never one object per row), checked against reference data read once, and written a batch of people at a time with
-bulk statements; a dry run only reads.
+(never one object per row), checked against reference data read once, and written a batch of people at a time as
+rows of driver values (services/bulk.py); a dry run only reads. The audit trail gets one event per imported
+assessment listing each of its ratings (file line, competency, rater, level before and after, comment).
 """
 from array import array
+from collections.abc import Callable
 from datetime import date
 from typing import NamedTuple
 
@@ -25,7 +27,6 @@ from ...models import (
     Cycle,
     CycleStatus,
     Employee,
-    Grade,
     ModelVersion,
     Rater,
     Rating,
@@ -33,11 +34,10 @@ from ...models import (
 )
 from ...models.limits import max_length
 from ...timeutil import utcnow
-from .. import safe_files
+from .. import audit, bulk, safe_files, scoring
 from ..assessments import stored
-from ..assessments.results import result_of
 from ..unit_of_work import unit_of_work
-from .common import ImportResult, record_rows, record_summary, refuse
+from .common import ImportResult, Progress, estimated_rows, record_summary, refuse
 from .tabular import ImportFailed, RowError, iter_rows
 
 COLUMNS = ["staff_no", "competency_code", "rater", "level"]
@@ -47,6 +47,9 @@ MAX_CSV_ROWS = 6_000_000
 # People written per batch (their assessments, ratings and audit events).
 BATCH = 1_000
 RATERS = list(Rater)
+RATER_INDEX = {r.value: i for i, r in enumerate(RATERS)}
+LEVEL_OF = {str(level): level for level in LEVELS}
+RATING_COLUMNS = ("assessment_id", "competency_id", "rater", "level", "comment", "updated_at")
 
 
 def _existing_cycle(cycle_code: str, start: date, end: date) -> Cycle | None:
@@ -59,10 +62,14 @@ def _existing_cycle(cycle_code: str, start: date, end: date) -> Cycle | None:
 
 
 class _Model(NamedTuple):
-    """A published version with its competencies by code: (position in the version, competency)."""
+    """A published version with its competencies by code: (position in the version, competency); their codes,
+    ids and weights by position."""
 
     version: ModelVersion
     slots: dict
+    codes: list
+    ids: list
+    weights: dict
 
 
 class _Person:
@@ -108,63 +115,100 @@ def _row_rating(row, person, model: _Model | None, already: set, errors: list):
     return None if found is None else (*found, rater, int(level))
 
 
-def _collect(rows, people: dict, models: dict, already: set) -> tuple[dict, dict]:
+def _collect(rows, people: dict, models: dict, already: set, progress: Progress) -> tuple[dict, dict]:
     """({employee id: _Person} in the order people first appear, {(employee id, slot): comment}); ImportFailed
-    with every row error."""
+    with every row error. A well-formed row takes the fast path: its cells read once per distinct text, a level and a
+    rater found in a table; any other row is checked by `_row_rating`, which says what is wrong."""
     errors: list[RowError] = []
     given: dict[int, _Person] = {}
     comments: dict[tuple, str] = {}
-    for row in rows:
-        person = people.get(row.get("staff_no"))
-        found = _row_rating(row, person, models.get(person.position_id) if person else None, already, errors)
-        if found is None:
-            continue
-        position, comp, rater, level = found
-        ratings = given.get(person.id) or given.setdefault(person.id, _Person(person, models[person.position_id]))
-        slot = 2 * position + RATERS.index(rater)
+    cell = _cells()
+    count = 0
+    for count, row in enumerate(rows, start=1):
+        if count % 20_000 == 0:
+            progress.at(0, count)
+        person = people.get(cell(row, "staff_no"))
+        model = models.get(person.position_id) if person is not None else None
+        found = model.slots.get(cell(row, "competency_code")) if model is not None else None
+        rater, level = RATER_INDEX.get(cell(row, "rater")), LEVEL_OF.get(cell(row, "level"))
+        if found is None or rater is None or level is None or person.id in already:
+            checked = _row_rating(row, person, model, already, errors)
+            if checked is None:
+                continue
+            found, rater, level = checked[:2], RATERS.index(checked[2]), checked[3]
+        position, comp = found
+        ratings = given.get(person.id) or given.setdefault(person.id, _Person(person, model))
+        slot = 2 * position + rater
         if ratings.lines[slot]:
             errors.append(RowError(row.line, "rater", _l("A second %(rater)s rating of %(code)s (also on line %(line)s).",
-                                                         rater=rater.value, code=comp.code, line=ratings.lines[slot])))
+                                                         rater=RATERS[rater].value, code=comp.code, line=ratings.lines[slot])))
             continue
         ratings.lines[slot], ratings.levels[slot] = row.line, level
-        if row.get("comment"):
-            comments[(person.id, slot)] = row.get("comment")
+        if row.values.get("comment") not in (None, ""):
+            comment = row.get("comment")
+            if comment:
+                comments[(person.id, slot)] = comment
+    progress.at(0, count)
     refuse(errors)
     return given, comments
+
+
+def _cells():
+    """A reader of a row's cell as `Row.get` gives it, computed once per distinct text (staff numbers, codes, raters
+    and levels repeat across millions of rows)."""
+    seen: dict[str, str] = {}
+
+    def cell(row, column: str) -> str:
+        raw = row.values.get(column)
+        if type(raw) is not str:
+            return row.get(column)
+        value = seen.get(raw)
+        if value is None:
+            value = seen[raw] = row.get(column)
+        return value
+    return cell
 
 
 def _models() -> dict[int, _Model]:
     """The published versions by position id, with their competencies and targets (read once)."""
     versions = db.session.scalars(select(ModelVersion).where(ModelVersion.status == VersionStatus.PUBLISHED).options(
         selectinload(ModelVersion.competencies).selectinload(Competency.targets)))
-    return {v.position_id: _Model(v, {c.code: (i, c) for i, c in enumerate(v.competencies)}) for v in versions}
+    return {v.position_id: _Model(v, {c.code: (i, c) for i, c in enumerate(v.competencies)}, [c.code for c in v.competencies],
+                                  [c.id for c in v.competencies], {c.code: float(c.weight) for c in v.competencies})
+            for v in versions}
 
 
 def import_ratings(data: bytes, filename: str, *, cycle_code: str, start: date, end: date, dry_run=False,
-                   actor=None) -> ImportResult:
-    """Import ratings into the (new, historical) cycle; ImportFailed with every row error, nothing written."""
+                   actor=None, progress: Callable[[int, int], None] | None = None) -> ImportResult:
+    """Import ratings into the (new, historical) cycle; ImportFailed with every row error, nothing written.
+    `progress(done, total)` hears of the rows checked, then (unless a dry run) of the ratings written."""
     cycle_code = _cycle_code(cycle_code)
+    steps = Progress(progress, estimated_rows(data, filename), stages=1 if dry_run else 2)
     rows = iter_rows(data, filename, COLUMNS, OPTIONAL, csv_max_rows=MAX_CSV_ROWS)
     with unit_of_work() as work:
         cycle = _existing_cycle(cycle_code, start, end)
         people = {p.staff_no: p for p in db.session.execute(select(
             Employee.id, Employee.staff_no, Employee.position_id, Employee.grade, Employee.org_unit_id, Employee.supervisor_id))}
         already = set(db.session.scalars(select(Assessment.employee_id).where(Assessment.cycle_id == cycle.id))) if cycle else set()
-        given, comments = _collect(rows, people, _models(), already)
+        given, comments = _collect(rows, people, _models(), already, steps)
         result = ImportResult("ratings", dry_run=dry_run, counts={"completed": 0, "incomplete": 0})
         for ratings in given.values():
             result.add(0, ratings.person.staff_no, "create")
             result.counts["completed" if ratings.complete else "incomplete"] += 1
         if dry_run:
             work.discard()
+            steps.finish()
             return result
         cycle = cycle or _historical_cycle(cycle_code, start, end)
         record_summary(result, actor, filename, cycle=cycle.code, **result.counts)
-        everyone = list(given.values())
+        everyone, written = list(given.values()), 0
+        batch = _Batch(cycle, comments, actor, filename)
         for first in range(0, len(everyone), BATCH):
-            _write(cycle, everyone[first:first + BATCH], comments, actor, filename)
+            written += batch.write(everyone[first:first + BATCH])
+            steps.at(1, written)
         stored.refresh(select(Assessment.id).where(Assessment.cycle_id == cycle.id))
-        return result
+    steps.finish()
+    return result
 
 
 def _cycle_code(code: str) -> str:
@@ -185,67 +229,64 @@ def _historical_cycle(code: str, start: date, end: date) -> Cycle:
     return cycle
 
 
-class _Given(NamedTuple):
-    """One row's rating (what `result_of` reads of a rating, and what the audit trail keeps)."""
+class _Batch:
+    """Writes batches of people's assessments (scored when complete), ratings and audit events, each as rows of
+    driver values converted once per import."""
 
-    competency_id: int
-    rater: Rater
-    level: int
-    comment: str
-    line: int
-    code: str
+    def __init__(self, cycle: Cycle, comments: dict, actor, filename: str):
+        self.cycle, self.comments, self.actor, self.filename = cycle, comments, actor, filename
+        self.rater = [bulk.converter(Rating.rater)(r) for r in RATERS]
+        self.weights = cycle.rater_weights
 
+    def write(self, batch: list[_Person]) -> int:
+        """Store a batch; returns how many ratings."""
+        now = utcnow()
+        table = Assessment.__table__
+        ids = dict(db.session.execute(insert(table).returning(table.c.employee_id, table.c.id),
+                                      [self._assessment(ratings, now) for ratings in batch]).all())
+        at = bulk.converter(Rating.updated_at)(now)
+        order = {ratings.person.id: _file_order(ratings) for ratings in batch}
+        written = bulk.insert_rows(Rating.__table__, RATING_COLUMNS, [
+            (ids[ratings.person.id], ratings.model.ids[slot >> 1], self.rater[slot & 1], ratings.levels[slot],
+             self.comments.get((ratings.person.id, slot), ""), at)
+            for ratings in batch for _line, slot in order[ratings.person.id]])
+        audit.record_many("import.ratings.assessment", self.actor, (
+            ("assessment", ids[ratings.person.id], self._event(ratings, order[ratings.person.id])) for ratings in batch),
+            json_safe=True)
+        return written
 
-class _Draft(NamedTuple):
-    """An assessment as `result_of` reads it, before it is stored."""
+    def _assessment(self, ratings: _Person, now) -> dict:
+        """One person's assessment as a row to insert: complete, with its submission times and its score, when both
+        raters rated every competency, else incomplete."""
+        person, full = ratings.person, ratings.complete
+        return {"cycle_id": self.cycle.id, "employee_id": person.id, "version_id": ratings.model.version.id,
+                "grade": person.grade, "org_unit_id": person.org_unit_id, "supervisor_id": person.supervisor_id,
+                "lock_version": 1, "updated_at": now,
+                "status": AssessmentStatus.COMPLETED if full else AssessmentStatus.INCOMPLETE,
+                "self_submitted_at": now if full else None, "supervisor_submitted_at": now if full else None,
+                "overall_score": self._score(ratings) if full else None}
 
-    cycle: Cycle
-    version: ModelVersion
-    grade: Grade
-    ratings: list
+    def _score(self, ratings: _Person) -> float | None:
+        """The overall score of a complete assessment, as `results.result_of` computes it (the same `scoring`)."""
+        codes, levels = ratings.model.codes, ratings.levels
+        by_rater = {rater.value: {code: levels[2 * i + r] for i, code in enumerate(codes)} for r, rater in enumerate(RATERS)}
+        return scoring.score(scoring.combined_levels(by_rater, self.weights), ratings.model.weights)
 
-
-def _given(ratings: _Person, comments: dict) -> list[_Given]:
-    """One person's ratings, in file order."""
-    competencies = list(ratings.model.slots.values())
-    return [_Given(competencies[slot // 2][1].id, RATERS[slot % 2], ratings.levels[slot],
-                   comments.get((ratings.person.id, slot), ""), line, competencies[slot // 2][1].code)
-            for line, slot in sorted((line, slot) for slot, line in enumerate(ratings.lines) if line)]
-
-
-def _assessment(cycle: Cycle, person, version: ModelVersion, given: list[_Given], now) -> dict:
-    """One person's assessment as a row to insert: complete, with its submission times and its score, when both
-    raters rated every competency, else incomplete."""
-    full = len(given) == 2 * len(version.competencies)
-    row = {"cycle_id": cycle.id, "employee_id": person.id, "version_id": version.id, "grade": person.grade,
-           "org_unit_id": person.org_unit_id, "supervisor_id": person.supervisor_id, "lock_version": 1, "updated_at": now,
-           "status": AssessmentStatus.COMPLETED if full else AssessmentStatus.INCOMPLETE,
-           "self_submitted_at": now if full else None, "supervisor_submitted_at": now if full else None, "overall_score": None}
-    if full:
-        row["overall_score"] = result_of(_Draft(cycle, version, person.grade, given)).overall
-    return row
-
-
-def _write(cycle: Cycle, batch: list[_Person], comments: dict, actor, filename: str) -> None:
-    """Store a batch of people's assessments and ratings in bulk, and audit each rating (its level and comment) as
-    a created row."""
-    now = utcnow()
-    given = {ratings.person.id: _given(ratings, comments) for ratings in batch}
-    table = Assessment.__table__
-    ids = dict(db.session.execute(insert(table).returning(table.c.employee_id, table.c.id), [
-        _assessment(cycle, ratings.person, ratings.model.version, given[ratings.person.id], now) for ratings in batch]).all())
-    db.session.execute(insert(Rating.__table__), [
-        {"assessment_id": ids[person_id], "competency_id": item.competency_id, "rater": item.rater, "level": item.level,
-         "comment": item.comment, "updated_at": now} for person_id, items in given.items() for item in items])
-    rating_id = {(a, c, r): i for i, a, c, r in db.session.execute(select(
-        Rating.id, Rating.assessment_id, Rating.competency_id, Rating.rater).where(Rating.assessment_id.in_(list(ids.values()))))}
-    staff_no = {ratings.person.id: ratings.person.staff_no for ratings in batch}
-    record_rows("ratings", actor, filename, (
-        (("rating", rating_id[(ids[person_id], item.competency_id, item.rater)]), item.line,
-         f"{staff_no[person_id]} {cycle.code} {item.code} {item.rater.value}", True, _changes(item))
-        for person_id, items in given.items() for item in items))
+    def _event(self, ratings: _Person, order: list[tuple[int, int]]) -> dict:
+        """The audit event of one imported assessment: each rating created, in file order, as the workflow's events
+        show changes (code, rater, level before and after), with its line and its comment."""
+        changes = []
+        for line, slot in order:
+            change = {"line": line, "code": ratings.model.codes[slot >> 1], "rater": RATERS[slot & 1].value,
+                      "level": [None, ratings.levels[slot]]}
+            comment = self.comments.get((ratings.person.id, slot))
+            if comment:
+                change["comment"] = [None, comment]
+            changes.append(change)
+        return {"file": self.filename, "key": f"{ratings.person.staff_no} {self.cycle.code}", "created": True,
+                "changes": changes}
 
 
-def _changes(item: _Given) -> dict:
-    """A created rating's changes as `compare(None, …)` gives them, without its cost per row."""
-    return {"level": [None, item.level], "comment": [None, item.comment]} if item.comment else {"level": [None, item.level]}
+def _file_order(ratings: _Person) -> list[tuple[int, int]]:
+    """(line, slot) of one person's ratings, in file order."""
+    return sorted((line, slot) for slot, line in enumerate(ratings.lines) if line)

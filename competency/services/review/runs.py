@@ -196,7 +196,7 @@ class _Rows:
         """Every change, with the people no longer reviewed, by staff number."""
         ids, left = list(self.before), {}
         for first in range(0, len(ids), BATCH):
-            left.update(db.session.execute(select(Employee.id, Employee.staff_no).where(Employee.id.in_(ids[first:first + BATCH]))))
+            left.update(db.session.execute(select(Employee.id, Employee.staff_no).where(Employee.id.in_(ids[first:first + BATCH]))).all())
         changes = self.changes + [_change(left[employee_id], old, None, None) for employee_id, old in self.before.items()]
         return sorted(changes, key=lambda c: c["staff_no"])
 
