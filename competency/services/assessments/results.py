@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Float, and_, cast, func, select
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import aliased, contains_eager, selectinload
 
 from ...extensions import db
 from ...models import (
@@ -76,17 +76,16 @@ def result_of(assessment: Assessment, include_self: bool = True) -> AssessmentRe
 
 # --- the latest completed assessment ---------------------------------------------------------------
 
+LATEST_FIRST = (Cycle.period_end.desc(), Assessment.id.desc())  # "latest" is by cycle end
+
 
 def latest_completed_query(year: int | None = None, employee_ids=None):
     """SELECT (employee_id, assessment_id, overall_score) of each person's most recent completed assessment
     (by cycle end), among cycles ending in `year` when given, of `employee_ids` (a list or SELECT) when given.
     The one query for "the latest completed assessment"."""
-    rank = func.row_number().over(partition_by=Assessment.employee_id,
-                                  order_by=(Cycle.period_end.desc(), Assessment.id.desc())).label("rank")
-    query = (select(Assessment.employee_id, Assessment.id.label("assessment_id"), Assessment.overall_score, rank)
-             .join(Cycle, Cycle.id == Assessment.cycle_id).where(Assessment.status == AssessmentStatus.COMPLETED))
-    if year is not None:
-        query = query.where(Cycle.period_end >= date(year, 1, 1), Cycle.period_end < date(year + 1, 1, 1))
+    rank = func.row_number().over(partition_by=Assessment.employee_id, order_by=LATEST_FIRST).label("rank")
+    query = _completed(select(Assessment.employee_id, Assessment.id.label("assessment_id"), Assessment.overall_score, rank)
+                       .join(Cycle, Cycle.id == Assessment.cycle_id), year)
     if employee_ids is not None:
         query = query.where(Assessment.employee_id.in_(employee_ids))
     ranked = query.subquery()
@@ -94,10 +93,19 @@ def latest_completed_query(year: int | None = None, employee_ids=None):
 
 
 def latest_completed(employee_id: int, year: int | None = None) -> Assessment | None:
-    """The person's most recent completed assessment (of a cycle ending in `year` when given)."""
-    latest = latest_completed_query(year, [employee_id]).subquery()
-    return db.session.scalar(select(Assessment).where(Assessment.id.in_(select(latest.c.assessment_id)))
-                             .options(joinedload(Assessment.cycle), selectinload(Assessment.ratings)))
+    """The person's most recent completed assessment (of a cycle ending in `year` when given), in the order of
+    `latest_completed_query`, with its cycle and ratings (what its result reads)."""
+    query = _completed(select(Assessment).join(Assessment.cycle).where(Assessment.employee_id == employee_id), year)
+    return db.session.scalar(query.order_by(*LATEST_FIRST).limit(1)
+                             .options(contains_eager(Assessment.cycle), selectinload(Assessment.ratings)))
+
+
+def _completed(query, year: int | None):
+    """The query (joined to the cycle) kept to completed assessments, of cycles ending in `year` when given."""
+    query = query.where(Assessment.status == AssessmentStatus.COMPLETED)
+    if year is not None:
+        query = query.where(Cycle.period_end >= date(year, 1, 1), Cycle.period_end < date(year + 1, 1, 1))
+    return query
 
 
 # --- combined levels in SQL ------------------------------------------------------------------------

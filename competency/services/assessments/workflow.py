@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ...errors import Conflict, DomainError
@@ -54,6 +55,15 @@ class RatingsIncomplete(DomainError):
         if uncommented:
             parts.append(str(_l("Level 1 and level 5 need a comment (%(codes)s).", codes=", ".join(uncommented))))
         super().__init__(" ".join(parts))
+
+
+def load_for_form(assessment: Assessment) -> Assessment:
+    """Load what the assessment's rating form reads (its cycle, person, model version, ratings and reopenings) in
+    three queries instead of five."""
+    db.session.execute(select(Assessment).where(Assessment.id == assessment.id).options(
+        joinedload(Assessment.cycle), joinedload(Assessment.employee), joinedload(Assessment.version),
+        selectinload(Assessment.ratings), selectinload(Assessment.reopenings))).unique().all()
+    return assessment
 
 
 def ratings_of(assessment: Assessment, rater: Rater) -> dict[int, Rating]:
@@ -277,16 +287,17 @@ def my_assessments(user) -> list[Assessment]:
     """The user's own assessments, newest cycle first."""
     if user.employee_id is None:
         return []
-    return db.session.scalars(select(Assessment).join(Cycle).where(Assessment.employee_id == user.employee_id)
-                              .order_by(Cycle.period_end.desc(), Cycle.id.desc())).all()
+    return db.session.scalars(select(Assessment).join(Assessment.cycle).where(Assessment.employee_id == user.employee_id)
+                              .order_by(Cycle.period_end.desc(), Cycle.id.desc()).options(contains_eager(Assessment.cycle))).all()
 
 
 def team_assessments(user, include_closed: bool = False) -> list[Assessment]:
     """Assessments the user is the assessing supervisor of (open cycles unless asked), by cycle and staff number."""
     if user.employee_id is None:
         return []
-    query = (select(Assessment).join(Cycle).join(Employee, Employee.id == Assessment.employee_id)
+    query = (select(Assessment).join(Assessment.cycle).join(Assessment.employee)
              .where(Assessment.supervisor_id == user.employee_id))
     if not include_closed:
         query = query.where(Cycle.status == CycleStatus.OPEN)
-    return db.session.scalars(query.order_by(Cycle.period_end.desc(), Employee.staff_no)).all()
+    return db.session.scalars(query.order_by(Cycle.period_end.desc(), Employee.staff_no)
+                              .options(contains_eager(Assessment.cycle), contains_eager(Assessment.employee))).all()

@@ -52,8 +52,10 @@ def yearly_status(employee_ids, year: int):
 
 
 def my_year(employee: Employee, year: int) -> tuple[Decimal, Decimal]:
-    """(earned, required) for one person and year."""
-    _person, earned, required = db.session.execute(yearly_status([employee.id], year)).one()
+    """(earned, required) for one person and year (one row of `yearly_status`, without loading the person again)."""
+    earned = select(credits_earned(year, [employee.id]).c.earned).scalar_subquery()
+    required = select(CreditRequirement.credits).where(CreditRequirement.grade == employee.grade).scalar_subquery()
+    earned, required = db.session.execute(select(func.coalesce(earned, 0), func.coalesce(required, 0))).one()
     return Decimal(earned), Decimal(required)
 
 
