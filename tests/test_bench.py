@@ -1,4 +1,5 @@
 """The benchmark scripts run end to end on a small synthetic bank (so they cannot rot between measurements)."""
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -21,3 +22,13 @@ def test_benchmark_script_runs(script, expected):
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert expected in result.stdout
+
+
+def test_load_benchmark_runs():
+    """gunicorn under a few clients for a moment: every scenario answers without an error, and says so."""
+    result = subprocess.run([sys.executable, str(BENCH / "load.py"), "--employees", "400", "--repeat", "1", "--workers", "2",
+                             "--clients", "4", "--seconds", "2", "--accounts", "40"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    for scenario in ("form_get", "draft_save", "dashboard"):
+        assert f"RESULT name=load_{scenario} db=sqlite employees=400 " in result.stdout
+        assert re.search(rf"RESULT name=load_{scenario} .* rps=[1-9]\d* .* errors=0$", result.stdout, re.MULTILINE)
