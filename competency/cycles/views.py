@@ -107,5 +107,6 @@ def operate(cycle_id: int, operation: str):
 def leniency(cycle_id: int):
     """Each supervisor's mean rating against the organisation's mean, for calibration."""
     cycle = db.get_or_404(Cycle, cycle_id)
-    return render_template("cycles/leniency.html", cycle=cycle, rows=results.leniency(cycle),
-                           org_mean=results.organisation_mean(cycle))
+    sums = results.leniency_sums(cycle)
+    return render_template("cycles/leniency.html", cycle=cycle, rows=results.leniency(cycle, sums),
+                           org_mean=results.organisation_mean(cycle, sums))

@@ -27,7 +27,7 @@ from ..models import (
 from ..timeutil import utcnow
 from . import audit, grades
 from .assessments import workflow
-from .org import org_closure
+from .org import rolled_up
 from .unit_of_work import release_snapshot, unit_of_work
 
 
@@ -208,20 +208,20 @@ def open_count() -> int:
 
 def cycle_feedback_by_unit(cycle_id: int) -> dict[int, tuple[int, int, int]]:
     """Per org unit (sub-units included), among the cycle's assessments: how many are acknowledged (in their latest
-    round), how many were ever appealed, and how many of those have a resolved appeal — computed in SQL."""
-    acknowledged = select(Acknowledgement.assessment_id).where(
-        Acknowledgement.assessment_id == Assessment.id, Acknowledgement.at >= Assessment.supervisor_submitted_at).exists()
-    appealed = select(Appeal.id).where(Appeal.assessment_id == Assessment.id).exists()
-    resolved = select(Appeal.id).where(Appeal.assessment_id == Assessment.id, Appeal.status != AppealStatus.OPEN).exists()
-    closure = org_closure()
-    rows = db.session.execute(
-        select(closure.c.ancestor_id,
-               func.sum(case((acknowledged, 1), else_=0)), func.sum(case((appealed, 1), else_=0)),
-               func.sum(case((resolved, 1), else_=0)))
-        .select_from(Assessment).join(closure, closure.c.descendant_id == Assessment.org_unit_id)
-        .where(Assessment.cycle_id == cycle_id)
-        .group_by(closure.c.ancestor_id)).all()
-    return {unit: (int(a or 0), int(p or 0), int(r or 0)) for unit, a, p, r in rows}
+    round), how many were ever appealed, and how many of those have a resolved appeal. Counted per own unit in SQL,
+    starting from the (few) acknowledgements and appeals, then summed up the tree."""
+    acknowledged = (select(Assessment.org_unit_id, func.count(func.distinct(Assessment.id)))
+                    .select_from(Acknowledgement).join(Assessment, Assessment.id == Acknowledgement.assessment_id)
+                    .where(Assessment.cycle_id == cycle_id, Acknowledgement.at >= Assessment.supervisor_submitted_at)
+                    .group_by(Assessment.org_unit_id))
+    resolved = func.max(case((Appeal.status != AppealStatus.OPEN, 1), else_=0))
+    per_assessment = (select(Assessment.org_unit_id.label("unit"), resolved.label("resolved"))
+                      .select_from(Appeal).join(Assessment, Assessment.id == Appeal.assessment_id)
+                      .where(Assessment.cycle_id == cycle_id).group_by(Assessment.id, Assessment.org_unit_id).subquery())
+    appealed = select(per_assessment.c.unit, func.count(), func.sum(per_assessment.c.resolved)).group_by(per_assessment.c.unit)
+    rows = [(unit, n, 0, 0) for unit, n in db.session.execute(acknowledged)]
+    rows += [(unit, 0, n, r) for unit, n, r in db.session.execute(appealed)]
+    return {unit: (int(a), int(p), int(r)) for unit, (a, p, r) in rolled_up(rows).items()}
 
 
 def latest_appeals(assessment_ids: list[int]) -> dict[int, Appeal]:

@@ -156,22 +156,27 @@ def _supervisor_ratings(cycle: Cycle):
             .subquery())
 
 
-def leniency(cycle: Cycle) -> list[tuple]:
-    """Per assessing supervisor: (employee, mean supervisor rating, people rated, difference from the
-    organisation's mean), over the cycle's completed assessments — computed in SQL."""
+def leniency_sums(cycle: Cycle) -> list[tuple]:
+    """(supervisor id, sum of levels, ratings, assessments) per assessing supervisor, in one pass over the ratings."""
     base = _supervisor_ratings(cycle)
-    org_mean = select(func.avg(base.c.level)).scalar_subquery()
-    mean = func.avg(base.c.level)
-    rows = db.session.execute(
-        select(Employee, mean, func.count(func.distinct(base.c.assessment_id)), mean - org_mean)
-        .join(base, base.c.supervisor_id == Employee.id)
-        .group_by(Employee.id)
-        .order_by((mean - org_mean).desc(), Employee.staff_no)
-    ).all()
-    return [(person, float(avg), n, float(diff)) for person, avg, n, diff in rows]
+    return db.session.execute(
+        select(base.c.supervisor_id, func.sum(base.c.level), func.count(base.c.level), func.count(func.distinct(base.c.assessment_id)))
+        .group_by(base.c.supervisor_id)).all()
 
 
-def organisation_mean(cycle: Cycle) -> float | None:
+def leniency(cycle: Cycle, sums: list[tuple] | None = None) -> list[tuple]:
+    """Per assessing supervisor: (employee, mean supervisor rating, people rated, difference from the
+    organisation's mean), over the cycle's completed assessments, most lenient first; the sums are counted in SQL
+    once (pass `leniency_sums` to share them with `organisation_mean`)."""
+    sums = leniency_sums(cycle) if sums is None else sums
+    mean = organisation_mean(cycle, sums)
+    people = {e.id: e for e in db.session.scalars(select(Employee).where(Employee.id.in_([s for s, *_ in sums if s])))}
+    rows = [(people[s], total / n, assessed, total / n - mean) for s, total, n, assessed in sums if s in people and n]
+    return sorted(rows, key=lambda row: (-row[3], row[0].staff_no))
+
+
+def organisation_mean(cycle: Cycle, sums: list[tuple] | None = None) -> float | None:
     """The mean supervisor rating over the cycle's completed assessments."""
-    value = db.session.scalar(select(func.avg(_supervisor_ratings(cycle).c.level)))
-    return None if value is None else float(value)
+    sums = leniency_sums(cycle) if sums is None else sums
+    ratings = sum(n for _s, _total, n, _a in sums)
+    return sum(total for _s, total, _n, _a in sums) / ratings if ratings else None
