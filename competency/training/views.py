@@ -14,7 +14,6 @@ from ..formutil import edit_form, grade_options, options, org_unit_options
 from ..handlers import id_arg
 from ..i18n import localized
 from ..models import Course, CourseType, CreditEntry, Employee, EmployeeStatus, Enrolment, OrgUnit, TrainingSession
-from ..pagination import paginate_rows
 from ..security import permission_required
 from ..services import access, audit
 from ..services import org as org_service
@@ -341,8 +340,8 @@ def assign():
 def team_credits():
     """My reports' credits this year against their requirement."""
     year = _year()
-    rows = db.session.execute(ledger.yearly_status(access.team_ids(current_user), year)).all()
-    return render_template("training/team_credits.html", rows=rows, year=year, unit=None, page=None)
+    page, rows = _credit_page(select(Employee).where(Employee.id.in_(access.team_ids(current_user))), year)
+    return render_template("training/team_credits.html", rows=rows, year=year, unit=None, page=page)
 
 
 @bp.route("/credits/compliance")
@@ -361,10 +360,18 @@ def unit_credits(unit_id: int):
     """The people of an org unit and its sub-units with their year's credits against the requirement."""
     unit = db.get_or_404(OrgUnit, unit_id)
     year = _year()
-    ids = select(Employee.id).where(Employee.org_unit_id.in_(org_service.org_subtree_ids(unit.id)),
+    people = select(Employee).where(Employee.org_unit_id.in_(org_service.org_subtree_ids(unit.id)),
                                     Employee.status.in_([EmployeeStatus.PROBATION, EmployeeStatus.ACTIVE]))
-    page = paginate_rows(ledger.yearly_status(ids, year))
-    return render_template("training/team_credits.html", rows=page.items, page=page, year=year, unit=unit)
+    page, rows = _credit_page(people, year)
+    return render_template("training/team_credits.html", rows=rows, page=page, year=year, unit=unit)
+
+
+def _credit_page(people, year: int):
+    """A page of the people (by staff number) and their year's credits against the requirement, counted for that
+    page's people only."""
+    page = db.paginate(people.order_by(Employee.staff_no), per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    rows = db.session.execute(ledger.yearly_status([e.id for e in page.items], year)).all() if page.items else []
+    return page, rows
 
 
 @bp.route("/credits/requirements", methods=["GET", "POST"])
