@@ -3,11 +3,13 @@ from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..formutil import Whole, options
 from ..models import LEVELS
+from ..services.ksa.versions import SCALE
 
 LEVEL_CHOICES = options((str(level), str(level)) for level in LEVELS)
 
@@ -21,6 +23,28 @@ def rating_form(parts, ratings: dict, lock_version: int, overall: tuple[str, str
         data[f"level_{comp_id}"] = str(rating.level) if rating.level else None
         data[f"comment_{comp_id}"] = rating.comment
     return form_class(formdata=formdata, data=data) if formdata is not None else form_class(data=data)
+
+
+@lru_cache(maxsize=16)
+def rating_texts(parts, language: str) -> tuple[dict[int, str], dict[int, tuple[str, str, list[tuple[str, Markup]]]]]:
+    """What the rating form shows of a version in `language` ("zh" or "en", else the other when empty): the level
+    names, and per competency its name, its description and, for each level, its value and the rest of its radio
+    button after `checked` and `disabled` (id, name, value, and the label: level, name, descriptor), escaped once.
+    Kept per published version, whose parts are the same object on every read; a draft's are new on each read."""
+    first, second = ("en", "zh") if language == "en" else ("zh", "en")
+
+    def text(obj, name: str) -> str:
+        return (getattr(obj, f"{name}_{first}") or getattr(obj, f"{name}_{second}") or "") if obj is not None else ""
+
+    names = {level: str(SCALE[level][0]) for level in LEVELS}
+    radio = Markup(' id="level_{id}-{index}" name="level_{id}" type="radio" value="{level}">\n          '
+                   '<span><strong>{level} · {name}</strong><br><span class="small">{descriptor}</span></span>')
+    texts = {c.id: (text(c, "name"), text(c, "description"),
+                    [(str(level), radio.format(id=c.id, index=index, level=level, name=names[level],
+                                               descriptor=text(c.descriptor(level), "text")))
+                     for index, level in enumerate(LEVELS)])
+             for c in parts.competencies}
+    return names, texts
 
 
 @lru_cache(maxsize=64)

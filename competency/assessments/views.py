@@ -6,16 +6,15 @@ from flask_login import current_user, login_required
 from ..appeals.forms import RespondForm
 from ..errors import Conflict, DomainError
 from ..i18n import lang
-from ..models import LEVELS, Rater
+from ..models import Rater
 from ..security import permission_required
 from ..services import access, appeals, audit
 from ..services.assessments import cycles, workflow
 from ..services.assessments.results import result_of
 from ..services.ksa.published import parts_of
-from ..services.ksa.versions import SCALE
 from ..services.org import employee_by_staff_no
 from . import bp
-from .forms import ChangeSupervisorForm, ReopenForm, rating_form
+from .forms import ChangeSupervisorForm, ReopenForm, rating_form, rating_texts
 
 
 @bp.route("/assessments")
@@ -65,27 +64,11 @@ def render_form(assessment, rater, form):
         own = workflow.ratings_of(assessment, Rater.SELF)
     reopened = assessment.last_reopening if editable else None
     parts = parts_of(assessment.version)
+    level_names, texts = rating_texts(parts, lang())
     return render_template("assessments/form.html", assessment=assessment, is_self=rater == Rater.SELF, form=form,
-                           groups=parts.groups, texts=_texts(parts), levels=_levels(), editable=editable, self_ratings=own,
+                           groups=parts.groups, texts=texts, level_names=level_names, editable=editable, self_ratings=own,
                            late=cycles.is_overdue(assessment), reopened=reopened,
                            changes=_visible_changes(assessment, rater) if reopened else [])
-
-
-def _levels() -> list[tuple[int, str, str]]:
-    """Each level with its form value and its name in the reader's language, translated once per page."""
-    return [(level, str(level), str(SCALE[level][0])) for level in LEVELS]
-
-
-def _texts(parts) -> dict[int, tuple[str, str, dict[int, str]]]:
-    """Per competency: its name, description and level descriptors in the reader's language (the language is
-    looked up once, not for each of the hundred texts)."""
-    first, second = ("en", "zh") if lang() == "en" else ("zh", "en")
-
-    def text(obj, name: str) -> str:
-        return getattr(obj, f"{name}_{first}") or getattr(obj, f"{name}_{second}") or ""
-
-    return {c.id: (text(c, "name"), text(c, "description"), {level: text(d, "text") for level, d in c.descriptors.items()})
-            for c in parts.competencies}
 
 
 def _visible_changes(assessment, rater):
