@@ -49,7 +49,8 @@ HOSTILE = [
 ]
 # Every query parameter a view reads (the filter forms' fields and request.args); a test below keeps it complete.
 QUERY_NAMES = ("page", "q", "year", "unit", "cycle", "status", "grade", "session", "position", "next", "all", "print",
-               "action", "org_unit", "actor", "since", "until", "object_type", "object_id", "effective", "mode")
+               "action", "org_unit", "actor", "since", "until", "object_type", "object_id", "effective", "mode", "after",
+               "before")
 hostile_text = st.one_of(st.sampled_from(HOSTILE), st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=300))
 
 
@@ -77,6 +78,8 @@ def _urls(rule, ids: dict) -> list[str]:
             values = [dict(v, **{name: choice}) for v in values for choice in sorted(converter.items)]
         elif name == "year":
             values = [dict(v, year=2025) for v in values]
+        elif name == "job_id":  # no job exists: its pages must be 404
+            values = [dict(v, job_id="0" * 32) for v in values]
         else:
             values = [dict(v, **{name: ids[name]}) for v in values]
     urls = [_build(rule, v) for v in values]
@@ -180,7 +183,7 @@ def test_the_crawl_sends_every_query_parameter_a_view_reads():
 def test_the_crawl_knows_every_path_variable(seeded):
     """A new route with an id the crawl cannot fill fails here, so the crawl keeps covering every route."""
     assert set(name for r in seeded.url_map.iter_rules() for name in r.arguments
-               if not hasattr(r._converters[name], "items")) <= set(ID_MODELS) | {"year", "filename"}
+               if not hasattr(r._converters[name], "items")) <= set(ID_MODELS) | {"year", "filename", "job_id"}
 
 
 def _complete_forms(course) -> list[tuple[str, dict, str]]:
