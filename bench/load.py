@@ -207,7 +207,7 @@ def start_server(url: str, key: str, workers: int, log) -> tuple[subprocess.Pope
             raise RuntimeError("gunicorn stopped")
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request("GET", "/auth/login")
+            connection.request("GET", "/login")
             connection.getresponse().read()
             connection.close()
             if len(_worker_pids(server.pid)) >= workers:

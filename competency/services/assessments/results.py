@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Float, and_, cast, func, select
-from sqlalchemy.orm import aliased, contains_eager, selectinload
+from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from ...extensions import db
 from ...models import (
@@ -94,10 +94,10 @@ def latest_completed_query(year: int | None = None, employee_ids=None):
 
 def latest_completed(employee_id: int, year: int | None = None) -> Assessment | None:
     """The person's most recent completed assessment (of a cycle ending in `year` when given), in the order of
-    `latest_completed_query`, with its cycle and ratings (what its result reads)."""
+    `latest_completed_query`, with its cycle, model version and ratings (what its result reads)."""
     query = _completed(select(Assessment).join(Assessment.cycle).where(Assessment.employee_id == employee_id), year)
-    return db.session.scalar(query.order_by(*LATEST_FIRST).limit(1)
-                             .options(contains_eager(Assessment.cycle), selectinload(Assessment.ratings)))
+    return db.session.scalar(query.order_by(*LATEST_FIRST).limit(1).options(
+        contains_eager(Assessment.cycle), joinedload(Assessment.version), selectinload(Assessment.ratings)))
 
 
 def _completed(query, year: int | None):
