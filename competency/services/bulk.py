@@ -31,9 +31,14 @@ def driver_values(column, values) -> dict:
     return {value: convert(value) for value in values}
 
 
+# Compact, and without the check for circular references (the values are trees built for the purpose): a review's
+# explanations and an import's audit details are encoded by the hundred thousand.
+_ENCODER = json.JSONEncoder(check_circular=False, separators=(",", ":"))
+
+
 def json_text(value) -> str:
-    """A JSON column's value as the text stored (as SQLAlchemy's JSON type writes it)."""
-    return json.dumps(value)
+    """A JSON column's value as the text stored (read back by SQLAlchemy's JSON type like its own)."""
+    return _ENCODER.encode(value)
 
 
 def insert_rows(table: Table, columns: tuple[str, ...], rows: Iterable[tuple]) -> int:
@@ -54,3 +59,13 @@ def insert_rows(table: Table, columns: tuple[str, ...], rows: Iterable[tuple]) -
         marks = ", ".join("?" * len(columns))
         connection.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
     return len(rows)
+
+
+def analyze(*tables: Table) -> None:
+    """Refresh PostgreSQL's statistics of tables a bulk load just filled (its own rows count, uncommitted as they
+    are), so that the set-based statements that follow are planned for their real size, not for the few rows the
+    tables held before (nested loops over what are now hundreds of thousands of rows). SQLite plans without them."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        for table in tables:
+            connection.exec_driver_sql(f"ANALYZE {table.name}")

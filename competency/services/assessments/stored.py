@@ -8,7 +8,7 @@ at most a few statements run whatever their number.
 tests/test_stored_results.py checks that, after any sequence of completions, reopenings, imports and departures,
 the rows and sums equal a recomputation from the ratings.
 """
-from sqlalchemy import Float, and_, case, cast, delete, func, insert, literal, select, true, update
+from sqlalchemy import Float, cast, delete, func, insert, literal, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ...extensions import db
@@ -60,14 +60,17 @@ ROW_COLUMNS = ("assessment_id", "employee_id", "cycle_id", "org_unit_id", "posit
 
 
 def _mark_latest(employee_ids, session=None) -> None:
-    """Set `is_latest` on the rows of each person's most recent completed assessment, unless they left."""
+    """Set `is_latest` on the rows of each person's most recent completed assessment, unless they left, and clear it
+    on their other rows. Two updates that each find their rows by a join (a CASE over every row of these people
+    rewrote them all, and PostgreSQL checked each against the latest ones one at a time)."""
+    session = session or db.session
     latest = latest_completed_query(employee_ids=employee_ids).subquery()
     stayed = select(Employee.id).where(Employee.id.in_(employee_ids), Employee.status != EmployeeStatus.LEFT)
-    (session or db.session).execute(
-        update(ResultRow).where(ResultRow.employee_id.in_(employee_ids))
-        .values(is_latest=case((and_(ResultRow.assessment_id.in_(select(latest.c.assessment_id)),
-                                     ResultRow.employee_id.in_(stayed)), True), else_=False))
-        .execution_options(synchronize_session=False))
+    session.execute(update(ResultRow).where(ResultRow.employee_id.in_(employee_ids), ResultRow.is_latest.is_(True))
+                    .values(is_latest=False).execution_options(synchronize_session=False))
+    session.execute(update(ResultRow).where(ResultRow.assessment_id.in_(
+        select(latest.c.assessment_id).where(latest.c.employee_id.in_(stayed)))).values(is_latest=True)
+                    .execution_options(synchronize_session=False))
 
 
 def _tidy() -> None:

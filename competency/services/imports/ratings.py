@@ -206,6 +206,7 @@ def import_ratings(data: bytes, filename: str, *, cycle_code: str, start: date, 
         for first in range(0, len(everyone), BATCH):
             written += batch.write(everyone[first:first + BATCH])
             steps.at(1, written)
+        bulk.analyze(Assessment.__table__, Rating.__table__)
         stored.refresh(select(Assessment.id).where(Assessment.cycle_id == cycle.id))
     steps.finish()
     return result
