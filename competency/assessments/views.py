@@ -37,7 +37,8 @@ def team():
 
 def _form_page(assessment, rater: Rater):
     """Show or process the rating form of one rater."""
-    workflow.load_for_form(assessment)
+    if request.method == "GET":  # a save reads less of it (and redirects), lazily
+        workflow.load_for_form(assessment)
     mine = workflow.ratings_of(assessment, rater)
     form = rating_form(parts_of(assessment.version), mine, assessment.lock_version, assessment.overall_comment(rater),
                        formdata=request.form if request.method == "POST" else None)
