@@ -6,8 +6,9 @@ rating falls back to the supervisor's, so the mean is over the raters present (t
 """
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
-from sqlalchemy import Float, and_, cast, func, select
+from sqlalchemy import Float, and_, bindparam, cast, func, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from ...extensions import db
@@ -95,9 +96,15 @@ def latest_completed_query(year: int | None = None, employee_ids=None):
 def latest_completed(employee_id: int, year: int | None = None) -> Assessment | None:
     """The person's most recent completed assessment (of a cycle ending in `year` when given), in the order of
     `latest_completed_query`, with its cycle, model version and ratings (what its result reads)."""
-    query = _completed(select(Assessment).join(Assessment.cycle).where(Assessment.employee_id == employee_id), year)
-    return db.session.scalar(query.order_by(*LATEST_FIRST).limit(1).options(
-        contains_eager(Assessment.cycle), joinedload(Assessment.version), selectinload(Assessment.ratings)))
+    return db.session.scalar(_latest_of_one(year), {"employee_id": employee_id})
+
+
+@lru_cache(maxsize=16)
+def _latest_of_one(year: int | None):
+    """The statement of `latest_completed`, built once per year asked: building it costs more than running it."""
+    query = _completed(select(Assessment).join(Assessment.cycle).where(Assessment.employee_id == bindparam("employee_id")), year)
+    return query.order_by(*LATEST_FIRST).limit(1).options(
+        contains_eager(Assessment.cycle), joinedload(Assessment.version), selectinload(Assessment.ratings))
 
 
 def _completed(query, year: int | None):
