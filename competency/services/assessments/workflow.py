@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -60,10 +60,16 @@ class RatingsIncomplete(DomainError):
 def load_for_form(assessment: Assessment) -> Assessment:
     """Load what the assessment's rating form reads (its cycle, person, model version, ratings and reopenings) in
     three queries instead of five."""
-    db.session.execute(select(Assessment).where(Assessment.id == assessment.id).options(
-        joinedload(Assessment.cycle), joinedload(Assessment.employee), joinedload(Assessment.version),
-        selectinload(Assessment.ratings), selectinload(Assessment.reopenings))).unique().all()
+    db.session.execute(_FORM_PARTS, {"id": assessment.id}).unique().all()
     return assessment
+
+
+# Statements run on every form or dashboard, built once: building one costs more than running it.
+_FORM_PARTS = select(Assessment).where(Assessment.id == bindparam("id")).options(
+    joinedload(Assessment.cycle), joinedload(Assessment.employee), joinedload(Assessment.version),
+    selectinload(Assessment.ratings), selectinload(Assessment.reopenings))
+_MINE = (select(Assessment).join(Assessment.cycle).where(Assessment.employee_id == bindparam("employee_id"))
+         .order_by(Cycle.period_end.desc(), Cycle.id.desc()).options(contains_eager(Assessment.cycle)))
 
 
 def ratings_of(assessment: Assessment, rater: Rater) -> dict[int, Rating]:
@@ -287,8 +293,7 @@ def my_assessments(user) -> list[Assessment]:
     """The user's own assessments, newest cycle first."""
     if user.employee_id is None:
         return []
-    return db.session.scalars(select(Assessment).join(Assessment.cycle).where(Assessment.employee_id == user.employee_id)
-                              .order_by(Cycle.period_end.desc(), Cycle.id.desc()).options(contains_eager(Assessment.cycle))).all()
+    return db.session.scalars(_MINE, {"employee_id": user.employee_id}).all()
 
 
 def team_assessments(user, include_closed: bool = False) -> list[Assessment]:
