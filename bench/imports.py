@@ -95,13 +95,15 @@ def measure(name: str, employees: int, url: str | None) -> dict:
                 db.session.commit()
         db.session.remove()
         data = path.read_bytes()
+        reports = []
         started = time.perf_counter()
         if name == "import_ratings":
-            result = imports.import_ratings(data, path.name, cycle_code="BENCH", start=date(2025, 1, 1), end=date(2025, 12, 31))
+            result = imports.import_ratings(data, path.name, cycle_code="BENCH", start=date(2025, 1, 1), end=date(2025, 12, 31),
+                                            progress=lambda done, total: reports.append(done))
         else:
             result = imports.import_employees(data, path.name)
         seconds = time.perf_counter() - started
-        return {"seconds": seconds, "rows": rows, "db": db.engine.dialect.name,
+        return {"seconds": seconds, "rows": rows, "db": db.engine.dialect.name, "progress_reports": len(reports),
                 "created": result.created, "updated": result.updated, "unchanged": result.unchanged, "counts": result.counts,
                 "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
@@ -130,7 +132,8 @@ def main() -> None:
             run = runs[-1]
             print(f"{name} {n + 1}: {run['rows']} rows in {run['seconds']:.2f}s (created {run['created']}, updated "
                   f"{run['updated']}, unchanged {run['unchanged']}{', ' + str(run['counts']) if run['counts'] else ''}); "
-                  f"peak RSS {run['peak_rss_mb']:.0f} MB")
+                  f"peak RSS {run['peak_rss_mb']:.0f} MB"
+                  f"{'; ' + str(run['progress_reports']) + ' progress reports' if run['progress_reports'] else ''}")
         print(f"RESULT name={name} db={runs[0]['db']} employees={args.employees} "
               f"median_s={statistics.median(r['seconds'] for r in runs):.2f} "
               f"peak_rss_mb={max(r['peak_rss_mb'] for r in runs):.0f}")
