@@ -206,3 +206,17 @@ def test_an_export_over_the_limit_is_a_job_its_owner_downloads(seeded, make_app,
     assert file.data == streamed.data and file.data.count(b"\n") > 5
     assert refused.status_code == 404
     assert "Preparing the export" in listing and "Download" in listing
+
+
+def test_a_second_click_on_run_review_shows_the_review_already_under_way(bank, make_app, tmp_path):
+    web = _worker_app(make_app, tmp_path)  # nobody runs the jobs: the first stays queued
+    with web.app_context():
+        client, _user = _sign_in(web, "hr")
+        first = client.post("/review", data={"year": "2025", "anyway": "y"})
+        second = client.post("/review", data={"year": "2025", "anyway": "y"}, follow_redirects=True,
+                             headers={"Accept-Language": "en"})
+        other_year = client.post("/review", data={"year": "2024", "anyway": "y"})
+        queued = db.session.scalars(select(Job).where(Job.kind == "review.run").order_by(Job.created_at)).all()
+    assert first.status_code == 302 and first.headers["Location"].endswith(f"/jobs/{queued[0].id}")
+    assert b"already under way" in second.data and b"Running the annual review" in second.data
+    assert len(queued) == 2 and queued[1].params == {"year": 2024} and other_year.status_code == 302

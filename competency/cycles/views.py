@@ -6,11 +6,11 @@ from flask_login import current_user
 from ..errors import DomainError
 from ..extensions import db
 from ..formutil import edit_form, grade_options, options, org_unit_options
-from ..i18n import label, lang, localized
-from ..jobs.views import follow
+from ..i18n import label, localized
+from ..jobs.views import start_once
 from ..models import AssessmentStatus, Cycle
 from ..security import permission_required
-from ..services import appeals, jobs
+from ..services import appeals
 from ..services import org as org_service
 from ..services.assessments import cycles as service
 from ..services.assessments import results
@@ -93,7 +93,7 @@ def operate(cycle_id: int, operation: str):
     if ActionForm().validate_on_submit():
         back = url_for("cycles.detail", cycle_id=cycle.id)
         if operation == "open":  # in the background: a bank's cycle creates 100,000 assessments
-            return follow(jobs.start("cycle.open", current_user, {"cycle_id": cycle.id}, lang()), back)
+            return start_once("cycle.open", {"cycle_id": cycle.id}, back)
         try:
             closed = service.close_cycle(cycle, actor=current_user)
             flash(_("The cycle is closed: %(n)s unfinished assessments marked incomplete.", n=closed), "success")

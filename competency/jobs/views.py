@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..errors import NotFound
+from ..i18n import lang
 from ..models.job import DONE, FAILED
 from ..services import access, background, jobs
 from . import bp
@@ -48,6 +49,16 @@ def status(job) -> dict:
             "message": (job.result or {}).get("message") if job.status == DONE else None,
             "error": job.error if job.status == FAILED else None, "next": next_url(job),
             "auto": job.status == DONE and bool((job.result or {}).get("next"))}
+
+
+def start_once(kind: str, params: dict, back: str):
+    """Start a job of that kind unless the same one is already queued or running (a double click, or a colleague
+    running it): then show that one, saying so, when it is the user's own, or say it is under way."""
+    running = jobs.unfinished(kind, params)
+    if running is not None:
+        flash(_("This is already under way: it was not started a second time."), "info")
+        return redirect(url_for("jobs.detail", job_id=running.id) if running.user_id == current_user.id else back)
+    return follow(jobs.start(kind, current_user, params, lang()), back)
 
 
 def follow(job, back: str):

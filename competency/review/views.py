@@ -11,12 +11,12 @@ from ..appeals.forms import RespondForm
 from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..formutil import options, org_unit_options
-from ..i18n import label, lang
-from ..jobs.views import follow
+from ..i18n import label
+from ..jobs.views import start_once
 from ..models import Decision, Employee, Grade, Recommendation, ReviewAction, ReviewRun
 from ..pagination import KeysetPage
 from ..security import permission_required
-from ..services import access, appeals, audit, grades, jobs
+from ..services import access, appeals, audit, grades
 from ..services import settings as settings_service
 from ..services.imports import ImportFailed
 from ..services.org import org_subtree_ids, positions
@@ -50,8 +50,7 @@ def index():
         run_it = not form.check.data  # "Check readiness" only checks; any other submit runs
         if run_it and (found.ready or form.anyway.data):
             # In the background (services/background.py): the page shows its progress, then the recommendations.
-            job = jobs.start("review.run", current_user, {"year": form.year.data}, lang())
-            return follow(job, url_for("review.index"))
+            return start_once("review.run", {"year": form.year.data}, url_for("review.index"))
         elif run_it:
             flash(_("The year is not ready: read the warnings, then tick the box to run anyway."), "error")
     items = runs.runs()

@@ -122,6 +122,14 @@ def run_worker(app, workers: int) -> None:
 
 # --- starting and reading jobs ------------------------------------------------------------------------------
 
+def unfinished(kind_name: str, params: dict) -> Job | None:
+    """A queued or running job of that kind with these params (a second click finds the first one's job)."""
+    for job in db.session.scalars(select(Job).where(Job.kind == kind_name, Job.status.in_([QUEUED, RUNNING]))):
+        if job.params == params:
+            return job
+    return None
+
+
 def start(kind_name: str, user, params: dict, locale: str) -> Job:
     """Queue a job of that kind for the user (committing its row first, so that any worker finds it)."""
     if kind_name not in KINDS:
