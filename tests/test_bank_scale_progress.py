@@ -51,18 +51,20 @@ def test_a_review_run_reports_its_progress_over_the_people_in_scope(setup, monke
     assert len(db.session.scalars(select(runs.Recommendation).where(runs.Recommendation.run_id == run.id)).all()) == 5
 
 
-def test_a_rerun_lists_who_left_the_review_and_keeps_decision_times(setup):
+def test_a_rerun_leaves_unchanged_rows_and_lists_who_left(setup):
     stays, leaves = _person("STAY", sales=900), _person("LEAVE", sales=900)
     _scored(stays, 70.0)
     _scored(leaves, 70.0)
     run = runs.run_review(2025)
     decisions.decide(run, [_recommendation(run, stays).id, _recommendation(run, leaves).id], Decision.APPROVED)
-    decided_at = _recommendation(run, stays).decided_at
+    first = _recommendation(run, stays)
+    first_id, decided_at = first.id, first.decided_at
     db.session.get(Employee, leaves.id).status = EmployeeStatus.LEFT
     db.session.commit()
     run = runs.run_review(2025)
     kept = _recommendation(run, stays)
-    assert (kept.decision, kept.decided_at) == (Decision.APPROVED, decided_at)
+    assert (kept.id, kept.decision, kept.decided_at) == (first_id, Decision.APPROVED, decided_at)  # left as it was
+    assert _recommendation(run, leaves) is None
     assert run.rerun_changes == [{"staff_no": "LEAVE", "decision": "approved", "after": None,
                                   "before": {"grade": "junior", "action": "keep"}}]
 

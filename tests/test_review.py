@@ -145,7 +145,9 @@ def test_statement_count_does_not_grow_with_the_number_of_employees(setup, year)
     population(190, "B")
     large = _count_statements(lambda: runs.run_review(year))
     assert db.session.scalar(select(func.count(Recommendation.id))) == 200
-    assert large == small
+    # a re-run rewrites only what changed (here: nothing of the 10, then the 190 new people): at most a DELETE and an
+    # INSERT per batch of people more, however many there are
+    assert small <= large <= small + 2
 
 
 def test_decisions_and_finalising_write_grade_history(setup):

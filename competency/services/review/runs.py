@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
-from sqlalchemy import String, delete, func, select, type_coerce, update
+from sqlalchemy import String, Text, cast, delete, func, select, type_coerce, update
 
 from ...errors import DomainError
 from ...extensions import db
@@ -151,46 +151,81 @@ BATCH = 5_000
 
 
 def _previous(run: ReviewRun) -> dict[int, tuple]:
-    """The draft's recommendations by employee, as the driver gives them (codes, not enums: they are compared with
-    and copied into new rows of driver values): (recommended grade, action, data missing, *DECISION_FIELDS)."""
+    """The draft's recommendations by employee, as the driver gives them (codes, not enums; the explanation as its
+    stored text), to be compared with and copied into new rows of driver values:
+    (id, *STORED_COLUMNS, *DECISION_FIELDS)."""
     r = Recommendation
-    raw = [type_coerce(getattr(r, name), String) if name in ("decision", "final_grade", "decided_at") else getattr(r, name)
-           for name in DECISION_FIELDS]
-    rows = db.session.execute(select(r.employee_id, type_coerce(r.recommended_grade, String), type_coerce(r.action, String),
-                                     r.data_missing, *raw).where(r.run_id == run.id))
+
+    def raw(name):
+        column = getattr(r, name)
+        if name == "explanation":
+            return cast(column, Text)
+        return type_coerce(column, String) if name in CODES else column
+    rows = db.session.execute(select(r.employee_id, r.id, *(raw(name) for name in STORED_COLUMNS + DECISION_FIELDS))
+                              .where(r.run_id == run.id))
     return {row[0]: tuple(row[1:]) for row in rows}
+
+
+# Positions in a `_previous` tuple.
+_ID, _STORED, _GRADE, _ACTION, _MISSING, _DECIDED = 0, slice(1, 8), 3, 4, 6, slice(8, 13)
+STORED_COLUMNS = ("org_unit_id", "current_grade", "recommended_grade", "action", "below_junior", "data_missing",
+                  "explanation")
+CODES = ("current_grade", "recommended_grade", "action", "decision", "final_grade", "decided_at")
 
 
 def _change(staff_no: str, old: tuple | None, grade: Grade | None, action: ReviewAction | None) -> dict:
     """What a re-run changed for one person: the recommendation before and after (None where there is none)."""
-    change = {"staff_no": staff_no, "before": None if old is None else {"grade": old[0], "action": old[1]},
+    change = {"staff_no": staff_no, "before": None if old is None else {"grade": old[_GRADE], "action": old[_ACTION]},
               "after": None if grade is None else {"grade": grade.value, "action": action.value}}
     if old is not None:
-        change["decision"] = old[3]
+        change["decision"] = old[_DECIDED][0]
     return change
 
 
 class _Rows:
     """Recommendations as rows of driver values (bulk.insert_rows), hr's decision carried where the recommendation
-    did not change; on a re-run, what changed is collected in `changes`."""
+    did not change; on a re-run, what changed is collected in `changes`. A re-run leaves a stored row exactly as
+    it would write it again in place (same values, same explanation): only the others are replaced."""
 
     def __init__(self, run: ReviewRun, before: dict[int, tuple], rerun: bool):
         self.run_id, self.before, self.rerun, self.changes = run.id, before, rerun, []
+        self.replaced: list[int] = []  # ids of stored rows to remove before writing their successors
+        self.kept = 0
         self.grade = bulk.driver_values(Recommendation.current_grade, Grade)
         self.action = bulk.driver_values(Recommendation.action, ReviewAction)
         self.pending = (bulk.driver_values(Recommendation.decision, [Decision.PENDING])[Decision.PENDING], None, "", None, None)
 
-    def row(self, person: PersonInput, outcome) -> tuple:
-        """One reviewed person's recommendation."""
+    def row(self, person: PersonInput, outcome) -> tuple | None:
+        """One reviewed person's recommendation, or None when the stored one stays as it is."""
         decided = self.pending
         grade, action = self.grade[outcome.recommended], self.action[outcome.action]
+        stored = (person.org_unit_id, self.grade[person.grade], grade, action, outcome.below_junior, outcome.data_missing,
+                  bulk.json_text(outcome.explanation))
         old = self.before.pop(person.employee_id, None)
-        if old is not None and old[:3] == (grade, action, outcome.data_missing):
-            decided = old[3:]
+        if old is not None:
+            if old[_STORED] == stored:
+                self.kept += 1
+                return None
+            self.replaced.append(old[_ID])
+        if old is not None and (old[_GRADE], old[_ACTION], old[_MISSING]) == (grade, action, outcome.data_missing):
+            decided = old[_DECIDED]
         elif self.rerun:
             self.changes.append(_change(person.staff_no, old, outcome.recommended, outcome.action))
-        return (self.run_id, person.employee_id, person.org_unit_id, self.grade[person.grade], grade, action,
-                outcome.below_junior, outcome.data_missing, bulk.json_text(outcome.explanation), *decided)
+        return (self.run_id, person.employee_id, *stored, *decided)
+
+    def remove_replaced(self) -> None:
+        """Delete the stored rows replaced so far (before their successors are written: one row per person)."""
+        if self.replaced:
+            db.session.execute(delete(Recommendation).where(Recommendation.id.in_(self.replaced))
+                               .execution_options(synchronize_session=False))
+            self.replaced = []
+
+    def remove_left(self) -> None:
+        """Delete the stored rows of the people no longer reviewed (collected as changes first)."""
+        ids = [old[_ID] for old in self.before.values()]
+        for first in range(0, len(ids), BATCH):
+            self.replaced = ids[first:first + BATCH]
+            self.remove_replaced()
 
     def all_changes(self) -> list[dict]:
         """Every change, with the people no longer reviewed, by staff number."""
@@ -231,7 +266,6 @@ def run_review(year: int, as_of: date | None = None, actor=None,
         if claimed.rowcount != 1:
             raise DomainError(_l("The review of %(year)s is finalised and cannot be run again.", year=year))
         before = _previous(run)
-        db.session.execute(delete(Recommendation).where(Recommendation.run_id == run.id))
         run.as_of, run.created_at, run.created_by_id = as_of, utcnow(), getattr(actor, "id", None)
     people = load_inputs(year, as_of, standards.keys())
     _report(progress, 0, len(people))
@@ -242,11 +276,15 @@ def run_review(year: int, as_of: date | None = None, actor=None,
         for person in people[first:first + BATCH]:
             outcome = evaluate(person, standards[person.position_id], units.get(person.position_id, ""), as_of)
             if outcome.reviewed:
-                batch.append(rows.row(person, outcome))
+                row = rows.row(person, outcome)
+                if row is not None:
+                    batch.append(row)
+        rows.remove_replaced()
         written += bulk.insert_rows(Recommendation.__table__, COLUMNS, batch)
         _report(progress, min(first + BATCH, len(people)), len(people))
     run.rerun_changes = rows.all_changes() if rows.rerun else None
-    audit.record("review.run", "review_run", run.id, actor=actor, year=year, people=written,
+    rows.remove_left()
+    audit.record("review.run", "review_run", run.id, actor=actor, year=year, people=written + rows.kept,
                  changed_since_last_run=None if run.rerun_changes is None else len(run.rerun_changes))
     return run
 
