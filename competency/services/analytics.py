@@ -47,7 +47,7 @@ def _listed(filters: Filters, scope) -> tuple[list[int], Select]:
     return _once("listed_people", filters, scope, lambda: db.session.scalars(who.limit(LISTED_PEOPLE + 1)).all()), who
 
 
-def _within(filters: Filters, scope, column):
+def in_scope(filters: Filters, scope, column):
     """The condition that an employee id column names one of the people in scope and filters."""
     ids, who = _listed(filters, scope)
     return _among(column, ids) if len(ids) <= LISTED_PEOPLE else column.in_(who)
@@ -57,7 +57,7 @@ def _rows(filters: Filters, scope):
     """Stored result rows of the filter's cycle (or everyone's latest) of the people in scope and filters."""
     r = ResultRow
     which = r.cycle_id == filters.cycle_id if filters.cycle_id else r.is_latest.is_(True)
-    return r, and_(which, _within(filters, scope, r.employee_id))
+    return r, and_(which, in_scope(filters, scope, r.employee_id))
 
 
 def _among(column, ids: list[int]):
@@ -122,7 +122,7 @@ def _team_sums(filters: Filters, scope) -> list[tuple]:
         r, where = _rows(filters, scope)
         on = Employee.id == r.employee_id
         if db.engine.dialect.name == "postgresql":  # the team's employees read by key, not the whole table hashed
-            on = and_(on, _within(filters, scope, Employee.id))
+            on = and_(on, in_scope(filters, scope, Employee.id))
         return db.session.execute(
             select(Employee.org_unit_id, r.competency_code, func.count(), func.sum(r.combined), func.count(r.target),
                    func.sum(cast(r.target, Float)), func.sum(r.gap))

@@ -1,12 +1,13 @@
 """Figures for the role dashboards, each computed in SQL."""
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 
 from ..extensions import db
 from ..models import AuditEvent, Employee, EmployeeStatus, Grade, OrgUnit, Role, User, UserRole
 from ..timeutil import utcnow
-from .access import among, private_ids, visible_employee_ids
+from .access import EVERYONE, among, private_ids, visible_employee_ids
+from .analytics import Filters, in_scope
 
 
 def unit_grade_counts(user) -> dict[tuple[int, Grade], int]:
@@ -38,8 +39,10 @@ DASHBOARD_ROWS = 20
 
 
 def _probation_query(user, within_days: int, today: date):
+    # The team's ids are read first (once per request): planners misjudge a recursive reporting line's size.
+    scope = private_ids(user)
     return (select(Employee)
-            .where(among(Employee.id, private_ids(user)), Employee.grade == Grade.TRAINEE,
+            .where(true() if scope is EVERYONE else in_scope(Filters(), scope, Employee.id), Employee.grade == Grade.TRAINEE,
                    Employee.status.in_([EmployeeStatus.PROBATION, EmployeeStatus.ACTIVE]),
                    Employee.probation_end <= today + timedelta(days=within_days)))
 
