@@ -5,7 +5,8 @@
 Builds a synthetic bank with sales, credits and a completed assessment score for everyone, then runs the
 review `repeat` times (each re-run replaces the draft) and prints the timings, the median and the peak memory.
 With `--built`, the database at URL already holds the bank of an earlier run (which left it there): only the
-review runs.
+review runs. With `--fresh`, the draft is deleted (untimed) before each run, so that every run writes every
+recommendation (a re-run rewrites only the ones that changed).
 """
 import argparse
 import random
@@ -21,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sqlalchemy import insert, select  # noqa: E402
+from sqlalchemy import delete, insert, select  # noqa: E402
 from synthetic import build_bank, fresh_app  # noqa: E402
 
 from competency import create_app  # noqa: E402
@@ -35,6 +36,7 @@ from competency.models import (  # noqa: E402
     Cycle,
     CycleStatus,
     Employee,
+    ReviewRun,
 )
 from competency.services.review import (
     runs,  # noqa: E402
@@ -79,6 +81,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--database-url")
     parser.add_argument("--built", action="store_true", help="the database at --database-url holds a bank already")
+    parser.add_argument("--fresh", action="store_true", help="delete the draft before each run (untimed)")
     args = parser.parse_args()
     if args.built and not args.database_url:
         parser.error("--built needs --database-url")
@@ -97,6 +100,9 @@ def main() -> None:
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         timings, stages = [], []
         for n in range(args.repeat):
+            if args.fresh:
+                db.session.execute(delete(ReviewRun).where(ReviewRun.year == YEAR))
+                db.session.commit()
             started = time.perf_counter()
             run = runs.run_review(YEAR, as_of=date(2026, 1, 15), progress=lambda done, total: stages.append(done))
             timings.append(time.perf_counter() - started)
