@@ -20,6 +20,7 @@ from competency.models import (
     Grade,
     OrgUnitKind,
     Rater,
+    RaterSum,
     ResultAggregate,
     ResultRow,
 )
@@ -144,6 +145,17 @@ def _assert_fresh() -> None:
     for key, want in sums.items():
         assert stored_sums[key][0] == want[0] and stored_sums[key][2] == want[2]
         assert stored_sums[key][1::2] == pytest.approx(want[1::2]) and stored_sums[key][3] == pytest.approx(want[3])
+    # The leniency page's sums per cycle and assessing supervisor, recomputed from the supervisor ratings.
+    by_rater = defaultdict(lambda: [0, 0, set()])
+    for (assessment, _code), v in rows.items():
+        supervisor = db.session.scalar(select(Assessment.supervisor_id).where(Assessment.id == assessment))
+        if supervisor is not None:
+            s = by_rater[(v["cycle"], supervisor)]
+            s[0] += v["supervisor"]
+            s[1] += 1
+            s[2].add(assessment)
+    assert {(r.cycle_id, r.supervisor_id): (r.level_sum, r.levels, r.assessments) for r in db.session.scalars(select(RaterSum))} \
+        == {key: (total, n, len(assessments)) for key, (total, n, assessments) in by_rater.items()}
 
 
 person = st.sampled_from(PEOPLE)

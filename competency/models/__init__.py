@@ -28,7 +28,7 @@ from .grading import AnnualSales, GradeStandard, ProbationConfirmation, Recommen
 from .job import Job
 from .ksa import Cluster, Competency, Descriptor, DutyArea, ModelVersion, Target, competency_duty_area
 from .org import Employee, GradeHistory, OrgUnit, Position
-from .results import LATEST, ResultAggregate, ResultRow
+from .results import LATEST, RaterSum, ResultAggregate, ResultRow
 from .training import (
     Certification,
     Course,
@@ -83,6 +83,7 @@ __all__ = [
     "Position",
     "ProbationConfirmation",
     "Rater",
+    "RaterSum",
     "Rating",
     "Recommendation",
     "RecoveryCode",

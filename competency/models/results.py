@@ -67,3 +67,20 @@ class ResultAggregate(db.Model):
 
     __table_args__ = (UniqueConstraint("cycle_key", "org_unit_id", "position_id", "grade", "competency_code",
                                        name="uq_result_aggregate_key"),)
+
+
+class RaterSum(db.Model):
+    """Per cycle and assessing supervisor, over their completed assessments' result rows: the sum and number of
+    the supervisor levels given, and the assessments — what the leniency page compares with the organisation's mean.
+    Kept current with the result rows (`services.assessments.raters`)."""
+
+    __tablename__ = "rater_sum"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(Integer)
+    supervisor_id: Mapped[int] = mapped_column(Integer)
+    level_sum: Mapped[int] = mapped_column(Integer, default=0)
+    levels: Mapped[int] = mapped_column(Integer, default=0)
+    assessments: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (UniqueConstraint("cycle_id", "supervisor_id", name="uq_rater_sum_key"),)

@@ -153,22 +153,11 @@ def combined_levels(cycle_id: int | None = None, latest_only: bool = False, asse
 # --- rater leniency --------------------------------------------------------------------------------
 
 
-def _supervisor_ratings(cycle: Cycle):
-    """Subquery of the supervisor ratings of the cycle's completed assessments (supervisor, assessment, level)."""
-    return (select(Assessment.supervisor_id.label("supervisor_id"), Assessment.id.label("assessment_id"),
-                   Rating.level.label("level"))
-            .join(Rating, Rating.assessment_id == Assessment.id)
-            .where(Assessment.cycle_id == cycle.id, Assessment.status == AssessmentStatus.COMPLETED,
-                   Rating.rater == Rater.SUPERVISOR, Rating.level.is_not(None))
-            .subquery())
-
-
 def leniency_sums(cycle: Cycle) -> list[tuple]:
-    """(supervisor id, sum of levels, ratings, assessments) per assessing supervisor, in one pass over the ratings."""
-    base = _supervisor_ratings(cycle)
-    return db.session.execute(
-        select(base.c.supervisor_id, func.sum(base.c.level), func.count(base.c.level), func.count(func.distinct(base.c.assessment_id)))
-        .group_by(base.c.supervisor_id)).all()
+    """(supervisor id, sum of levels, ratings, assessments) per assessing supervisor, as stored with the results."""
+    from . import raters
+
+    return raters.of_cycle(cycle.id)
 
 
 def leniency(cycle: Cycle, sums: list[tuple] | None = None) -> list[tuple]:

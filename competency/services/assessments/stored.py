@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ...extensions import db
 from ...models import LATEST, Assessment, Employee, EmployeeStatus, ResultAggregate, ResultRow
+from . import raters
 from .results import combined_levels, latest_completed_query
 
 KEY = ("cycle_key", "org_unit_id", "position_id", "grade", "competency_code")
@@ -75,6 +76,7 @@ def _mark_latest(employee_ids, session=None) -> None:
 
 def _tidy() -> None:
     db.session.execute(delete(ResultAggregate).where(ResultAggregate.people <= 0))
+    raters.tidy()
 
 
 def refresh(assessment_ids) -> None:
@@ -90,11 +92,13 @@ def refresh(assessment_ids) -> None:
     mine, theirs = ResultRow.assessment_id.in_(assessment_ids), ResultRow.employee_id.in_(people)
     _add(mine, latest=False, sign=-1)
     _add(theirs, latest=True, sign=-1)
+    raters.add(mine, sign=-1)
     db.session.execute(delete(ResultRow).where(mine).execution_options(synchronize_session=False))
     db.session.execute(insert(ResultRow).from_select(ROW_COLUMNS, _rows_from_ratings(assessment_ids)))
     _mark_latest(people)
     _add(mine, latest=False, sign=1)
     _add(theirs, latest=True, sign=1)
+    raters.add(mine, sign=1)
     _tidy()
 
 
@@ -112,9 +116,10 @@ def people_changed(employee_ids) -> None:
     _tidy()
 
 
-def rebuild(session=None) -> int:
+def rebuild(session=None, rater_sums: bool = True) -> int:
     """Rewrite every stored result and sum from the ratings (after a migration or a bulk load); returns the rows.
-    `session`: another session than the app's (the migration's)."""
+    `session`: another session than the app's (the migration's); `rater_sums=False` for the migration made before
+    those sums had their table."""
     session = session or db.session
     session.flush()
     session.execute(delete(ResultAggregate))
@@ -123,4 +128,6 @@ def rebuild(session=None) -> int:
     _mark_latest(select(Employee.id), session)
     for latest in (False, True):
         session.execute(insert(ResultAggregate).from_select(KEY + SUMS, _sums(true(), latest)))
+    if rater_sums:
+        raters.rebuild(session)
     return session.scalar(select(func.count(ResultRow.id)))
