@@ -29,17 +29,17 @@ from competency.services.assessments import stored  # noqa: E402
 
 
 def add_assessments(version_id: int, seed: int = 5) -> int:
-    """One completed assessment with supervisor ratings on every competency for everyone, in bulk."""
+    """One completed assessment with supervisor ratings (by their supervisor) on every competency for everyone, in bulk."""
     rng = random.Random(seed)
     cycle = Cycle(code="H", name_zh="热力图", name_en="Heatmap", period_start=date(2026, 1, 1), period_end=date(2026, 6, 30),
                   self_deadline=date(2026, 6, 30), supervisor_deadline=date(2026, 6, 30), self_weight=0, supervisor_weight=100,
                   status=CycleStatus.CLOSED)
     db.session.add(cycle)
     db.session.flush()
-    people = db.session.execute(select(Employee.id, Employee.grade, Employee.org_unit_id)).all()
+    people = db.session.execute(select(Employee.id, Employee.grade, Employee.org_unit_id, Employee.supervisor_id)).all()
     db.session.execute(insert(Assessment), [{"cycle_id": cycle.id, "employee_id": e, "version_id": version_id, "grade": g,
-                                             "org_unit_id": u, "status": AssessmentStatus.COMPLETED, "lock_version": 1}
-                                            for e, g, u in people])
+                                             "org_unit_id": u, "supervisor_id": s, "status": AssessmentStatus.COMPLETED,
+                                             "lock_version": 1} for e, g, u, s in people])
     assessments = db.session.execute(select(Assessment.id).where(Assessment.cycle_id == cycle.id)).scalars().all()
     competencies = db.session.scalars(select(Competency.id).where(Competency.version_id == version_id)).all()
     batch = []
