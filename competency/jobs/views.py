@@ -18,11 +18,8 @@ TITLES = {
     "export": lambda: _("Preparing the export"),
 }
 STAGES = {
-    "check": lambda: _("checking rows"),
-    "write": lambda: _("writing"),
     "rows": lambda: _("rows written"),
     "open": lambda: _("creating the assessments"),
-    "done": lambda: _("finishing"),
 }
 
 

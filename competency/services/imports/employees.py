@@ -20,8 +20,8 @@ from ...timeutil import utcnow
 from .. import accounts, grades
 from ..access import manages_accounts
 from ..unit_of_work import unit_of_work
-from .common import ImportResult, find_cycle, finish, refuse, too_long
-from .tabular import RowError, Stages, add_months, parse_date, read_rows
+from .common import ImportResult, Progress, find_cycle, finish, refuse, too_long
+from .tabular import RowError, add_months, parse_date, read_rows
 
 REQUIRED = ["staff_no", "name_zh", "name_en", "org_unit_code", "position_code", "grade", "hire_date"]
 OPTIONAL = ["probation_end", "supervisor_staff_no", "email", "roles"]
@@ -193,7 +193,7 @@ def import_employees(data: bytes, filename: str, *, dry_run=False, actor=None, p
     """Upsert employees (and accounts when roles are given) by staff number; ImportFailed on any error. A dry run
     reads and plans, and writes nothing."""
     rows = read_rows(data, filename, REQUIRED, OPTIONAL)
-    stages = Stages(progress, len(rows), dry_run)
+    steps = Progress(progress, len(rows), stages=1 if dry_run else 2)
     with unit_of_work() as work:
         check = _load(actor, probation_months)
         parsed = {}
@@ -201,12 +201,12 @@ def import_employees(data: bytes, filename: str, *, dry_run=False, actor=None, p
             item = parsed[row.line] = {}
             for validator in VALIDATORS:
                 validator(row, item, check)
-            stages.checked(done)
+            steps.at(0, done)
         _supervisor_errors(rows, check)
         refuse(check.errors)
         today = today or date.today()
         plan = [_plan(row, parsed[row.line], check, today) for row in rows]
-        stages.writing()
+        steps.at(1, 0)
         ids = {} if dry_run else _write(plan, check, today, filename, actor, password, hash_method)
         result = ImportResult("employees", dry_run=dry_run)
         codes = _codes(check)
@@ -215,7 +215,7 @@ def import_employees(data: bytes, filename: str, *, dry_run=False, actor=None, p
                          None if person.old is None else _fields(person.old, codes, check.accounts.get(person.old.id)),
                          _fields(person.new, codes, person.account))
         result = finish(work, result, actor, filename)
-    stages.finished()
+    steps.finish()
     return result
 
 

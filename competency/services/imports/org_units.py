@@ -5,8 +5,8 @@ from sqlalchemy import select
 from ...extensions import db
 from ...models import OrgUnit, OrgUnitKind
 from ..unit_of_work import unit_of_work
-from .common import ImportResult, check_code, find_cycle, finish, refuse, set_changed, too_long
-from .tabular import RowError, Stages, read_rows
+from .common import ImportResult, Progress, check_code, find_cycle, finish, refuse, set_changed, too_long
+from .tabular import RowError, read_rows
 
 COLUMNS = ["code", "parent_code", "kind", "name_zh", "name_en"]
 KINDS = {k.value for k in OrgUnitKind}
@@ -15,13 +15,13 @@ KINDS = {k.value for k in OrgUnitKind}
 def import_org_units(data: bytes, filename: str, *, dry_run=False, actor=None, progress=None) -> ImportResult:
     """Upsert org units by code from a CSV/.xlsx file; ImportFailed (nothing written) on any error."""
     rows = read_rows(data, filename, COLUMNS)
-    stages = Stages(progress, len(rows), dry_run)
+    steps = Progress(progress, len(rows), stages=1 if dry_run else 2)
     with unit_of_work() as work, db.session.no_autoflush:  # a dry run must not write, not even by autoflush
         existing = {u.code: u for u in db.session.scalars(select(OrgUnit))}
         errors: list[RowError] = []
         seen: dict[str, int] = {}
         for done, row in enumerate(rows, start=1):
-            stages.checked(done)
+            steps.at(0, done)
             check_code(row, seen, errors)
             errors += [RowError(row.line, column, _l("Required.")) for column in ("name_zh", "name_en") if not row.get(column)]
             errors += too_long(row, {"code": OrgUnit.code, "name_zh": OrgUnit.name_zh, "name_en": OrgUnit.name_en})
@@ -30,9 +30,9 @@ def import_org_units(data: bytes, filename: str, *, dry_run=False, actor=None, p
                     "Unknown kind %(value)s: use head_office, tier1_branch, tier2_branch or sub_branch.", value=row.get("kind"))))
         errors += _parent_errors(rows, seen, existing)
         refuse(errors)
-        stages.writing()
+        steps.at(1, 0)
         result = finish(work, _apply(rows, existing, ImportResult("org_units", dry_run=dry_run)), actor, filename)
-    stages.finished()
+    steps.finish()
     return result
 
 

@@ -7,8 +7,8 @@ from sqlalchemy import select
 from ...extensions import db
 from ...models import AnnualSales
 from ..unit_of_work import unit_of_work
-from .common import ImportResult, finish, people_by_staff_no, refuse, too_large
-from .tabular import RowError, Stages, read_rows
+from .common import ImportResult, Progress, finish, people_by_staff_no, refuse, too_large
+from .tabular import RowError, read_rows
 
 COLUMNS = ["staff_no", "year", "amount"]
 
@@ -24,12 +24,12 @@ def _amount(text: str) -> Decimal | None:
 def import_sales(data: bytes, filename: str, *, dry_run=False, actor=None, progress=None) -> ImportResult:
     """Annual sales per person and year, upserted; ImportFailed (nothing written) on any bad row."""
     rows = read_rows(data, filename, COLUMNS)
-    stages = Stages(progress, len(rows), dry_run)
+    steps = Progress(progress, len(rows), stages=1 if dry_run else 2)
     with unit_of_work() as work, db.session.no_autoflush:  # a dry run must not write, not even by autoflush
         people = people_by_staff_no(r.get("staff_no") for r in rows)
         errors, seen, parsed = [], {}, []
         for done, row in enumerate(rows, start=1):
-            stages.checked(done)
+            steps.at(0, done)
             person, year, amount = people.get(row.get("staff_no")), row.get("year"), _amount(row.get("amount"))
             if person is None:
                 errors.append(RowError(row.line, "staff_no", _l("Unknown staff number %(no)s.", no=row.get("staff_no"))))
@@ -45,7 +45,7 @@ def import_sales(data: bytes, filename: str, *, dry_run=False, actor=None, progr
             seen.setdefault(key, row.line)
             parsed.append((row, person, year, amount))
         refuse(errors)
-        stages.writing()
+        steps.at(1, 0)
         result = ImportResult("sales", dry_run=dry_run)
         existing = {(s.employee_id, s.year): s for s in db.session.scalars(
             select(AnnualSales).where(AnnualSales.year.in_({int(year) for _, _, year, _ in parsed})))}
@@ -59,5 +59,5 @@ def import_sales(data: bytes, filename: str, *, dry_run=False, actor=None, progr
                 item.amount = amount
             result.track(row.line, key, item, before, {"amount": amount})
         result = finish(work, result, actor, filename)
-    stages.finished()
+    steps.finish()
     return result

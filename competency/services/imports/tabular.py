@@ -127,29 +127,3 @@ def add_months(day: date, months: int) -> date:
     year, month = day.year + month_index // 12, month_index % 12 + 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
-
-class Stages:
-    """An import's progress for a background job's progress callback (or none): the rows checked, then, unless a
-    dry run, the rows written (each row counts once per stage)."""
-
-    EVERY = 1_000
-
-    def __init__(self, progress, rows: int, dry_run: bool):
-        self.progress, self.rows = progress, rows
-        self.total = max(rows if dry_run else 2 * rows, 1)
-        self.report(0, "check")
-
-    def report(self, done: int, stage: str) -> None:
-        if self.progress is not None:
-            self.progress(done, self.total, stage)
-
-    def checked(self, done: int) -> None:
-        """Call after each row checked (reports every EVERY rows)."""
-        if done % self.EVERY == 0:
-            self.report(done, "check")
-
-    def writing(self) -> None:
-        self.report(self.rows, "write")
-
-    def finished(self) -> None:
-        self.report(self.total, "done")
