@@ -8,6 +8,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -113,7 +114,9 @@ class Assessment(db.Model):
     reopenings: Mapped[list["Reopening"]] = relationship(back_populates="assessment", cascade="all, delete-orphan",
                                                          order_by="Reopening.id.desc()")
 
-    __table_args__ = (UniqueConstraint("cycle_id", "employee_id"),)
+    # A person's completed assessments are found by (person, status): with status alone as the choice, a planner without
+    # statistics (SQLite's, until ANALYZE) walked every completed assessment of the bank to find one person's latest.
+    __table_args__ = (UniqueConstraint("cycle_id", "employee_id"), Index("ix_assessment_employee_status", "employee_id", "status"))
     __mapper_args__ = {"version_id_col": lock_version}
 
     @property
