@@ -14,7 +14,7 @@ from ..formutil import grade_options, options, org_unit_options
 from ..i18n import lang, localized
 from ..models import Cycle, Employee
 from ..security import permission_required
-from ..services import access, audit, exports, jobs
+from ..services import access, audit, charts, exports, jobs
 from ..services import org as org_service
 from ..services.analytics import Filters
 from ..services.assessments.cycles import latest_started_cycle, started_cycles
@@ -34,6 +34,15 @@ MIMETYPES = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlf
 def plotly_js():
     """plotly.js from the installed plotly package: no CDN, bank intranets have no internet."""
     return send_file(PLOTLY_JS, mimetype="text/javascript", max_age=86400)
+
+
+@bp.route("/vendor/plotly-template.js")
+def plotly_template():
+    """The charts' plotly template (services/charts.py), cached by the browser."""
+    response = Response(charts.template_script(), mimetype="text/javascript")
+    response.cache_control.max_age = 86400
+    response.cache_control.public = True
+    return response
 
 
 def _filters(with_units: bool = True) -> tuple[FilterForm, Filters, int]:

@@ -3,8 +3,12 @@ from datetime import date
 
 from flask import render_template
 from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..analytics import figures
+from ..extensions import db
+from ..models import Employee
 from ..services import access, analytics, audit, dashboard
 from ..services.analytics import Filters
 from ..services.assessments.workflow import my_assessments, team_assessments
@@ -17,7 +21,7 @@ from . import bp
 def home():
     """Show the sections of the dashboard that the user's permissions call for."""
     user = current_user
-    context = {"me": user.employee}
+    context = {"me": _me(user)}
     if user.employee:
         context["todo"] = [a for a in my_assessments(user) if a.self_rating_open]
     if access.can(user, "team.lead"):
@@ -37,6 +41,14 @@ def home():
         context["events"] = audit.recent_events()
     context["charts"] = _charts(user, context.get("unit_grades"))
     return render_template("main/dashboard.html", **context)
+
+
+def _me(user) -> Employee | None:
+    """The user's own person with what the profile card shows (unit, position, supervisor) in one query."""
+    if user.employee_id is None:
+        return None
+    return db.session.scalar(select(Employee).where(Employee.id == user.employee_id).options(
+        joinedload(Employee.org_unit), joinedload(Employee.position), joinedload(Employee.supervisor)))
 
 
 def _charts(user, unit_grades=None) -> list:
