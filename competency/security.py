@@ -8,6 +8,7 @@ from functools import wraps
 from flask import Request, flash, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
+from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import ImmutableMultiDict, iter_multi_items
 
 from .extensions import db, login_manager
@@ -30,7 +31,7 @@ def load_user(session_id: str):
     user_id, _, version = (session_id or "").partition(".")
     if not user_id.isdigit() or not version.isdigit() or int(user_id) > 2_147_483_647:
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.get(User, int(user_id), options=[joinedload(User.role_rows)])  # roles in the same query
     if user is None or not user.active or user.session_version != int(version):
         return None
     return user

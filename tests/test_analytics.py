@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from competency.extensions import db
-from competency.models import Assessment, Grade, OrgUnitKind, Rater
+from competency.models import Assessment, Employee, Grade, OrgUnitKind, Rater
 from competency.services import analytics, charts
 from competency.services.analytics import Filters
 from competency.services.assessments import cycles, workflow
@@ -159,3 +159,14 @@ def test_postgresql_connections_run_without_jit(app):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("JIT is a PostgreSQL setting")
     assert db.session.scalar(text("SHOW jit")) == "off"
+
+
+def test_the_dashboards_profile_radar_from_stored_results_is_the_radar_of_the_latest_result(seeded):
+    from competency.analytics import figures
+
+    with seeded.test_request_context(headers={"Accept-Language": "en"}):
+        person = db.session.scalar(select(Employee).where(Employee.staff_no == "E0001"))
+        stored = figures.profile_radar(person)
+        assert stored is not None and stored == figures.employee_radars(person)[0]
+        nobody = factories.employee(staff_no="NEW1")
+        assert figures.profile_radar(nobody) is None

@@ -6,10 +6,11 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..i18n import label, localized
-from ..models import Grade, OrgUnit, ReviewAction
+from ..models import Assessment, Cycle, Grade, ModelVersion, OrgUnit, ResultRow, ReviewAction
 from ..services import analytics, charts
 from ..services.assessments.cycles import progress_by_unit
 from ..services.assessments.results import latest_completed, result_of
+from ..services.ksa.published import parts_of
 from ..services.review.runs import action_counts
 from ..services.training.ledger import compliance_by_unit, my_year
 
@@ -33,6 +34,23 @@ def employee_radars(employee, latest=None, result=None) -> tuple[dict | None, di
                                   (_("Supervisor"), {r.competency.code: r.supervisor_level for r in result.rows})],
                           _("Self vs supervisor"))
     return levels, raters
+
+
+def profile_radar(employee) -> dict | None:
+    """The first chart of `employee_radars` (combined levels against the current and next grade's targets), read
+    from the person's latest stored result in one query: what the dashboard shows on every visit."""
+    rows = db.session.execute(
+        select(ResultRow.competency_code, ResultRow.combined, Assessment.version_id, Cycle.name_zh, Cycle.name_en)
+        .join(Assessment, Assessment.id == ResultRow.assessment_id).join(Cycle, Cycle.id == ResultRow.cycle_id)
+        .where(ResultRow.employee_id == employee.id, ResultRow.is_latest.is_(True))).all()
+    if not rows:
+        return None
+    comps = parts_of(db.session.get(ModelVersion, rows[0].version_id)).competencies
+    combined = {r.competency_code: r.combined for r in rows}
+    grades = [employee.grade] + ([employee.grade.next()] if employee.grade.next() else [])
+    series = [(_("Assessed level"), {c.code: combined.get(c.code) for c in comps})]
+    series += [(_("Target: %(grade)s", grade=label(g)), {c.code: c.target(g) for c in comps}) for g in grades]
+    return charts.radar([c.code for c in comps], series, _("Competency profile (%(cycle)s)", cycle=localized(rows[0])))
 
 
 def credit_progress(employee, year: int) -> dict:

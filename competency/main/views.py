@@ -56,7 +56,7 @@ def _charts(user, unit_grades=None) -> list:
     headcounts already counted when the user sees everyone)."""
     found = []
     if user.employee:
-        found += [figures.employee_radars(user.employee)[0], figures.credit_progress(user.employee, date.today().year)]
+        found += [figures.profile_radar(user.employee), figures.credit_progress(user.employee, date.today().year)]
     if access.can(user, "team.lead") and user.employee:
         found.append(figures.team_radar(Filters(), access.team_ids(user)))
     if access.can(user, "analytics.organisation"):
