@@ -9,6 +9,7 @@ Three kinds of rule live here and nowhere else:
   `Forbidden` for what they may see but not do.
 Views, templates (through the Jinja globals `can`, `can_cancel` …), the CLI and the API all call these.
 """
+from flask import g, has_request_context
 from sqlalchemy import Select, literal, select, true, union
 
 from ..errors import Forbidden, NotFound
@@ -96,8 +97,14 @@ def leads_a_team(user) -> bool:
 
 
 def team_ids(user) -> Select:
-    """SELECT of the people reporting to the user, directly or indirectly (nobody for non-supervisors)."""
-    return report_ids(user.employee_id) if leads_a_team(user) else _nobody()
+    """SELECT of the people reporting to the user, directly or indirectly (nobody for non-supervisors); the same
+    object within a request, so that what a page's charts and lists read of the team is read once."""
+    if not has_request_context():
+        return report_ids(user.employee_id) if leads_a_team(user) else _nobody()
+    teams = g.setdefault("team_ids", {})
+    if user.id not in teams:
+        teams[user.id] = report_ids(user.employee_id) if leads_a_team(user) else _nobody()
+    return teams[user.id]
 
 
 def _self_and_team(user) -> Select:

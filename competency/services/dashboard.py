@@ -1,12 +1,12 @@
 """Figures for the role dashboards, each computed in SQL."""
 from datetime import date, timedelta
 
-from sqlalchemy import func, select, true
+from sqlalchemy import func, or_, select, true
 
 from ..extensions import db
 from ..models import AuditEvent, Employee, EmployeeStatus, Grade, OrgUnit, Role, User, UserRole
 from ..timeutil import utcnow
-from .access import EVERYONE, among, private_ids, visible_employee_ids
+from .access import EVERYONE, among, private_ids, team_ids, visible_employee_ids
 from .analytics import Filters, in_scope
 
 
@@ -39,10 +39,14 @@ DASHBOARD_ROWS = 20
 
 
 def _probation_query(user, within_days: int, today: date):
-    # The team's ids are read first (once per request): planners misjudge a recursive reporting line's size.
-    scope = private_ids(user)
+    # Oneself and the team, whose ids are read first (once per request, shared with the team's charts): planners
+    # misjudge a recursive reporting line's size, and its union with oneself more so.
+    if private_ids(user) is EVERYONE:
+        whose = true()
+    else:
+        whose = or_(Employee.id == user.employee_id, in_scope(Filters(), team_ids(user), Employee.id))
     return (select(Employee)
-            .where(true() if scope is EVERYONE else in_scope(Filters(), scope, Employee.id), Employee.grade == Grade.TRAINEE,
+            .where(whose, Employee.grade == Grade.TRAINEE,
                    Employee.status.in_([EmployeeStatus.PROBATION, EmployeeStatus.ACTIVE]),
                    Employee.probation_end <= today + timedelta(days=within_days)))
 
