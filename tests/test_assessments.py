@@ -473,3 +473,25 @@ def test_assessing_supervisor_must_hold_the_role(org):
     _rate(a, Rater.SUPERVISOR, 3, 3)
     with pytest.raises(DomainError, match="unfinished"):
         workflow.change_supervisor(a, org["lead"].employee)
+
+
+def test_the_leniency_page_lists_supervisors_most_lenient_first_a_page_at_a_time(org, client, login_as, app):
+    cycle = _open(org, filter_org_unit_id=org["branch"].id)
+    for user, levels in ((org["e1"], (4, 4)), (org["e2"], (2, 4))):
+        a = _assessment(cycle, user)
+        _rate(a, Rater.SELF, 3, 3)
+        _rate(a, Rater.SUPERVISOR, *levels)
+    lead_assessment = _assessment(cycle, org["lead"])
+    _rate(lead_assessment, Rater.SELF, 3, 3)
+    _rate(lead_assessment, Rater.SUPERVISOR, 1, 1, c1="x", c2="y")
+    login_as("hr")
+    page = client.get(f"/cycles/{cycle.id}/leniency", headers={"Accept-Language": "en"}).data.decode()
+    assert page.index("LEAD") < page.index("BOSS") and "+0.8" in page and "2.7" in page
+    app.config["PAGE_SIZE"] = 1
+    try:
+        first = client.get(f"/cycles/{cycle.id}/leniency", headers={"Accept-Language": "en"}).data.decode()
+        second = client.get(f"/cycles/{cycle.id}/leniency?page=2", headers={"Accept-Language": "en"}).data.decode()
+    finally:
+        app.config["PAGE_SIZE"] = 25
+    assert "LEAD" in first and "BOSS" not in first and "Page 1 of 2" in first
+    assert "BOSS" in second and "LEAD" not in second

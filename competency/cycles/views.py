@@ -9,6 +9,7 @@ from ..formutil import edit_form, grade_options, options, org_unit_options
 from ..i18n import label, localized
 from ..jobs.views import start_once
 from ..models import AssessmentStatus, Cycle
+from ..pagination import paginate_rows
 from ..security import permission_required
 from ..services import appeals
 from ..services import org as org_service
@@ -107,6 +108,7 @@ def operate(cycle_id: int, operation: str):
 def leniency(cycle_id: int):
     """Each supervisor's mean rating against the organisation's mean, for calibration."""
     cycle = db.get_or_404(Cycle, cycle_id)
-    sums = results.leniency_sums(cycle)
-    return render_template("cycles/leniency.html", cycle=cycle, rows=results.leniency(cycle, sums),
-                           org_mean=results.organisation_mean(cycle, sums))
+    page = paginate_rows(results.leniency_query(cycle))
+    org_mean = results.organisation_mean(cycle)
+    rows = [(person, mean, n, mean - org_mean) for person, mean, n in page.items]
+    return render_template("cycles/leniency.html", cycle=cycle, rows=rows, page=page, org_mean=org_mean)

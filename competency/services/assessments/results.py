@@ -153,26 +153,27 @@ def combined_levels(cycle_id: int | None = None, latest_only: bool = False, asse
 # --- rater leniency --------------------------------------------------------------------------------
 
 
-def leniency_sums(cycle: Cycle) -> list[tuple]:
-    """(supervisor id, sum of levels, ratings, assessments) per assessing supervisor, as stored with the results."""
-    from . import raters
+def leniency_query(cycle: Cycle):
+    """SELECT (supervisor, mean supervisor rating, people rated) per assessing supervisor of the cycle's completed
+    assessments, most lenient first, from the sums stored with the results (`raters`)."""
+    from ...models import RaterSum
 
-    return raters.of_cycle(cycle.id)
+    mean = cast(RaterSum.level_sum, Float) / RaterSum.levels
+    return (select(Employee, mean.label("mean"), RaterSum.assessments).join(Employee, Employee.id == RaterSum.supervisor_id)
+            .where(RaterSum.cycle_id == cycle.id, RaterSum.levels > 0).order_by(mean.desc(), Employee.staff_no))
 
 
-def leniency(cycle: Cycle, sums: list[tuple] | None = None) -> list[tuple]:
+def leniency(cycle: Cycle) -> list[tuple]:
     """Per assessing supervisor: (employee, mean supervisor rating, people rated, difference from the
-    organisation's mean), over the cycle's completed assessments, most lenient first; the sums are counted in SQL
-    once (pass `leniency_sums` to share them with `organisation_mean`)."""
-    sums = leniency_sums(cycle) if sums is None else sums
-    mean = organisation_mean(cycle, sums)
-    people = {e.id: e for e in db.session.scalars(select(Employee).where(Employee.id.in_([s for s, *_ in sums if s])))}
-    rows = [(people[s], total / n, assessed, total / n - mean) for s, total, n, assessed in sums if s in people and n]
-    return sorted(rows, key=lambda row: (-row[3], row[0].staff_no))
+    organisation's mean), most lenient first."""
+    org_mean = organisation_mean(cycle)
+    return [(person, mean, n, mean - org_mean) for person, mean, n in db.session.execute(leniency_query(cycle))]
 
 
-def organisation_mean(cycle: Cycle, sums: list[tuple] | None = None) -> float | None:
-    """The mean supervisor rating over the cycle's completed assessments."""
-    sums = leniency_sums(cycle) if sums is None else sums
-    ratings = sum(n for _s, _total, n, _a in sums)
-    return sum(total for _s, total, _n, _a in sums) / ratings if ratings else None
+def organisation_mean(cycle: Cycle) -> float | None:
+    """The mean of the supervisor ratings of the cycle's completed assessments (by their assessing supervisors)."""
+    from ...models import RaterSum
+
+    total, ratings = db.session.execute(select(func.sum(RaterSum.level_sum), func.sum(RaterSum.levels))
+                                        .where(RaterSum.cycle_id == cycle.id)).one()
+    return total / ratings if ratings else None
