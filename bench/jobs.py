@@ -105,11 +105,9 @@ def main() -> None:
     parser.add_argument("--database-url")
     args = parser.parse_args()
     app = fresh_app(args.database_url)
+    # This run's own queue file (the queue is made on first use, so the settings still apply).
     app.config.update(RATELIMIT_ENABLED=False, FILES_DIR=tempfile.mkdtemp(), JOBS_DB=f"{tempfile.mkdtemp()}/jobs.sqlite3",
                       JOBS_REDIS_URL=None, WTF_CSRF_ENABLED=False)
-    from competency.services import jobs
-
-    jobs.init_app(app)  # again, with this run's own queue file (the app was made with the environment's)
     with app.app_context():
         build_bank(args.employees)
         admin, staff = _accounts(50)

@@ -23,13 +23,8 @@ def employee_radars(employee, latest=None, result=None) -> tuple[dict | None, di
         return None, None
     result = result or result_of(latest)
     codes = [r.competency.code for r in result.rows]
-    series = [(_("Assessed level"), {r.competency.code: r.combined for r in result.rows}),
-              (_("Target: %(grade)s", grade=label(employee.grade)),
-               {r.competency.code: r.competency.target(employee.grade) for r in result.rows})]
-    if employee.grade.next():
-        series.append((_("Target: %(grade)s", grade=label(employee.grade.next())),
-                       {r.competency.code: r.competency.target(employee.grade.next()) for r in result.rows}))
-    levels = charts.radar(codes, series, _("Competency profile (%(cycle)s)", cycle=localized(latest.cycle)))
+    levels = _profile(employee, [r.competency for r in result.rows], {r.competency.code: r.combined for r in result.rows},
+                      latest.cycle)
     raters = charts.radar(codes, [(_("Self"), {r.competency.code: r.self_level for r in result.rows}),
                                   (_("Supervisor"), {r.competency.code: r.supervisor_level for r in result.rows})],
                           _("Self vs supervisor"))
@@ -46,11 +41,15 @@ def profile_radar(employee) -> dict | None:
     if not rows:
         return None
     comps = parts_of(db.session.get(ModelVersion, rows[0].version_id)).competencies
-    combined = {r.competency_code: r.combined for r in rows}
+    return _profile(employee, comps, {r.competency_code: r.combined for r in rows}, rows[0])
+
+
+def _profile(employee, comps, combined: dict, cycle) -> dict:
+    """Combined levels per competency against the targets of the person's grade and the next (the cycle names it)."""
     grades = [employee.grade] + ([employee.grade.next()] if employee.grade.next() else [])
     series = [(_("Assessed level"), {c.code: combined.get(c.code) for c in comps})]
     series += [(_("Target: %(grade)s", grade=label(g)), {c.code: c.target(g) for c in comps}) for g in grades]
-    return charts.radar([c.code for c in comps], series, _("Competency profile (%(cycle)s)", cycle=localized(rows[0])))
+    return charts.radar([c.code for c in comps], series, _("Competency profile (%(cycle)s)", cycle=localized(cycle)))
 
 
 def credit_progress(employee, year: int) -> dict:

@@ -115,7 +115,6 @@ def export(kind: str, fmt: str):
                           filters={k: v for k, v in asdict(filters).items() if v is not None} | {"year": year})
     filename = f"{kind}-{date.today().isoformat()}.{fmt}"
     if rows > current_app.config["EXPORT_JOB_ROWS"]:  # written by a background job, downloaded when ready
-        db.session.commit()  # the audit record stands whatever becomes of the job
         job = jobs.start("export", current_user, {"kind": kind, "format": fmt, "year": year, "rows": rows,
                                                   "filename": filename, "filters": asdict(filters)}, lang())
         return redirect(url_for("jobs.detail", job_id=job.id))

@@ -110,5 +110,5 @@ def leniency(cycle_id: int):
     cycle = db.get_or_404(Cycle, cycle_id)
     page = paginate_rows(results.leniency_query(cycle))
     org_mean = results.organisation_mean(cycle)
-    rows = [(person, mean, n, mean - org_mean) for person, mean, n in page.items]
-    return render_template("cycles/leniency.html", cycle=cycle, rows=rows, page=page, org_mean=org_mean)
+    return render_template("cycles/leniency.html", cycle=cycle, rows=results.leniency(cycle, page.items, org_mean) if page.items else [],
+                           page=page, org_mean=org_mean)

@@ -8,7 +8,7 @@ from flask_login import current_user
 from ..config import files_dir
 from ..i18n import lang
 from ..jobs.views import follow
-from ..models.job import DONE, FAILED
+from ..models.job import FAILED
 from ..security import permission_required
 from ..services import access, jobs
 from ..services.imports import staging
@@ -69,9 +69,6 @@ def confirm():
     staging.note_job(files_dir(current_app), token, job.id)
     if job.status == FAILED and (job.result or {}).get("errors"):
         return render_template("imports/upload.html", form=UploadForm(), errors=job.result["errors"]), 422
-    if job.status == DONE:
-        flash(job.result["message"], "success")
-        return redirect(url_for("imports.upload"))
     return follow(job, url_for("imports.upload"))
 
 

@@ -147,10 +147,4 @@ def remove_old_exports() -> None:
     folder = Path(files_dir(current_app)) / "exports"
     if not folder.is_dir():
         return
-    cutoff = time.time() - EXPORT_MAX_AGE_SECONDS
-    for path in folder.iterdir():
-        try:
-            if path.stat().st_mtime < cutoff:
-                path.unlink(missing_ok=True)
-        except FileNotFoundError:
-            continue
+    staging.remove_stale(folder, time.time() - EXPORT_MAX_AGE_SECONDS, suffixes=None)

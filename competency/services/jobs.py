@@ -33,6 +33,7 @@ from ..extensions import db
 from ..models.job import DONE, FAILED, QUEUED, RUNNING, Job
 from ..timeutil import utcnow
 from .imports.tabular import ImportFailed
+from .unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -57,41 +58,49 @@ def kind(name: str):
 # --- the queue ------------------------------------------------------------------------------------------------
 
 def init_app(app) -> None:
-    """Create the app's queue and its task; start the in-process consumer on the first request when JOBS_WORKER is
-    "thread"."""
-    mode = app.config.get("JOBS_WORKER", "thread")
-    name = app.config.get("JOBS_QUEUE", "competency")
-    if mode == "immediate":
-        huey = MemoryHuey(name, immediate=True)
-    elif app.config.get("JOBS_REDIS_URL"):
-        huey = RedisHuey(name, url=app.config["JOBS_REDIS_URL"])
-    else:
-        path = Path(app.config.get("JOBS_DB") or Path(app.instance_path) / "jobs.sqlite3")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        huey = SqliteHuey(name, filename=str(path))
-
-    @huey.task(name="competency.run_job")
-    def run_job(job_id: str) -> None:
-        execute(app, job_id)
-
-    @huey.periodic_task(crontab(minute="*"), name="competency.recover_jobs")
-    def recover_jobs() -> None:
-        with app.app_context():
-            recover_stale()
-
-    app.extensions["jobs"] = {"huey": huey, "task": run_job, "consumer": None, "lock": threading.Lock()}
-    if mode == "thread":
+    """Set up the app's queue (made on first use: no file or connection at start-up) and start the in-process
+    consumer on the first request when JOBS_WORKER is "thread"."""
+    app.extensions["jobs"] = {"huey": None, "task": None, "consumer": None, "lock": threading.RLock()}
+    if app.config.get("JOBS_WORKER", "thread") == "thread":
         app.before_request(lambda: _ensure_consumer(app))
 
 
+def _queue(app) -> dict:
+    """The app's queue and its task, made once: Huey on memory (immediate mode), Redis or an SQLite file."""
+    state = app.extensions["jobs"]
+    with state["lock"]:
+        if state["huey"] is None:
+            name = app.config.get("JOBS_QUEUE", "competency")
+            if app.config.get("JOBS_WORKER", "thread") == "immediate":
+                huey = MemoryHuey(name, immediate=True)
+            elif app.config.get("JOBS_REDIS_URL"):
+                huey = RedisHuey(name, url=app.config["JOBS_REDIS_URL"])
+            else:
+                path = Path(app.config.get("JOBS_DB") or Path(app.instance_path) / "jobs.sqlite3")
+                path.parent.mkdir(parents=True, exist_ok=True)
+                huey = SqliteHuey(name, filename=str(path))
+
+            @huey.task(name="competency.run_job")
+            def run_job(job_id: str) -> None:
+                execute(app, job_id)
+
+            @huey.periodic_task(crontab(minute="*"), name="competency.recover_jobs")
+            def recover_jobs() -> None:
+                with app.app_context():
+                    recover_stale()
+
+            state["task"], state["huey"] = run_job, huey
+    return state
+
+
 def huey_of(app=None):
-    return (app or current_app).extensions["jobs"]["huey"]
+    return _queue(app or current_app._get_current_object())["huey"]
 
 
 def _ensure_consumer(app) -> None:
     state = app.extensions["jobs"]
     if state["consumer"] is None:
-        with state["lock"]:
+        with state["lock"]:  # re-entrant: the queue is made under it too
             if state["consumer"] is None:
                 state["consumer"] = start_consumer(app, workers=app.config.get("JOBS_THREADS", 1))
 
@@ -136,15 +145,15 @@ def start(kind_name: str, user, params: dict, locale: str) -> Job:
         raise KeyError(kind_name)
     job = Job(id=secrets.token_hex(16), kind=kind_name, user_id=user.id if user else None, locale=locale,
               status=QUEUED, params=params, attempts=0)
-    db.session.add(job)
-    db.session.commit()
+    with unit_of_work():  # committed before it is queued, so that any worker finds it
+        db.session.add(job)
     _enqueue(job.id)
     db.session.expire_all()  # an immediate run changed the row in its own session
     return db.session.get(Job, job.id)
 
 
 def _enqueue(job_id: str) -> None:
-    current_app.extensions["jobs"]["task"](job_id)
+    _queue(current_app._get_current_object())["task"](job_id)
 
 
 def progress_of(job: Job) -> dict:
@@ -210,35 +219,43 @@ class _Reporter:
         self.huey.delete(self.key)
 
 
+def _move(job_id: str, from_status: str | None, **values) -> bool:
+    """Change the job's row, if it still has `from_status` (any status when None), in a transaction of its own;
+    whether it changed (another worker may have taken or ended it first)."""
+    query = update(Job).where(Job.id == job_id)
+    if from_status is not None:
+        query = query.where(Job.status == from_status)
+    with unit_of_work():
+        return db.session.execute(query.values(**values)).rowcount > 0
+
+
 def execute(app, job_id: str) -> None:
     """Run one queued job to its end (done or failed); a job another worker took, or that ended, is left alone."""
     with app.app_context():
-        claimed = db.session.execute(
-            update(Job).where(Job.id == job_id, Job.status == QUEUED)
-            .values(status=RUNNING, started_at=utcnow(), attempts=Job.attempts + 1)).rowcount
-        db.session.commit()
-        if not claimed:
+        if not _move(job_id, QUEUED, status=RUNNING, started_at=utcnow(), attempts=Job.attempts + 1):
             return
         job = db.session.get(Job, job_id)
-        outcome: dict = {}
         with _Reporter(huey_of(app), job_id) as progress, force_locale(job.locale):
-            try:
-                outcome = {"status": DONE, "result": KINDS[job.kind](job, progress) or {}}
-            except ImportFailed as failure:
-                db.session.rollback()
-                outcome = {"status": FAILED, "error": str(_l("The file has errors: nothing was imported.")),
-                           "result": {"errors": [_row_error(e) for e in failure.errors]}}
-            except DomainError as error:
-                db.session.rollback()
-                outcome = {"status": FAILED, "error": str(error)}
-            except Exception:
-                log.exception("job %s (%s) failed", job_id, job.kind)
-                db.session.rollback()
-                outcome = {"status": FAILED, "error": str(_l("The job failed unexpectedly; nothing was changed. "
-                                                             "Try again, or tell the administrator."))}
-        db.session.execute(update(Job).where(Job.id == job_id).values(finished_at=utcnow(), **outcome))
-        db.session.commit()
+            outcome = _run(job, progress)
+        _move(job_id, None, finished_at=utcnow(), **outcome)
         db.session.remove()
+
+
+def _run(job: Job, progress) -> dict:
+    """The job's kind run: how it ended, as the values of its row. Whatever it left unfinished is rolled back."""
+    try:
+        return {"status": DONE, "result": KINDS[job.kind](job, progress) or {}}
+    except ImportFailed as failure:
+        outcome = {"status": FAILED, "error": str(_l("The file has errors: nothing was imported.")),
+                   "result": {"errors": [_row_error(e) for e in failure.errors]}}
+    except DomainError as error:
+        outcome = {"status": FAILED, "error": str(error)}
+    except Exception:
+        log.exception("job %s (%s) failed", job.id, job.kind)
+        outcome = {"status": FAILED, "error": str(_l("The job failed unexpectedly; nothing was changed. "
+                                                     "Try again, or tell the administrator."))}
+    db.session.rollback()
+    return outcome
 
 
 def _row_error(error) -> dict:
@@ -261,14 +278,8 @@ def recover_stale(now=None) -> int:
             with force_locale(job.locale):
                 error = str(_l("The job was interrupted %(n)s times (the server restarted); nothing was changed. "
                                "Start it again.", n=job.attempts))
-            db.session.execute(update(Job).where(Job.id == job.id, Job.status == RUNNING)
-                               .values(status=FAILED, finished_at=utcnow(), error=error))
-            db.session.commit()
-            continue
-        moved = db.session.execute(update(Job).where(Job.id == job.id, Job.status == RUNNING)
-                                   .values(status=QUEUED)).rowcount
-        db.session.commit()
-        if moved:
+            _move(job.id, RUNNING, status=FAILED, finished_at=utcnow(), error=error)
+        elif _move(job.id, RUNNING, status=QUEUED):
             huey.delete(_progress_key(job.id))
             _enqueue(job.id)
             again += 1

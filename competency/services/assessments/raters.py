@@ -45,8 +45,3 @@ def rebuild(session=None) -> None:
     session.execute(delete(RaterSum))
     session.execute(insert(RaterSum).from_select(KEY + SUMS, _sums(true())))
 
-
-def of_cycle(cycle_id: int) -> list[tuple]:
-    """(supervisor id, sum of levels, levels, assessments) of each supervisor who assessed in the cycle."""
-    return db.session.execute(select(RaterSum.supervisor_id, RaterSum.level_sum, RaterSum.levels, RaterSum.assessments)
-                              .where(RaterSum.cycle_id == cycle_id)).all()

@@ -19,6 +19,7 @@ from ...models import (
     Cycle,
     Employee,
     Rater,
+    RaterSum,
     Rating,
     Target,
 )
@@ -156,24 +157,21 @@ def combined_levels(cycle_id: int | None = None, latest_only: bool = False, asse
 def leniency_query(cycle: Cycle):
     """SELECT (supervisor, mean supervisor rating, people rated) per assessing supervisor of the cycle's completed
     assessments, most lenient first, from the sums stored with the results (`raters`)."""
-    from ...models import RaterSum
-
     mean = cast(RaterSum.level_sum, Float) / RaterSum.levels
     return (select(Employee, mean.label("mean"), RaterSum.assessments).join(Employee, Employee.id == RaterSum.supervisor_id)
             .where(RaterSum.cycle_id == cycle.id, RaterSum.levels > 0).order_by(mean.desc(), Employee.staff_no))
 
 
-def leniency(cycle: Cycle) -> list[tuple]:
+def leniency(cycle: Cycle, rows=None, org_mean: float | None = None) -> list[tuple]:
     """Per assessing supervisor: (employee, mean supervisor rating, people rated, difference from the
-    organisation's mean), most lenient first."""
-    org_mean = organisation_mean(cycle)
-    return [(person, mean, n, mean - org_mean) for person, mean, n in db.session.execute(leniency_query(cycle))]
+    organisation's mean), most lenient first — of every supervisor, or of `rows` of `leniency_query` (a page)."""
+    org_mean = organisation_mean(cycle) if org_mean is None else org_mean
+    rows = db.session.execute(leniency_query(cycle)) if rows is None else rows
+    return [(person, mean, n, mean - org_mean) for person, mean, n in rows]
 
 
 def organisation_mean(cycle: Cycle) -> float | None:
     """The mean of the supervisor ratings of the cycle's completed assessments (by their assessing supervisors)."""
-    from ...models import RaterSum
-
     total, ratings = db.session.execute(select(func.sum(RaterSum.level_sum), func.sum(RaterSum.levels))
                                         .where(RaterSum.cycle_id == cycle.id)).one()
     return total / ratings if ratings else None

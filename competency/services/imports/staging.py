@@ -29,10 +29,14 @@ def stage(instance_path: str, data: bytes, meta: dict) -> str:
     return token
 
 
-def remove_stale(folder: Path, cutoff: float) -> None:
-    """Remove the staged files last written before `cutoff` (a time stamp)."""
+STAGED = (".bin", ".json", ".claimed", ".done", ".job")
+
+
+def remove_stale(folder: Path, cutoff: float, suffixes: tuple[str, ...] | None = STAGED) -> None:
+    """Remove the files of the folder (those with these suffixes; every one for None) last written before `cutoff`
+    (a time stamp)."""
     for path in folder.iterdir():
-        if path.suffix not in (".bin", ".json", ".claimed", ".done", ".job"):
+        if suffixes is not None and path.suffix not in suffixes:
             continue
         try:
             if path.stat().st_mtime < cutoff:
@@ -76,9 +80,9 @@ def claim(instance_path: str, token: str) -> tuple[bytes, dict] | None:
     folder = _folder(instance_path)
     try:
         (folder / f"{token}.json").rename(folder / f"{token}.claimed")
-        return (folder / f"{token}.bin").read_bytes(), json.loads((folder / f"{token}.claimed").read_text())
     except FileNotFoundError:
         return None
+    return claimed(instance_path, token)
 
 
 def release(instance_path: str, token: str, imported: bool = True) -> None:
