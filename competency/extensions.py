@@ -61,3 +61,35 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+def end_unwritten_transactions_with_commit(engine) -> None:
+    """PostgreSQL: end a transaction that wrote nothing with COMMIT instead of ROLLBACK.
+
+    psycopg forgets every statement it prepared on a connection when that connection rolls back (so that none
+    refers to an object the rollback removed), and every page's transaction ends with a rollback: each request's
+    statements were parsed and planned afresh, the database's largest cost on a page (a dashboard: 2.4 ms of its
+    CPU, 1.0 ms with its statements kept prepared). Whether the transaction wrote is asked of the server, which
+    gives a transaction an id at its first write or row lock: without one, COMMIT and ROLLBACK end it alike.
+    """
+    if engine.dialect.name != "postgresql":
+        return
+    from psycopg.pq import TransactionStatus
+
+    rollback = engine.dialect.do_rollback
+
+    def do_rollback(connection):
+        raw = getattr(connection, "dbapi_connection", connection)
+        if raw.info.transaction_status == TransactionStatus.INTRANS and _wrote_nothing(raw):
+            raw.commit()
+        else:
+            rollback(connection)
+
+    engine.dialect.do_rollback = do_rollback
+
+
+def _wrote_nothing(raw) -> bool:
+    with raw.cursor() as cursor:
+        cursor.execute("SELECT pg_current_xact_id_if_assigned() IS NULL")
+        return bool(cursor.fetchone()[0])
+
