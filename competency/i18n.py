@@ -21,7 +21,7 @@ from .models import (
     VersionStatus,
 )
 from .services.scoring import display
-from .timeutil import utcnow
+from .timeutil import bank_time, utcnow, zone
 
 LABELS = {
     Grade.TRAINEE: _l("Trainee"),
@@ -133,11 +133,13 @@ def select_locale() -> str:
 
 
 def init_app(app) -> None:
-    """Wire Flask-Babel and the template helpers."""
+    """Wire Flask-Babel and the template helpers; refuse a TIMEZONE that names no time zone."""
+    zone(app.config["TIMEZONE"])
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals.update(label=label, localized=localized, lang=lang)
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["l10n"] = localized
     app.jinja_env.filters["score"] = display
     app.jinja_env.filters["grade_reason"] = grade_reason
+    app.jinja_env.filters["bank_time"] = bank_time
     app.context_processor(lambda: {"now": utcnow()})
