@@ -48,6 +48,10 @@ class AppLimiter(Limiter):
 limiter = AppLimiter(key_func=get_remote_address, default_limits=[])
 
 
+# How long an SQLite statement waits for another's write lock (within gunicorn's 120 s timeout).
+SQLITE_BUSY_MS = 60_000
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
     """SQLite: write-ahead log, wait on locks instead of failing, enforce foreign keys. PostgreSQL: no JIT
@@ -58,7 +62,9 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        # SQLite has one writer at a time: an import of 100,000 people holds the write lock for about half a minute,
+        # and a sign-in meanwhile must wait for it rather than fail (10 s failed 3 sign-ins of 27, bench/jobs.py).
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 

@@ -129,12 +129,13 @@ def record_summary(result: ImportResult, actor, filename: str, **details) -> Non
 
 
 def record_rows(kind: str, actor, filename: str, rows) -> None:
-    """One `import.<kind>.row` event per created or changed row, (entity, line, key, created, changes) each, in bulk."""
+    """One `import.<kind>.row` event per created or changed row, (entity, line, key, created, changes) each, in bulk.
+    The changes hold values as `shown` leaves them, JSON-safe already."""
     if rows:
         db.session.flush()  # created model objects get their ids
         audit.record_many(f"import.{kind}.row", actor, (
-            (*_reference(entity), {"file": filename, "line": line, "key": key, "created": created, "changes": changes})
-            for entity, line, key, created, changes in rows))
+            (*_reference(entity), {"file": filename, "line": line, "key": str(key), "created": created, "changes": changes})
+            for entity, line, key, created, changes in rows), json_safe=True)
 
 
 def _reference(entity) -> tuple[str, int]:

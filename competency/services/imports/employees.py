@@ -207,13 +207,17 @@ def import_employees(data: bytes, filename: str, *, dry_run=False, actor=None, p
         today = today or date.today()
         plan = [_plan(row, parsed[row.line], check, today) for row in rows]
         steps.at(1, 0)
-        ids = {} if dry_run else _write(plan, check, today, filename, actor, password, hash_method)
+        # Everything but the writing is done before the first write: on SQLite, that takes the one write lock,
+        # which sign-ins wait for until the import commits.
         result = ImportResult("employees", dry_run=dry_run)
         codes = _codes(check)
         for person in plan:
-            result.track(person.line, person.staff_no, ("employee", ids.get(person.staff_no)),
+            result.track(person.line, person.staff_no, None,
                          None if person.old is None else _fields(person.old, codes, check.accounts.get(person.old.id)),
                          _fields(person.new, codes, person.account))
+        if not dry_run:
+            ids = _write(plan, check, today, filename, actor, password, hash_method)
+            result.rows = [(("employee", ids[key]), line, key, created, changes) for _none, line, key, created, changes in result.rows]
         result = finish(work, result, actor, filename)
     steps.finish()
     return result
@@ -280,15 +284,19 @@ def _write(plan: list[_Person], check: _Check, today: date, filename: str, actor
         ids.update((staff_no, person_id) for person_id, staff_no in returned)
     grades.record_grade_changes({p.old.id: (p.old.grade, p.old.status, p.new["grade"]) for p in plan if p.old is not None},
                                 effective=today, reason_code="import", reason_data={"file": filename}, actor=actor, today=today)
-    changed = []
+    now, changed, reporting = utcnow(), [], []
     for p in plan:
-        values = {k: p.new[k] for k in _VALUES} | {"supervisor_id": ids.get(p.new["supervisor"])}
-        if p.old is None and values["supervisor_id"] is None:
+        supervisor_id = ids.get(p.new["supervisor"])
+        if p.old is None:  # inserted above with every value but the supervisor's id
+            if supervisor_id is not None:
+                reporting.append({"person_id": ids[p.staff_no], "supervisor_id": supervisor_id})
             continue
-        if p.old is None or any(getattr(p.old, k) != v for k, v in values.items()):
-            changed.append({"person_id": ids[p.staff_no], "updated_at": utcnow(), **values})
-    for start in range(0, len(changed), BATCH):
-        db.session.execute(update(table).where(table.c.id == bindparam("person_id")), changed[start:start + BATCH])
+        values = {k: p.new[k] for k in _VALUES} | {"supervisor_id": supervisor_id}
+        if any(getattr(p.old, k) != v for k, v in values.items()):
+            changed.append({"person_id": ids[p.staff_no], "updated_at": now, **values})
+    for batch, rows in ((update(table), changed), (update(table).values(supervisor_id=bindparam("supervisor_id")), reporting)):
+        for start in range(0, len(rows), BATCH):
+            db.session.execute(batch.where(table.c.id == bindparam("person_id")), rows[start:start + BATCH])
     _write_accounts(plan, check, ids, actor, password, hash_method)
     return ids
 
