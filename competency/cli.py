@@ -11,7 +11,7 @@ from sqlalchemy import select
 from .errors import DomainError
 from .extensions import db
 from .models import Decision, Job, Role
-from .services import accounts, backup, grades, imports, jobs, settings
+from .services import accounts, backup, grades, imports, jobs, safe_files, settings
 from .services import seed as seed_service
 from .services.imports import ImportFailed
 from .services.ksa import export as ksa_export
@@ -106,7 +106,7 @@ standards_group = AppGroup("standards", help="Grade standards per position, as Y
 def standards_import(file):
     """Set grade standards from a YAML file (one document per position, or a list of them)."""
     try:
-        count = standards.import_standards(Path(file).read_text(encoding="utf-8-sig"))
+        count = standards.import_standards(safe_files.decode_text(Path(file).read_bytes()))
     except ImportFailed as failure:
         _report_failure(failure)
     click.echo(f"standards set for {count} position(s)")
