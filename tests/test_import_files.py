@@ -6,6 +6,7 @@ import io
 
 import pytest
 import xlwt
+from flask_babel import force_locale
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
@@ -155,6 +156,15 @@ def test_a_title_row_and_an_instructions_sheet_before_the_table_are_skipped_and_
     assert [str(n) for n in result.notices] == ["Read the sheet 员工信息, header on line 2."]
 
 
+def test_row_errors_of_a_workbook_name_its_sheet(bank):
+    data = _xlsx([ZH_HEADER, ["00123", "李娜", "Na Li", "0101", "CM_CORP", "初级", "2024-02-30"]], title="2026年度员工花名册",
+                 before=("填表说明", ["工号请填写文本格式"]))
+    with pytest.raises(ImportFailed) as failure:
+        imports.import_employees(data, "p.xlsx")
+    assert [str(e) for e in failure.value.errors] == [
+        "员工信息, line 3, hire_date: Not a date: 2024-02-30. Write it as YYYY-MM-DD (2024-03-01, 2024/3/1 and 2024年3月1日 also work)."]
+
+
 def test_a_sheet_without_a_header_row_names_the_sheet_and_the_missing_columns(bank):
     data = _xlsx([["工号", "姓名"], ["00123", "李娜"]], title="2026年度销售业绩表")
     with pytest.raises(ImportFailed) as failure:
@@ -247,6 +257,20 @@ def test_chinese_labels_dates_and_lists_as_staff_write_them(bank):
     assert (kinds["SH"], kinds["SH01"]) == (OrgUnitKind.TIER1_BRANCH, OrgUnitKind.SUB_BRANCH)
 
 
+def test_org_units_and_positions_by_name_and_compact_dates(bank):
+    roster = "工号\t姓名\t英文姓名\t所属机构\t岗位\t岗级\t入职日期\nA1\t甲\tA\t北京分行\t个人客户经理\t初级\t20240301\n"
+    assert imports.import_employees(roster.encode("gb18030"), "roster.txt").created == 1
+    person = _people()["A1"]
+    assert (person.org_unit.code, person.position.code, person.hire_date) == ("0101", "CM_RETAIL", datetime.date(2024, 3, 1))
+
+
+def test_tab_separated_amounts_with_thousands_separators(bank):
+    imports.import_employees(ROSTER.encode(), "p.csv")
+    sales = "工号\t年度\t年销量\n00123\t2024\t1,234,567.5\n00124\t2024\t12,000\n"
+    assert imports.import_sales(sales.encode("utf-16"), "s.txt").created == 2
+    assert sorted(float(a) for a in db.session.scalars(select(AnnualSales.amount))) == [12000.0, 1234567.5]
+
+
 def test_amounts_with_currency_signs_and_thousands_separators(bank):
     imports.import_employees(ROSTER.encode(), "p.csv")
     sales = "工号,年度,年销量\n00123,2024,\"1,234.5\"\n00124,2024年,￥987654.32\n00123,2025,\"¥1,234.50\"\n"
@@ -306,6 +330,13 @@ def test_the_cli_writes_a_template_with_instructions_dropdowns_and_text_identifi
     assert lists["F2"] == '"见习,初级,中级,高级"' and lists["E2"] == '"CM_CORP,CM_RETAIL"'
 
 
+def _fill(sheet, *rows) -> None:
+    """Type the rows into a template's data sheet under its header, as a person does (into its prepared cells)."""
+    for r, row in enumerate(rows, start=2):
+        for c, value in enumerate(row, start=1):
+            sheet.cell(row=r, column=c, value=value)
+
+
 @pytest.mark.parametrize(("kind", "rows", "count"), [
     ("org_units", [["0102", "HO", "二级分行", "朝阳支行", "Chaoyang"]], lambda: db.session.scalar(select(func.count(OrgUnit.id)))),
     ("employees", [["00123", "李娜", "Na Li", "0101", "CM_CORP", "初级", datetime.date(2024, 3, 1)]],
@@ -316,10 +347,7 @@ def test_a_filled_in_template_imports(bank, client, login_as, kind, rows, count)
     download = client.get(f"/imports/template/{kind}.xlsx")
     assert download.status_code == 200
     book = load_workbook(io.BytesIO(download.data))
-    sheet = book.worksheets[1]
-    for r, row in enumerate(rows, start=2):
-        for c, value in enumerate(row, start=1):
-            sheet.cell(row=r, column=c, value=value)
+    _fill(book.worksheets[1], *rows)
     buffer = io.BytesIO()
     book.save(buffer)
     before = count()
@@ -332,10 +360,23 @@ def test_a_filled_in_sales_template_imports(bank):
 
     imports.import_employees(ROSTER.encode(), "p.csv")
     book = load_workbook(io.BytesIO(template("sales")))
-    book.worksheets[1].append(["00123", 2025, 1234.5])
+    _fill(book.worksheets[1], ["00123", 2025, 1234.5])
     buffer = io.BytesIO()
     book.save(buffer)
     assert imports.import_sales(buffer.getvalue(), "sales.xlsx").created == 1
+
+
+def test_filled_in_course_and_training_templates_import(seeded):
+    from competency.services.imports.template import template
+
+    with force_locale("zh"):
+        courses, training = load_workbook(io.BytesIO(template("courses"))), load_workbook(io.BytesIO(template("training")))
+    _fill(courses.worksheets[1], ["0042", "信贷产品基础", "Credit products", "行业技能知识", "课堂", 8, 2, "K1:3"])
+    _fill(training.worksheets[1], ["S0001", "0042", datetime.datetime(2025, 5, 20), "通过", 92])
+    for kind, book in (("courses", courses), ("training", training)):
+        buffer = io.BytesIO()
+        book.save(buffer)
+        assert imports.IMPORTERS[kind](buffer.getvalue(), f"{kind}.xlsx").created == 1
 
 
 def test_the_imports_page_links_a_template_per_kind(bank, client, login_as):

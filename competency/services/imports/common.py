@@ -2,7 +2,7 @@
 on a dry run), key checks, progress reports."""
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -87,10 +87,12 @@ def compare(before: dict | None, after: dict) -> dict:
     return {k: [old.get(k), v] for k, v in new.items() if old.get(k) != v}
 
 
-def refuse(errors: list[RowError]) -> None:
-    """Raise ImportFailed with the errors in file order (the unit of work then writes nothing)."""
+def refuse(errors: list[RowError], sheet: str | None = None) -> None:
+    """Raise ImportFailed with the errors in file order (the unit of work then writes nothing), each naming the sheet
+    the rows came from (a workbook's; None for a text file)."""
     if errors:
-        raise ImportFailed(sorted(errors, key=lambda e: (e.line, e.column)))
+        named = [replace(e, sheet=e.sheet or sheet) for e in errors]
+        raise ImportFailed(sorted(named, key=lambda e: (e.line, e.column)))
 
 
 def too_long(row, columns: dict) -> list[RowError]:

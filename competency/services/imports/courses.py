@@ -17,6 +17,10 @@ LABELS = {"code": ("课程代码", "课程编号"), "title_zh": ("课程名称",
           "type": ("课程类型", "类型"), "delivery": ("授课方式", "培训方式"), "hours": ("学时", "课时"),
           "credits": ("学分", "积分", "培训积分"), "competencies": ("对应能力", "能力项", "培养能力")}
 
+# Besides the labels the app shows (面授, 线上, 自学, 在岗带教): what training records also call them.
+SYNONYMS = {Delivery.CLASSROOM: ("课堂", "线下", "课堂教学"), Delivery.ONLINE: ("在线", "网络", "网络培训"),
+            Delivery.ON_THE_JOB: ("在岗", "带教", "岗位实践")}
+
 
 def _values(row, code: str, errors: list, names: dict) -> CourseValues:
     """The row as course values, appending an error per bad column."""
@@ -51,9 +55,9 @@ def import_courses(data: bytes, filename: str, *, dry_run=False, actor=None) -> 
     with unit_of_work() as work, db.session.no_autoflush:  # a dry run must not write, not even by autoflush
         existing = {c.code: c for c in db.session.scalars(select(Course).options(selectinload(Course.competencies)))}
         errors, seen, twins = [], {}, zero_twins(existing)
-        names = {"type": choices(CourseType), "delivery": choices(Delivery)}
+        names = {"type": choices(CourseType), "delivery": choices(Delivery, SYNONYMS)}
         parsed = [(row, _values(row, check_new_code(row, seen, errors, existing, twins), errors, names)) for row in rows]
-        refuse(errors)
+        refuse(errors, rows.sheet)
         result = ImportResult("courses", dry_run=dry_run, notices=rows.notices)
         for row, values in parsed:
             course = existing.get(values.code)

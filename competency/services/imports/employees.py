@@ -56,8 +56,9 @@ class _Check:
     """What the validators share: the reference data (codes and staff numbers to ids, existing people as rows,
     accounts by employee id, emails in use), what the file has shown so far, the errors."""
 
-    units: dict
+    units: dict                                  # code → id (from the rows read)
     positions: dict
+    named: dict                                  # column → {unique name: id}
     existing: dict
     accounts: dict
     taken: dict                                  # lower-case email in use → account id
@@ -77,6 +78,21 @@ class _Check:
         return self.accounts.get(person.id) if person is not None else None
 
 
+def _by_name(*tables) -> dict:
+    """{column: {name: id}} of the org units' and positions' names that name one of them only and are nobody's code:
+    a roster's 所属机构 and 岗位 often hold the name (北京分行) rather than the code."""
+    named = {}
+    for column, rows in zip(("org_unit_code", "position_code"), tables, strict=True):
+        codes, names, twice = {r.code for r in rows}, {}, set()
+        for row in rows:
+            for name in {row.name_zh, row.name_en}:
+                if name in names and names[name] != row.id:
+                    twice.add(name)
+                names[name] = row.id
+        named[column] = {n: i for n, i in names.items() if n and n not in twice and n not in codes}
+    return named
+
+
 def _load(actor, probation_months: int) -> _Check:
     """The reference data of a whole file, one query per kind, as plain rows rather than model objects."""
     roles: dict[int, set] = {}
@@ -84,9 +100,10 @@ def _load(actor, probation_months: int) -> _Check:
         roles.setdefault(user_id, set()).add(role)
     users = db.session.execute(select(User.id, User.employee_id, User.email)).all()
     existing = {row.staff_no: row for row in db.session.execute(select(*_PERSON_COLUMNS))}
+    units = db.session.execute(select(OrgUnit.code, OrgUnit.id, OrgUnit.name_zh, OrgUnit.name_en)).all()
+    positions = db.session.execute(select(Position.code, Position.id, Position.name_zh, Position.name_en)).all()
     return _Check(
-        units=dict(db.session.execute(select(OrgUnit.code, OrgUnit.id)).all()),
-        positions=dict(db.session.execute(select(Position.code, Position.id)).all()),
+        units={r.code: r.id for r in units}, positions={r.code: r.id for r in positions}, named=_by_name(units, positions),
         existing=existing, twins=zero_twins(existing),
         accounts={u.employee_id: _Account(u.id, u.email, frozenset(roles.get(u.id, ()))) for u in users if u.employee_id},
         taken={u.email.lower(): u.id for u in users if u.email},
@@ -118,9 +135,12 @@ def _names(row, item: dict, check: _Check) -> None:
 
 
 def _org_unit_and_position(row, item: dict, check: _Check) -> None:
-    if row.get("org_unit_code") not in check.units:
-        check.err(row, "org_unit_code", unknown_unit(row.get("org_unit_code"), check.units))
-    if row.get("position_code") not in check.positions:
+    unit, position = row.get("org_unit_code"), row.get("position_code")
+    item["org_unit_id"] = check.units.get(unit) or check.named["org_unit_code"].get(unit)
+    item["position_id"] = check.positions.get(position) or check.named["position_code"].get(position)
+    if item["org_unit_id"] is None:
+        check.err(row, "org_unit_code", unknown_unit(unit, check.units))
+    if item["position_id"] is None:
         check.err(row, "position_code", _l("Unknown position %(code)s.", code=row.get("position_code")))
 
 
@@ -226,7 +246,7 @@ def import_employees(data: bytes, filename: str, *, dry_run=False, actor=None, p
                 validator(row, item, check)
             steps.at(0, done)
         _supervisor_errors(rows, check)
-        refuse(check.errors)
+        refuse(check.errors, rows.sheet)
         today = today or date.today()
         plan = [_plan(row, parsed[row.line], check, today) for row in rows]
         steps.at(1, 0)
@@ -257,8 +277,8 @@ def _plan(row, item: dict, check: _Check, today: date) -> _Person:
     """What the row makes of the person: the values, the grade and status (through the grade history's rules for
     people who exist), the supervisor and the account."""
     staff_no, old = row.get("staff_no"), check.existing.get(row.get("staff_no"))
-    new = {"name_zh": row.get("name_zh"), "name_en": row.get("name_en"), "org_unit_id": check.units[row.get("org_unit_code")],
-           "position_id": check.positions[row.get("position_code")], "hire_date": item["hire_date"],
+    new = {"name_zh": row.get("name_zh"), "name_en": row.get("name_en"), "org_unit_id": item["org_unit_id"],
+           "position_id": item["position_id"], "hire_date": item["hire_date"],
            "probation_end": item["probation_end"], "supervisor": row.get("supervisor_staff_no") or None}
     if old is None:
         on_probation = item["grade"] == Grade.TRAINEE and item["probation_end"] > today

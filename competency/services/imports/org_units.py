@@ -35,7 +35,7 @@ def import_org_units(data: bytes, filename: str, *, dry_run=False, actor=None, p
                 errors.append(RowError(row.line, "kind", _l("Unknown kind %(value)s: use head_office, tier1_branch, tier2_branch "
                                                             "or sub_branch (总行, 一级分行, 二级分行, 支行).", value=row.get("kind"))))
         errors += _parent_errors(rows, seen, existing)
-        refuse(errors)
+        refuse(errors, rows.sheet)
         steps.at(1, 0)
         result = ImportResult("org_units", dry_run=dry_run, notices=rows.notices)
         result = finish(work, _apply(rows, kinds, existing, result), actor, filename)

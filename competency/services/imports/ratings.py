@@ -160,7 +160,7 @@ def _collect(rows, people: dict, models: dict, already: set, progress: Progress)
             if comment:
                 comments[(person.id, slot)] = comment
     progress.at(0, count)
-    refuse(errors)
+    refuse(errors, rows.header.sheet)
     return given, comments
 
 

@@ -56,7 +56,7 @@ def import_sales(data: bytes, filename: str, *, dry_run=False, actor=None, progr
             parsed.append((row, person, year, amount))
         twins = staff_number_twins(no for _, no in missing) if missing else {}
         errors += [RowError(row.line, "staff_no", unknown_person(no, twins)) for row, no in missing]
-        refuse(errors)
+        refuse(errors, rows.sheet)
         steps.at(1, 0)
         result = ImportResult("sales", dry_run=dry_run, notices=rows.notices)
         existing = {(s.employee_id, s.year): s for s in db.session.scalars(

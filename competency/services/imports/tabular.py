@@ -59,11 +59,12 @@ class Header:
 
 
 class Rows(list):
-    """The rows of a file, with the header's notices (columns ignored, the sheet read)."""
+    """The rows of a file, with the sheet they come from (None for a text file) and the header's notices (columns
+    ignored, the sheet read)."""
 
     def __init__(self, rows, header: Header):
         super().__init__(rows)
-        self.notices = header.notices
+        self.sheet, self.notices = header.sheet, header.notices
 
 
 class Table:

@@ -62,7 +62,7 @@ def _check(rows, people: dict, catalogue: dict) -> list[tuple]:
         items.append((row.line, person, course, on, outcome, _score(score) if score else None))
     twins = staff_number_twins(no for _, no in missing) if missing else {}
     errors += [RowError(row.line, "staff_no", unknown_person(no, twins)) for row, no in missing]
-    refuse(errors)
+    refuse(errors, rows.sheet)
     return items
 
 

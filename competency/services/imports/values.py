@@ -1,6 +1,6 @@
 """Cell values as Chinese bank staff write them: the product's own labels for coded values (见习, 一级分行, 自评,
 通过 — taken from the app's translations, so they cannot drift), dates as 2024/3/1, 2024年3月1日, 2024.03.01,
-"2024-03-01 00:00:00" or an Excel serial number, amounts as ¥1,234.50, whole numbers as 3.0, lists with full-width
+"2024-03-01 00:00:00", 20240301 or an Excel serial number, amounts as ¥1,234.50, whole numbers as 3.0, lists with full-width
 ；and ：, and identifiers that differ only by leading zeros."""
 import re
 import unicodedata
@@ -16,6 +16,7 @@ _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*�
 # the years 1927 to 2173, so that no other number is taken for a date.
 _EXCEL_EPOCH = date(1899, 12, 30)
 _SERIAL = re.compile(r"^\d{5}(?:\.0+)?$")
+_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")  # 20240301, as banking systems write dates
 _GROUPED = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?$")
 
 
@@ -25,10 +26,10 @@ def plain(text: str) -> str:
 
 
 def parse_date(text: str) -> date:
-    """A date written YYYY-MM-DD, YYYY/M/D, YYYY.MM.DD or YYYY年M月D日 (a time of day after it is ignored), or an Excel
-    serial number; ValueError otherwise."""
+    """A date written YYYY-MM-DD, YYYY/M/D, YYYY.MM.DD, YYYY年M月D日 (a time of day after it is ignored) or YYYYMMDD, or
+    an Excel serial number; ValueError otherwise."""
     text = plain(text)
-    match = _DATE.match(text)
+    match = _DATE.match(text) or _COMPACT.match(text)
     if match:
         return date(*(int(part) for part in match.groups()))
     if _SERIAL.match(text):
