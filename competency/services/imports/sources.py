@@ -88,7 +88,8 @@ def _xlsx_rows(sheet, name: str, min_row: int, width: int, max_row: int | None):
         for number, cells in enumerate(sheet.iter_rows(min_row=min_row, max_row=max_row, max_col=max(width, 1)), start=min_row):
             if number > safe_files.MAX_ROWS:
                 safe_files.too_many_rows(safe_files.MAX_ROWS, name)
-            yield number, tuple(padded(c.value, getattr(c, "number_format", None)) for c in cells)
+            # only a number has its format looked up: that is the rare cell, and the lookup costs
+            yield number, tuple(padded(c.value, c.number_format) if c.value.__class__ in (int, float) else c.value for c in cells)
     except safe_files.XLSX_ERRORS:
         safe_files.refuse(safe_files.NOT_XLSX, sheet=name)
 
@@ -101,7 +102,7 @@ def _xls_sheets(data: bytes) -> Iterator[Sheet]:
 
     try:
         book = xlrd.open_workbook(file_contents=data, formatting_info=True, on_demand=True)
-    except Exception:  # xlrd raises many kinds on a file that is not a workbook (XLRDError, struct.error, …)  # noqa: BLE001
+    except Exception:  # xlrd raises many kinds on a file that is not a workbook (XLRDError, struct.error, …)
         safe_files.refuse(NOT_XLS)
     try:
         for index in range(book.nsheets):
