@@ -3,7 +3,7 @@ import run as background jobs (services/background.py): the page shows their pro
 never waits on them, and a large file never meets the web server's timeout."""
 import io
 
-from flask import abort, current_app, flash, redirect, render_template, send_file, url_for
+from flask import current_app, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -36,12 +36,10 @@ def upload():
     return render_template("imports/upload.html", form=form)
 
 
-@bp.route("/template/<kind>.xlsx")
+@bp.route(f"/template/<any({', '.join(import_template.KINDS)}):kind>.xlsx")
 @permission_required("imports.run")
 def template(kind: str):
     """The .xlsx import template of a kind, headers and instructions in the user's language."""
-    if kind not in import_template.KINDS:
-        abort(404)
     return send_file(io.BytesIO(import_template.template(kind)), as_attachment=True, download_name=f"{kind}_template.xlsx",
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
