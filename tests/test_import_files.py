@@ -174,14 +174,14 @@ def test_a_sheet_without_a_header_row_names_the_sheet_and_the_missing_columns(ba
     assert "Missing column 岗级(grade)." in [str(e.message) for e in errors]
 
 
-def _xls(rows, staff_no_format="00000") -> bytes:
+def _xls(rows, sheet_name="员工信息", title="2026年度员工花名册") -> bytes:
     """A real .xls (BIFF8) workbook: a title row, then the rows; numbers in the first column padded by their format,
     datetimes as date cells."""
     book = xlwt.Workbook(encoding="utf-8")
     book.add_sheet("填表说明").write(0, 0, "请从第二个工作表填写")
-    sheet = book.add_sheet("销售业绩")
-    sheet.write_merge(0, 0, 0, len(rows[0]) - 1, "2026年度销售业绩表")
-    padded, day = xlwt.easyxf(num_format_str=staff_no_format), xlwt.easyxf(num_format_str="yyyy-mm-dd")
+    sheet = book.add_sheet(sheet_name)
+    sheet.write_merge(0, 0, 0, len(rows[0]) - 1, title)
+    padded, day = xlwt.easyxf(num_format_str="00000"), xlwt.easyxf(num_format_str="yyyy-mm-dd")
     for r, row in enumerate(rows, start=1):
         for c, value in enumerate(row):
             if isinstance(value, datetime.date):
@@ -201,9 +201,18 @@ def test_an_xls_workbook_with_padded_numbers_and_date_cells_imports(bank):
     assert result.created == 1
     person = _people()["00123"]
     assert (person.name_zh, person.hire_date) == ("李娜", datetime.date(2024, 3, 1))
-    sales = _xls([["工号", "年度", "年销量"], [123, 2025, "¥1,234.50"]])
+    sales = _xls([["工号", "年度", "年销量"], [123, 2025, "¥1,234.50"]], "销售业绩", "2026年度销售业绩表")
     assert imports.import_sales(sales, "业绩.xls").created == 1
     assert db.session.scalar(select(AnnualSales.amount)) == 1234.5
+
+
+def test_an_xls_upload_is_previewed_on_the_imports_page(bank, client, login_as):
+    login_as("hr")
+    data = _xls([ZH_HEADER, [123, "李娜", "Na Li", "0101", "CM_CORP", "初级", datetime.date(2024, 3, 1)]])
+    page = client.post("/imports/", data={"kind": "employees", "file": (io.BytesIO(data), "花名册.xls")},
+                       headers={"Accept-Language": "en"}, content_type="multipart/form-data")
+    assert page.status_code == 200 and b"will create 1" in page.data
+    assert "Read the sheet 员工信息, header on line 2." in page.data.decode()
 
 
 # --- headers -----------------------------------------------------------------------------------------
