@@ -98,6 +98,15 @@ def test_re_importing_a_roster_whose_zeros_were_lost_is_refused_with_the_existin
     assert (imports.import_employees(kept, "p.xlsx").updated, len(_people())) == (1, 1)
 
 
+def test_two_new_staff_numbers_that_differ_only_by_leading_zeros_are_refused(bank):
+    roster = ("工号,姓名,英文姓名,所属机构,岗位,岗级,入职日期\n"
+              "00123,甲,A,0101,CM_CORP,初级,2024-03-01\n123,乙,B,0101,CM_CORP,初级,2024-03-01\n")
+    with pytest.raises(ImportFailed) as failure:
+        imports.import_employees(roster.encode(), "p.csv")
+    assert [(e.line, e.column) for e in failure.value.errors] == [(3, "staff_no")]
+    assert "differs from 00123 only by leading zeros" in str(failure.value.errors[0].message) and not _people()
+
+
 def test_an_unknown_staff_number_in_sales_suggests_the_one_with_zeros(bank):
     imports.import_employees(_xlsx([HEADER, ["00123", "李娜", "Na Li", "0101", "CM_CORP", "junior", "2024-03-01"]]), "p.xlsx")
     with pytest.raises(ImportFailed) as failure:
@@ -131,7 +140,7 @@ def test_text_files_in_every_encoding_excel_and_wps_write_import_alike(bank, enc
 
 def test_bytes_in_no_known_encoding_are_refused_clearly(bank):
     with pytest.raises(ImportFailed) as failure:
-        imports.import_employees(b"staff_no\n\xff\xfe\xfa\x80\x81\n"[2:] + b"\x81\x20", "p.csv")
+        imports.import_employees(b"staff_no\n\x81\x20\n", "p.csv")  # neither UTF-8 nor GB18030, and no BOM
     assert "UTF-8, UTF-16 or GB18030" in str(failure.value.errors[0].message)
 
 
