@@ -8,16 +8,20 @@ from .extensions import babel
 from .models import (
     AppealStatus,
     AssessmentStatus,
+    CourseType,
     CycleStatus,
     Decision,
+    Delivery,
     EmployeeStatus,
     EnrolmentStatus,
     Grade,
     MentoringStatus,
     OrgUnitKind,
+    Rater,
     ReviewAction,
     Role,
     RunStatus,
+    TrainingResult,
     VersionStatus,
 )
 from .services.scoring import display
@@ -78,6 +82,20 @@ LABELS = {
     Decision.APPROVED: _l("Approved"),
     Decision.OVERRIDDEN: _l("Overridden"),
     Decision.REJECTED: _l("Rejected"),
+    CourseType.LAW: _l("Law, regulation and company rules"),
+    CourseType.INDUSTRY: _l("Industry knowledge"),
+    CourseType.SALES: _l("Sales skills"),
+    CourseType.EXCHANGE: _l("Cross-industry exchange"),
+    CourseType.MENTORING: _l("Mentoring"),
+    CourseType.CERTIFICATION: _l("Certification preparation"),
+    Delivery.CLASSROOM: _l("Classroom"),
+    Delivery.ONLINE: _l("Online"),
+    Delivery.SELF_STUDY: _l("Self-study"),
+    Delivery.ON_THE_JOB: _l("On the job"),
+    Rater.SELF: _l("Self"),
+    Rater.SUPERVISOR: _l("Supervisor"),
+    TrainingResult.PASS: _l("Passed"),
+    TrainingResult.FAIL: _l("Failed"),
 }
 
 
