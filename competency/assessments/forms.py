@@ -53,6 +53,9 @@ def _rating_form_class(competencies: tuple[tuple[int, str], ...]) -> type[FlaskF
 
     class RatingForm(FlaskForm):
         lock_version = Whole("lock_version", widget=HiddenField.widget)  # a label, or WTForms translates one for it
+        # Where the person was (the id of the last item or section they touched, set by static/js/rating-form.js):
+        # a saved draft opens the form again there. Optional: without it the last rated item is taken.
+        anchor = HiddenField("anchor", validators=[Optional(), Length(max=40)])
         strengths = TextAreaField(_l("Strengths"), validators=[Length(max=4000)])
         to_develop = TextAreaField(_l("What to develop"), validators=[Length(max=4000)])
         save = SubmitField(_l("Save draft"))

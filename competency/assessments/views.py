@@ -11,10 +11,12 @@ from ..security import permission_required
 from ..services import access, appeals, audit
 from ..services.assessments import cycles, workflow
 from ..services.assessments.results import result_of
+from ..services.assessments.workflow import RatingsIncomplete
 from ..services.ksa.published import parts_of
 from ..services.org import employee_by_staff_no
 from . import bp
 from .forms import ChangeSupervisorForm, ReopenForm, rating_form, rating_texts
+from .guidance import item_problems, mark_incomplete, rating_progress, read_only_note, return_anchor
 
 
 @bp.route("/assessments")
@@ -36,22 +38,28 @@ def team():
 
 
 def _form_page(assessment, rater: Rater):
-    """Show or process the rating form of one rater."""
-    mine = workflow.ratings_of(assessment, rater)
-    form = rating_form(parts_of(assessment.version), mine, assessment.lock_version, assessment.overall_comment(rater),
-                       formdata=request.form if request.method == "POST" else None)
+    """Show or process the rating form of one rater; a saved draft opens the form again where the person was."""
+    parts, assessment_id = parts_of(assessment.version), assessment.id  # the id read before the commit expires it
+    form = rating_form(parts, workflow.ratings_of(assessment, rater), assessment.lock_version,
+                       assessment.overall_comment(rater), formdata=request.form if request.method == "POST" else None)
     if request.method == "POST" and form.validate_on_submit():
         entries = {c.id: (int(form[f"level_{c.id}"].data) if form[f"level_{c.id}"].data else None,
-                          form[f"comment_{c.id}"].data or "") for c in parts_of(assessment.version).competencies}
+                          form[f"comment_{c.id}"].data or "") for c in parts.competencies}
         try:
             workflow.save_ratings(assessment, rater, entries, submit=bool(form.submit.data),
                                   lock_version=form.lock_version.data, actor=current_user,
                                   overall=(form.strengths.data or "", form.to_develop.data or ""))
+        except RatingsIncomplete as error:  # shown at each item, and in the summary above the form
+            mark_incomplete(form, parts, error.missing, error.uncommented)
+            return render_form(assessment, rater, form), 422
         except DomainError as error:
             flash(str(error), "error")
             return render_form(assessment, rater, form), 409 if isinstance(error, Conflict) else 422
-        flash(_("Submitted.") if form.submit.data else _("Draft saved."), "success")
-        return redirect(url_for("assessments.mine" if rater == Rater.SELF else "assessments.team"))
+        if form.submit.data:
+            flash(_("Submitted."), "success")
+            return redirect(url_for("assessments.mine" if rater == Rater.SELF else "assessments.team"))
+        flash(_("Draft saved."), "success")
+        return redirect(url_for(request.endpoint, assessment_id=assessment_id, _anchor=return_anchor(form, parts)))
     return render_form(assessment, rater, form)
 
 
@@ -66,7 +74,9 @@ def render_form(assessment, rater, form):
     level_names, texts = rating_texts(parts, lang())
     return render_template("assessments/form.html", assessment=assessment, is_self=rater == Rater.SELF, form=form,
                            groups=parts.groups, texts=texts, level_names=level_names, editable=editable, self_ratings=own,
-                           late=cycles.is_overdue(assessment), reopened=reopened,
+                           late=cycles.is_overdue(assessment), reopened=reopened, progress=rating_progress(form, parts),
+                           problems=item_problems(form, parts) if request.method == "POST" else [],
+                           state_note=None if editable else read_only_note(assessment, rater),
                            changes=_visible_changes(assessment, rater) if reopened else [])
 
 
