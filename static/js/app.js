@@ -57,3 +57,62 @@ document.addEventListener("click", function (event) {
     window.print();
   }
 });
+
+// The menu button of narrow screens: folds the main navigation away and unfolds it (aria-expanded says which).
+// Without this script the button stays hidden and the navigation stays unfolded.
+(function () {
+  var toggle = document.querySelector(".nav-toggle");
+  var nav = toggle && document.getElementById(toggle.getAttribute("aria-controls"));
+  if (!nav) { return; }
+  nav.classList.add("foldable");
+  toggle.hidden = false;
+  toggle.addEventListener("click", function () {
+    var open = nav.classList.toggle("open");
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+})();
+
+// The area menus are <details>: they open by themselves (mouse, Enter, Space). Here, one open menu at a time,
+// closed by Escape (focus back on its summary) or by a click outside it.
+(function () {
+  var menus = document.querySelectorAll("details.menu");
+  menus.forEach(function (menu) {
+    menu.addEventListener("toggle", function () {
+      if (!menu.open) { return; }
+      menus.forEach(function (other) { if (other !== menu) { other.open = false; } });
+    });
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    var menu = document.activeElement && document.activeElement.closest && document.activeElement.closest("details.menu[open]");
+    if (menu) {
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    }
+  });
+  document.addEventListener("click", function (event) {
+    menus.forEach(function (menu) {
+      if (menu.open && !menu.contains(event.target)) { menu.open = false; }
+    });
+  });
+})();
+
+// A table or box that scrolls sideways (narrow screens) is made focusable, so that it scrolls with the keyboard too.
+(function () {
+  function mark() {
+    document.querySelectorAll("main .table, main .scroll").forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth + 1) {
+        box.setAttribute("tabindex", "0");
+      } else if (box.getAttribute("tabindex") === "0") {
+        box.removeAttribute("tabindex");
+      }
+    });
+  }
+  var pending = false;
+  window.addEventListener("resize", function () {
+    if (pending) { return; }
+    pending = true;
+    window.requestAnimationFrame(function () { pending = false; mark(); });
+  });
+  mark();
+})();
