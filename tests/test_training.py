@@ -316,7 +316,7 @@ def test_mentoring_completion_credits_both_once(app):
     mentor, mentee = factories.employee(grade=Grade.SENIOR), factories.employee(grade=Grade.TRAINEE)
     with pytest.raises(DomainError):
         mentoring.pair(mentee, mentor, course)
-    pairing = mentoring.pair(mentor, mentee, course)
+    pairing = mentoring.pair(mentor, mentee, course, on=date(2026, 1, 5))
     mentoring.complete_mentoring(pairing, on=date(2026, 4, 1))
     mentoring.complete_mentoring(pairing, on=date(2026, 4, 2))
     assert _ledger(mentor) == [(Decimal("5.00"), CreditSource.MENTORING, False)]

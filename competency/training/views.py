@@ -241,14 +241,25 @@ def roster(course_id: int):
     if form.validate_on_submit():
         chosen = [e for e in enrolments if e.id in set(form.enrolments.data)]
         try:
-            count = enrolment.record_results(chosen, form.outcome.data, score=form.score.data, on=form.on.data,
-                                             actor=current_user)
-            flash(ngettext("Recorded for %(num)s person.", "Recorded for %(num)s people.", count), "success")
+            done = enrolment.record_results(chosen, form.outcome.data, score=form.score.data, on=form.on.data,
+                                            actor=current_user)
         except DomainError as error:
             flash(str(error), "error")
+        else:
+            _flash_recorded(done)
         return redirect(request.full_path)
     return render_template("training/roster.html", course=item, enrolments=enrolments, form=form, session_id=session_id,
                            undo_form=UndoForm(), action=ActionForm(), today=date.today())
+
+
+def _flash_recorded(done: enrolment.Recorded) -> None:
+    """Say how many results were recorded, and how many were there already (a second click changes nothing)."""
+    if done.recorded:
+        flash(ngettext("Recorded for %(num)s person.", "Recorded for %(num)s people.", done.recorded), "success")
+    if done.unchanged and not done.recorded:
+        flash(_("These results were already recorded: nothing changed."), "info")
+    elif done.unchanged:
+        flash(_("Already recorded, left unchanged: %(n)s.", n=done.unchanged), "info")
 
 
 @bp.route("/enrolments/<int:enrolment_id>/undo", methods=["POST"])

@@ -1,4 +1,5 @@
 """Import of past training: `staff_no, course_code, completed_on, result` and optionally `score`.
+A completion date in the future is refused (the credits would count in a year not yet begun).
 
 Each new row becomes a closed enrolment; a pass earns its credits once. A row imported before (same person,
 course and completion date) is left unchanged, so importing the same file twice earns nothing twice.
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from ...extensions import db
 from ...models import Course, Enrolment, EnrolmentStatus, TrainingResult
 from ..org import employees_by_staff_no
-from ..training.enrolment import record_result
+from ..training.enrolment import record_result, result_date_error
 from ..unit_of_work import unit_of_work
 from .common import ImportResult, finish, refuse
 from .tabular import RowError, parse_date, read_rows
@@ -45,6 +46,9 @@ def _check(rows, people: dict, catalogue: dict) -> list[tuple]:
             errors.append(RowError(row.line, "completed_on",
                                    _l("Not a date in YYYY-MM-DD form: %(value)s.", value=row.get("completed_on"))))
             on = None
+        problem = result_date_error(on) if on is not None else None
+        if problem is not None:
+            errors.append(RowError(row.line, "completed_on", problem))
         if row.get("result") not in RESULTS:
             errors.append(RowError(row.line, "result", _l("Unknown result %(value)s: use pass or fail.", value=row.get("result"))))
         score = row.get("score")

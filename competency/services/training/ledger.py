@@ -7,7 +7,7 @@ from functools import lru_cache
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, case, func, select, update
 
-from ...errors import DomainError
+from ...errors import DomainError, FieldError
 from ...extensions import db
 from ...models import (
     CreditEntry,
@@ -168,6 +168,9 @@ def adjust(employee: Employee, amount, reason: str, on: date | None = None, acto
         raise DomainError(_l("The amount cannot be zero."))
     if not (reason or "").strip():
         raise DomainError(_l("Give a reason."))
+    if on is not None and on > date.today():  # it would count towards a year, or a review, not yet reached
+        raise FieldError("on", _l("Credits cannot be dated in the future (%(date)s is after today, %(today)s).",
+                                  date=on.isoformat(), today=date.today().isoformat()))
     entry = CreditEntry(employee_id=employee.id, amount=value, earned_on=on or date.today(),
                         source=CreditSource.ADJUSTMENT, reason=reason.strip(), created_by_id=getattr(actor, "id", None))
     db.session.add(entry)

@@ -37,6 +37,9 @@ def complete_mentoring(mentoring: Mentoring, on: date | None = None, actor=None)
     if not mentoring.is_active:
         raise DomainError(_l("This pairing was cancelled."))
     on = on or date.today()
+    if on > date.today() or on < mentoring.started_on:
+        raise DomainError(_l("A pairing is completed between its start (%(start)s) and today, not on %(date)s.",
+                             start=mentoring.started_on.isoformat(), date=on.isoformat()))
     claimed = db.session.execute(update(Mentoring).where(Mentoring.id == mentoring.id, Mentoring.status == MentoringStatus.ACTIVE)
                                  .values(status=MentoringStatus.COMPLETED, completed_on=on).execution_options(synchronize_session=False))
     if claimed.rowcount != 1:  # completed meanwhile: the credits are already there
