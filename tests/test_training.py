@@ -396,6 +396,7 @@ COURSES = "code,title_zh,title_en,type,delivery,hours,credits,competencies\n"
 
 
 def test_course_import_upserts_by_code(app):
+    factories.model_version(publish=True, codes=("K3", "S1", "S5"))
     data = (COURSES + "S5-101,授信报告,Credit reports,industry,classroom,8,2,S5:3;K3:3\n"
             "MEN-1,老带新,Mentoring,mentoring,on_the_job,40,5,S1:2\n")
     assert imports.import_courses(data.encode(), "c.csv").created == 2
@@ -406,6 +407,7 @@ def test_course_import_upserts_by_code(app):
 
 
 def test_course_import_bad_rows_write_nothing(app):
+    factories.model_version(publish=True, codes=("K1", "S1"))
     data = COURSES + ("X1,甲,A,party,classroom,8,2,S1:3\nX2,乙,B,law,by_post,8,2,S1:3\nX3,丙,C,law,online,0,-1,S1:3\n"
                       "X4,丁,D,law,online,2,1,S1:9\nX4,戊,E,law,online,2,1,S1:3\n")
     with pytest.raises(ImportFailed) as failure:

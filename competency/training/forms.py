@@ -64,6 +64,7 @@ class SessionForm(FlaskForm):
     trainer = StringField(_l("Trainer's staff number"), validators=[Optional(), Length(max=32)])
     capacity = Whole(_l("Capacity"), validators=[InputRequired(), NumberRange(min=1, max=100_000)])
     open = BooleanField(_l("Open for enrolment"), default=True)
+    confirm_past = BooleanField(_l("Yes, save this session with dates in the past"))
     submit = SubmitField(_l("Save"))
 
 

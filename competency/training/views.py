@@ -8,9 +8,9 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..errors import DomainError, NotFound
+from ..errors import DomainError, FieldError, NotFound
 from ..extensions import db
-from ..formutil import edit_form, grade_options, options, org_unit_options
+from ..formutil import edit_form, grade_options, options, org_unit_options, show_error
 from ..handlers import id_arg
 from ..i18n import localized
 from ..models import Course, CourseType, CreditEntry, Employee, EmployeeStatus, Enrolment, OrgUnit, TrainingSession
@@ -196,7 +196,7 @@ def course(course_id: int | None = None):
         try:
             item = catalogue.save_course(_course_values(form), item, actor=current_user)
         except DomainError as error:
-            flash(str(error), "error")
+            show_error(form, error)
         else:
             flash(_("Course saved."), "success")
             return redirect(url_for("training.course", course_id=item.id))
@@ -211,6 +211,7 @@ def session_form(course_id: int | None = None, session_id: int | None = None):
     session = db.get_or_404(TrainingSession, session_id) if session_id else None
     item = session.course if session else db.get_or_404(Course, course_id)
     form = edit_form(SessionForm, session)
+    ask_past = form.confirm_past.data  # once asked, the confirmation stays on the form
     if session is not None and not form.is_submitted():
         form.trainer.data = session.trainer.staff_no if session.trainer else ""
     if form.validate_on_submit():
@@ -219,14 +220,15 @@ def session_form(course_id: int | None = None, session_id: int | None = None):
                   "trainer_id": trainer.id if trainer else None, "capacity": form.capacity.data, "open": form.open.data}
         try:
             if form.trainer.data and trainer is None:
-                raise DomainError(_("Unknown staff number."))
-            session = catalogue.save_session(item, values, session, actor=current_user)
+                raise FieldError("trainer", _("Unknown staff number."))
+            session = catalogue.save_session(item, values, session, actor=current_user, confirm_past=form.confirm_past.data)
         except DomainError as error:
-            flash(str(error), "error")
+            show_error(form, error)
+            ask_past = isinstance(error, catalogue.PastSession)
         else:
             flash(_("Session saved."), "success")
             return redirect(url_for("training.roster", course_id=item.id, session=session.id))
-    return render_template("training/session.html", form=form, course=item, session=session)
+    return render_template("training/session.html", form=form, course=item, session=session, ask_past=ask_past)
 
 
 @bp.route("/catalogue/<int:course_id>/roster", methods=["GET", "POST"])

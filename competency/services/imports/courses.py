@@ -1,5 +1,5 @@
 """Import of the course catalogue: `code, title_zh, title_en, type, delivery, hours, credits, competencies`,
-upsert by code."""
+upsert by code. The competency codes must be those of a published model version."""
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
@@ -8,7 +8,8 @@ from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...models import Course, CourseType, Delivery
-from ..training.catalogue import CourseValues, apply_course, parse_competencies
+from ..ksa.versions import published_codes
+from ..training.catalogue import CourseValues, apply_course, parse_competencies, unknown_codes, unknown_codes_message
 from ..unit_of_work import unit_of_work
 from .common import ImportResult, check_code, finish, refuse, too_large, too_long
 from .tabular import RowError, read_rows
@@ -25,8 +26,9 @@ def _number(text: str):
     return value if value.is_finite() else None
 
 
-def _values(row, code: str, errors: list) -> CourseValues:
-    """The row as course values, appending an error per bad column."""
+def _values(row, code: str, errors: list, known: set[str]) -> CourseValues:
+    """The row as course values, appending an error per bad column (`known`: the competency codes of the published
+    model versions)."""
     errors += [RowError(row.line, column, _l("Required.")) for column in ("title_zh", "title_en") if not row.get(column)]
     errors += too_long(row, {"code": Course.code, "title_zh": Course.title_zh, "title_en": Course.title_en})
     if row.get("type") not in TYPES:
@@ -47,6 +49,9 @@ def _values(row, code: str, errors: list) -> CourseValues:
         errors.append(RowError(row.line, "competencies", _l(
             "Write competencies as CODE:LEVEL separated by semicolons, levels 1 to 5 (problem: %(part)s).", part=str(bad))))
         competencies = {}
+    unknown = unknown_codes(competencies, known)
+    if unknown:
+        errors.append(RowError(row.line, "competencies", unknown_codes_message(unknown)))
     return CourseValues(code=code, title_zh=row.get("title_zh"), title_en=row.get("title_en"), type=row.get("type"),
                         delivery=row.get("delivery"), hours=hours, credits=credits, competencies=competencies)
 
@@ -57,7 +62,8 @@ def import_courses(data: bytes, filename: str, *, dry_run=False, actor=None) -> 
     with unit_of_work() as work, db.session.no_autoflush:  # a dry run must not write, not even by autoflush
         existing = {c.code: c for c in db.session.scalars(select(Course).options(selectinload(Course.competencies)))}
         errors, seen = [], {}
-        parsed = [(row, _values(row, check_code(row, seen, errors), errors)) for row in rows]
+        known = published_codes()
+        parsed = [(row, _values(row, check_code(row, seen, errors), errors, known)) for row in rows]
         refuse(errors)
         result = ImportResult("courses", dry_run=dry_run)
         for row, values in parsed:
