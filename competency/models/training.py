@@ -141,6 +141,16 @@ class Enrolment(db.Model):
     def is_completed(self) -> bool:
         return self.status == EnrolmentStatus.COMPLETED
 
+    @property
+    def is_self_enrolled(self) -> bool:
+        """Taken by the person themself in an open session, not assigned by someone else."""
+        return self.assigned_by is not None and self.assigned_by.employee_id == self.employee_id
+
+    @property
+    def shows_as_self_enrolled(self) -> bool:
+        """Self-enrolled and not started: lists say "self-enrolled" where the status code says `assigned`."""
+        return self.status == EnrolmentStatus.ASSIGNED and self.is_self_enrolled
+
     def is_overdue(self, today: date) -> bool:
         """Active and past its due date."""
         return self.is_active and self.due_date is not None and self.due_date < today

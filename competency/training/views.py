@@ -53,9 +53,10 @@ def mine():
     me = current_user.employee
     if me is None:
         raise NotFound()
-    return render_template("training/mine.html", enrolments=enrolment.my_enrolments(me.id), today=date.today(),
-                           recommendations=recommendations.recommendations(me), sessions=catalogue.open_sessions(),
-                           action=ActionForm(), me=me)
+    mine, sessions = enrolment.my_enrolments(me.id), catalogue.open_sessions()
+    return render_template("training/mine.html", enrolments=mine, today=date.today(), sessions=sessions,
+                           standing=enrolment.session_standing(mine, sessions),
+                           recommendations=recommendations.recommendations(me), action=ActionForm(), me=me)
 
 
 @bp.route("/training/sessions/<int:session_id>/enrol", methods=["POST"])

@@ -254,13 +254,26 @@ def my_enrolments(employee_id: int) -> list[Enrolment]:
     """A person's enrolments, active first, then by due date."""
     return db.session.scalars(
         select(Enrolment).where(Enrolment.employee_id == employee_id)
+        .options(selectinload(Enrolment.assigned_by), selectinload(Enrolment.course), selectinload(Enrolment.session))
         .order_by(case((Enrolment.status.in_(ACTIVE_STATUSES), 0), else_=1), Enrolment.due_date.is_(None),
                   Enrolment.due_date, Enrolment.id.desc())).all()
 
 
+def session_standing(enrolments: list[Enrolment], sessions) -> dict[int, Enrolment]:
+    """{session id: the person's enrolment that stands in the way of enrolling in it}: a seat in this session or in
+    another of its course, or the course completed. From the person's enrolments (`my_enrolments`); a session not in
+    the answer is open to them (an assigned course without a session is enrolled in by taking a seat)."""
+    by_course: dict[int, Enrolment] = {}
+    for enrolment in enrolments:
+        if enrolment.is_completed or (enrolment.is_active and enrolment.session_id is not None):
+            by_course.setdefault(enrolment.course_id, enrolment)
+    return {s.id: by_course[s.course_id] for s in sessions if s.course_id in by_course}
+
+
 def roster(course: Course, session_id: int | None = None) -> list[Enrolment]:
     """Everyone enrolled in a course (or one of its sessions), by status and staff number."""
-    query = select(Enrolment).join(Employee).where(Enrolment.course_id == course.id)
+    query = (select(Enrolment).join(Employee).where(Enrolment.course_id == course.id)
+             .options(selectinload(Enrolment.assigned_by), selectinload(Enrolment.employee), selectinload(Enrolment.session)))
     if session_id:
         query = query.where(Enrolment.session_id == session_id)
     return db.session.scalars(query.order_by(Enrolment.status, Employee.staff_no)).all()
