@@ -98,12 +98,13 @@ def _year() -> int:
 @bp.route("/employees/<int:employee_id>/credits")
 @login_required
 def credits(employee_id: int | None = None):
-    """A ledger with the year's total against the requirement: mine, or someone I may see privately."""
-    person = access.private_employee_or_404(current_user, employee_id)
+    """The year's ledger lines and total against the requirement: mine, or of someone whose credits I may see
+    (their supervisors, trainers, hr and admin)."""
+    person = access.credits_employee_or_404(current_user, employee_id)
     year = _year()
     audit.record_view(current_user, "credits", person.id, year=year)
     earned, required = ledger.my_year(person, year)
-    page = db.paginate(ledger.ledger(person.id), per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = db.paginate(ledger.ledger(person.id, year), per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render_template("training/credits.html", person=person, year=year, earned=earned, required=required,
                            page=page, reversed_ids=ledger.reversed_ids(person.id), adjust_form=AdjustForm(),
                            reverse_form=ReverseForm())

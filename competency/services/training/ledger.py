@@ -82,10 +82,14 @@ def compliance_by_unit(year: int, employee_ids=None) -> list[tuple[int, int, int
     return [(unit, n, int(ok)) for unit, (n, ok) in totals.items()]
 
 
-def ledger(employee_id: int):
-    """SELECT of an employee's ledger, newest first."""
-    return (select(CreditEntry).where(CreditEntry.employee_id == employee_id)
-            .order_by(CreditEntry.earned_on.desc(), CreditEntry.id.desc()))
+def ledger(employee_id: int, year: int | None = None):
+    """SELECT of an employee's ledger lines (earned in the year, when given: the lines `credits_earned` sums),
+    newest first."""
+    query = select(CreditEntry).where(CreditEntry.employee_id == employee_id)
+    if year is not None:
+        first, after = year_range(year)
+        query = query.where(CreditEntry.earned_on >= first, CreditEntry.earned_on < after)
+    return query.order_by(CreditEntry.earned_on.desc(), CreditEntry.id.desc())
 
 
 def reversed_ids(employee_id: int) -> set[int]:
