@@ -376,17 +376,25 @@ def test_an_assigned_course_without_a_session_still_offers_its_sessions(app, cli
 # --- 8. recommendations leave out what I am enrolled in or have completed --------------------------
 
 
-def test_a_course_i_am_enrolled_in_or_completed_is_not_recommended(app):
-    from competency.models import Assessment, Grade, Rater
-    from competency.services.assessments import cycles, workflow
+def _open_cycle(version):
+    """An open cycle of the model version (its participants: the position's people), without a self phase."""
+    from competency.services.assessments import cycles
 
-    version = factories.model_version(publish=True)
-    person = factories.employee(grade=Grade.INTERMEDIATE)
     cycle = cycles.save_cycle(cycles.CycleValues(
         code="C", name_zh="周期", name_en="Cycle", version_id=version.id, period_start=date(2026, 1, 1),
         period_end=date(2026, 6, 30), self_deadline=TODAY + timedelta(days=5), supervisor_deadline=TODAY + timedelta(days=9),
         self_weight=0))
     cycles.open_cycle(cycle)
+    return cycle
+
+
+def test_a_course_i_am_enrolled_in_or_completed_is_not_recommended(app):
+    from competency.models import Assessment, Grade, Rater
+    from competency.services.assessments import workflow
+
+    version = factories.model_version(publish=True)
+    person = factories.employee(grade=Grade.INTERMEDIATE)
+    _open_cycle(version)
     comps = {c.code: c.id for c in version.competencies}
     assessment = db.session.scalar(select(Assessment))
     workflow.save_ratings(assessment, Rater.SUPERVISOR, {comps["S1"]: (1, "note"), comps["K1"]: (2, "")}, submit=True,
@@ -432,3 +440,46 @@ def test_the_ledger_shows_the_lines_of_the_year_asked_for(app, client, login_as)
     assert "Workshop of 2024" in page_2024 and "of 2025" not in page_2024
     empty = client.get("/training/credits?year=2023", headers=EN).data.decode()
     assert "No credits in 2023." in empty and "of 202" not in empty
+
+
+# --- the same class of defect nearby: forms sent twice, codes typed elsewhere -----------------------
+
+
+def test_an_adjustment_form_sent_twice_adds_one_line(app, client, login_as):
+    person = factories.employee()
+    login_as("hr")
+    page = client.get(f"/employees/{person.id}/credits", headers=EN).data.decode()
+    key = page.split('name="key" type="hidden" value="')[1].split('"')[0]
+    form = {"key": key, "amount": "4", "reason": "Conference talk", "on": "2026-03-01"}
+    first = client.post(f"/employees/{person.id}/credits/adjust", data=form, headers=EN, follow_redirects=True).data.decode()
+    assert "Adjustment recorded." in first
+    assert f'value="{key}"' not in first  # the page shown next carries a new key: a new adjustment is possible
+    second = client.post(f"/employees/{person.id}/credits/adjust", data=form, headers=EN, follow_redirects=True).data.decode()
+    assert "This adjustment is already in the ledger (the form was sent twice): nothing was added." in second
+    assert db.session.scalar(select(func.count(CreditEntry.id))) == 1 and _credits() == Decimal("4")
+    client.post(f"/employees/{person.id}/credits/adjust", data=form | {"key": "another-form"})
+    assert _credits() == Decimal("8")
+
+
+def test_the_same_pairing_twice_is_refused_so_nobody_is_credited_twice(app):
+    from competency.models import CourseType, Grade, Mentoring
+
+    course = factories.course("MEN-1", credits="5", type=CourseType.MENTORING)
+    mentor, mentee = factories.employee(grade=Grade.SENIOR), factories.employee(grade=Grade.TRAINEE)
+    first = mentoring.pair(mentor, mentee, course)
+    with pytest.raises(DomainError, match="already paired for this course"):
+        mentoring.pair(mentor, mentee, course)
+    mentoring.complete_mentoring(first)
+    mentoring.pair(mentor, mentee, course)  # completed: a new pairing may start
+    assert db.session.scalar(select(func.count(Mentoring.id))) == 2 and _credits() == Decimal("10")
+
+
+def test_assigning_by_gap_names_an_unknown_competency_code(app, client, login_as):
+    factories.employee()
+    cycle = _open_cycle(factories.model_version(publish=True, codes=("K1", "S1")))
+    course = factories.course()
+    login_as("trainer")
+    form = {"course": course.id, "mode": "gap", "cycle": str(cycle.id), "preview": "1"}
+    page = client.post("/assign", data=form | {"competency": "z9"}, headers=EN).data.decode()
+    assert "Unknown competency code Z9" in page
+    assert "Unknown competency code" not in client.post("/assign", data=form | {"competency": "s1"}, headers=EN).data.decode()

@@ -34,6 +34,7 @@ from .enums import (
 
 ACTIVE_ENROLMENT = "status IN ('assigned', 'in_progress')"
 ACTIVE_STATUSES = (EnrolmentStatus.ASSIGNED, EnrolmentStatus.IN_PROGRESS)
+ACTIVE_PAIRING = "status = 'active'"
 
 
 class Course(db.Model):
@@ -170,6 +171,8 @@ class CreditEntry(db.Model):
     enrolment_id: Mapped[int | None] = mapped_column(ForeignKey("enrolment.id"), index=True)
     mentoring_id: Mapped[int | None] = mapped_column(ForeignKey("mentoring.id"), index=True)
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("credit_entry.id"), unique=True)
+    # the key of the form that added a manual adjustment: the same form sent twice (a double click) adds one line
+    request_key: Mapped[str | None] = mapped_column(String(32), unique=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -217,7 +220,12 @@ class Mentoring(db.Model):
     mentor: Mapped["Employee"] = relationship(foreign_keys=[mentor_id])  # noqa: F821
     mentee: Mapped["Employee"] = relationship(foreign_keys=[mentee_id])  # noqa: F821
 
-    __table_args__ = (CheckConstraint("mentor_id <> mentee_id", name="two_people"),)
+    __table_args__ = (
+        CheckConstraint("mentor_id <> mentee_id", name="two_people"),
+        # one active pairing of the same two people for the same course: a second would credit them twice
+        Index("uq_mentoring_one_active", "mentor_id", "mentee_id", "course_id", unique=True,
+              sqlite_where=text(ACTIVE_PAIRING), postgresql_where=text(ACTIVE_PAIRING)),
+    )
 
     @property
     def is_active(self) -> bool:

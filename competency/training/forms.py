@@ -104,6 +104,9 @@ class UndoForm(FlaskForm):
 
 
 class AdjustForm(FlaskForm):
+    """A manual adjustment; `key`, new each time the form is shown, makes the same form sent twice add one line."""
+
+    key = HiddenField(validators=[Optional(), Length(max=32)])
     amount = Amount(_l("Credits (negative to deduct)"), digits=7, places=2, validators=[InputRequired()])
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
     on = DateField(_l("Date earned"), validators=[Optional()])

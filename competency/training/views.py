@@ -1,6 +1,7 @@
 """Training pages: my training, credits and certifications; catalogue, sessions, rosters, assignment, demand
 (trainer, hr); team credits (supervisor); compliance, requirements, adjustments and mentoring (hr)."""
 from datetime import date
+from uuid import uuid4
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -106,7 +107,7 @@ def credits(employee_id: int | None = None):
     earned, required = ledger.my_year(person, year)
     page = db.paginate(ledger.ledger(person.id, year), per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render_template("training/credits.html", person=person, year=year, earned=earned, required=required,
-                           page=page, reversed_ids=ledger.reversed_ids(person.id), adjust_form=AdjustForm(),
+                           page=page, reversed_ids=ledger.reversed_ids(person.id), adjust_form=AdjustForm(key=uuid4().hex),
                            reverse_form=ReverseForm())
 
 
@@ -118,7 +119,7 @@ def adjust(employee_id: int):
     form = AdjustForm()
     if form.validate_on_submit():
         try:
-            ledger.adjust(person, form.amount.data, form.reason.data, form.on.data, actor=current_user)
+            ledger.adjust(person, form.amount.data, form.reason.data, form.on.data, actor=current_user, key=form.key.data)
             flash(_("Adjustment recorded."), "success")
         except DomainError as error:
             flash(str(error), "error")
@@ -314,9 +315,12 @@ def _targets(form: AssignForm) -> list[int]:
     if form.mode.data == "gap":
         if not form.competency.data or not form.cycle.data:
             raise DomainError(_("Choose the competency, the cycle and the gap."))
+        code = form.competency.data.strip().upper()
+        if catalogue.unknown_codes([code]):
+            raise DomainError(catalogue.unknown_codes_message([code]))
         # A trainer's choice of gap size is ignored: stepping it would reveal each person's level.
         min_gap = float(form.min_gap.data or 1) if access.can_size_gaps(current_user) else None
-        return enrolment.gap_candidates(form.competency.data.strip().upper(), int(form.cycle.data), min_gap, within=scope)
+        return enrolment.gap_candidates(code, int(form.cycle.data), min_gap, within=scope)
     filters = org_service.EmployeeFilters(org_unit_id=int(form.org_unit.data) if form.org_unit.data else None,
                                           position_id=int(form.position.data) if form.position.data else None,
                                           grade=form.grade.data or None, status="active")

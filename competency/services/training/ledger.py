@@ -6,6 +6,7 @@ from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, case, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ...errors import DomainError, FieldError
 from ...extensions import db
@@ -161,9 +162,17 @@ def reverse(entry: CreditEntry, reason: str, actor=None) -> CreditEntry:
     return add_reversal(entry, reason, actor)
 
 
+class AlreadyAdjusted(DomainError):
+    """The adjustment form was sent again (a double click): its line is already in the ledger."""
+
+    def __init__(self):
+        super().__init__(_l("This adjustment is already in the ledger (the form was sent twice): nothing was added."))
+
+
 @unit_of_work()
-def adjust(employee: Employee, amount, reason: str, on: date | None = None, actor=None) -> CreditEntry:
-    """hr: a manual adjustment (positive or negative) with a reason. Unit of work."""
+def adjust(employee: Employee, amount, reason: str, on: date | None = None, actor=None, key: str | None = None) -> CreditEntry:
+    """hr: a manual adjustment (positive or negative) with a reason. `key`, the form's key, makes it once only: the
+    same form sent again raises AlreadyAdjusted and adds nothing. Unit of work."""
     try:
         value = Decimal(str(amount))
     except InvalidOperation:
@@ -175,10 +184,16 @@ def adjust(employee: Employee, amount, reason: str, on: date | None = None, acto
     if on is not None and on > date.today():  # it would count towards a year, or a review, not yet reached
         raise FieldError("on", _l("Credits cannot be dated in the future (%(date)s is after today, %(today)s).",
                                   date=on.isoformat(), today=date.today().isoformat()))
-    entry = CreditEntry(employee_id=employee.id, amount=value, earned_on=on or date.today(),
-                        source=CreditSource.ADJUSTMENT, reason=reason.strip(), created_by_id=getattr(actor, "id", None))
+    key = (key or "").strip() or None
+    if key is not None and db.session.scalar(select(CreditEntry.id).where(CreditEntry.request_key == key)) is not None:
+        raise AlreadyAdjusted()
+    entry = CreditEntry(employee_id=employee.id, amount=value, earned_on=on or date.today(), source=CreditSource.ADJUSTMENT,
+                        reason=reason.strip(), request_key=key, created_by_id=getattr(actor, "id", None))
     db.session.add(entry)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same form sent twice at once: the other request added the line
+        raise AlreadyAdjusted() from None
     audit.record("credit.adjust", "credit_entry", entry.id, actor=actor, employee=employee.staff_no, amount=value)
     return entry
 
