@@ -166,6 +166,12 @@ def test_moving_a_session_into_the_past_needs_the_confirmation_but_editing_a_pas
     # the dates stay as they are: a change of place or capacity asks nothing
     response = client.post(f"/sessions/{session.id}/edit", data=_session_form(past, place="Room 9"))
     assert response.status_code == 302 and db.session.get(TrainingSession, session.id).place == "Room 9"
+    # nor for a session kept to the second (the form gives minutes)
+    held = TrainingSession(course=course, starts_at=past.replace(second=41, microsecond=5), ends_at=past + timedelta(hours=2),
+                           capacity=5, seats_taken=0, open=True)
+    db.session.add(held)
+    db.session.commit()
+    assert client.post(f"/sessions/{held.id}/edit", data=_session_form(past, capacity="6")).status_code == 302
 
 
 # --- 3. competency codes must be those of a published model ---------------------------------------

@@ -104,6 +104,10 @@ def courses(active_only: bool = False):
     return query.where(Course.active.is_(True)) if active_only else query
 
 
+def _minutes(*moments: datetime) -> tuple[datetime, ...]:
+    return tuple(m.replace(second=0, microsecond=0) for m in moments)
+
+
 class PastSession(FieldError):
     """A session planned (or moved) to start in the past, without the planner's confirmation."""
 
@@ -121,7 +125,8 @@ def save_session(course: Course, values: dict, session: TrainingSession | None =
     one, to start in the past needs `confirm_past` (PastSession otherwise). Unit of work."""
     if values["ends_at"] < values["starts_at"]:
         raise DomainError(_l("A session cannot end before it starts."))
-    moved = session is None or (values["starts_at"], values["ends_at"]) != (session.starts_at, session.ends_at)
+    # to the minute, as the form gives them
+    moved = session is None or _minutes(values["starts_at"], values["ends_at"]) != _minutes(session.starts_at, session.ends_at)
     # sessions keep the local time they were planned in, so they are compared with the local time
     if moved and values["starts_at"] < datetime.now() and not confirm_past:
         raise PastSession(values["starts_at"])

@@ -238,7 +238,7 @@ def undo_completion(enrolment: Enrolment, reason: str, actor=None) -> None:
     if not (reason or "").strip():
         raise DomainError(_l("Give a reason."))
     enrolment_id = enrolment.id
-    release_snapshot()
+    release_snapshot()  # the claim's UPDATE then waits for the write lock instead of failing on a stale snapshot
     claimed = db.session.execute(
         update(Enrolment).where(Enrolment.id == enrolment_id, Enrolment.status == E.COMPLETED)
         .values(status=E.IN_PROGRESS, result=None, score=None, completed_on=None, updated_at=utcnow())
