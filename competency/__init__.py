@@ -29,6 +29,9 @@ def create_app(config=None) -> Flask:
     from . import extensions, handlers, i18n, security
 
     extensions.db.init_app(app)
+    with app.app_context():
+        for engine in extensions.db.engines.values():
+            extensions.end_unwritten_transactions_with_commit(engine)
     extensions.migrate.init_app(app, extensions.db, directory=str(ROOT / "migrations"))
     extensions.csrf.init_app(app)
     extensions.login_manager.init_app(app)

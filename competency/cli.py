@@ -6,14 +6,16 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from .errors import DomainError
 from .extensions import db
 from .models import Decision, Job, Role
-from .services import accounts, backup, grades, imports, jobs, settings
+from .services import accounts, backup, grades, imports, jobs, safe_files, settings
 from .services import seed as seed_service
 from .services.imports import ImportFailed
+from .services.imports import template as import_template
 from .services.ksa import export as ksa_export
 from .services.ksa import importer as ksa_importer
 from .services.ksa import versions
@@ -33,9 +35,12 @@ def _import(importer, file: str, dry_run: bool = False, **kwargs):
     """Run an importer on a file; report its errors and exit non-zero when it is refused."""
     path = Path(file)
     try:
-        return importer(path.read_bytes(), path.name, dry_run=dry_run, **kwargs)
+        result = importer(path.read_bytes(), path.name, dry_run=dry_run, **kwargs)
     except ImportFailed as failure:
         _report_failure(failure)
+    for notice in result.notices:
+        click.echo(f"notice: {notice}")
+    return result
 
 
 def _run(importer, file: str, dry_run: bool, **kwargs) -> None:
@@ -98,6 +103,18 @@ def import_sales(file, dry_run):
     _run(imports.import_sales, file, dry_run)
 
 
+@import_group.command("template")
+@click.argument("kind", type=click.Choice(sorted(import_template.KINDS)))
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+@click.option("--lang", type=click.Choice(["zh", "en"]), help="Language of the instructions and drop-downs (default: the app's).")
+def import_template_file(kind, file, lang):
+    """Write the .xlsx import template of KIND (bilingual headers, drop-downs, instructions sheet) to FILE."""
+    with force_locale(lang or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        content = import_template.template(kind)
+    Path(file).write_bytes(content)
+    click.echo(f"template for {kind} written to {file}")
+
+
 standards_group = AppGroup("standards", help="Grade standards per position, as YAML.")
 
 
@@ -106,7 +123,7 @@ standards_group = AppGroup("standards", help="Grade standards per position, as Y
 def standards_import(file):
     """Set grade standards from a YAML file (one document per position, or a list of them)."""
     try:
-        count = standards.import_standards(Path(file).read_text(encoding="utf-8-sig"))
+        count = standards.import_standards(safe_files.decode_text(Path(file).read_bytes()))
     except ImportFailed as failure:
         _report_failure(failure)
     click.echo(f"standards set for {count} position(s)")

@@ -51,6 +51,8 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     PAGE_SIZE = 25
+    # The bank's time zone (an IANA name): times are stored in UTC and shown, filtered and exported in this zone.
+    TIMEZONE = os.environ.get("COMPETENCY_TIMEZONE", "Asia/Shanghai")
     PROBATION_MONTHS = int(os.environ.get("COMPETENCY_PROBATION_MONTHS", "3"))
     SEEDS_DIR = str(ROOT / "seeds")
     # Sign-in throttling (Flask-Limiter): on Redis when REDIS_URL is set (shared by every server), else in memory.

@@ -8,20 +8,24 @@ from .extensions import babel
 from .models import (
     AppealStatus,
     AssessmentStatus,
+    CourseType,
     CycleStatus,
     Decision,
+    Delivery,
     EmployeeStatus,
     EnrolmentStatus,
     Grade,
     MentoringStatus,
     OrgUnitKind,
+    Rater,
     ReviewAction,
     Role,
     RunStatus,
+    TrainingResult,
     VersionStatus,
 )
 from .services.scoring import display
-from .timeutil import utcnow
+from .timeutil import bank_time, utcnow, zone
 
 LABELS = {
     Grade.TRAINEE: _l("Trainee"),
@@ -78,6 +82,20 @@ LABELS = {
     Decision.APPROVED: _l("Approved"),
     Decision.OVERRIDDEN: _l("Overridden"),
     Decision.REJECTED: _l("Rejected"),
+    CourseType.LAW: _l("Law, regulation and company rules"),
+    CourseType.INDUSTRY: _l("Industry knowledge"),
+    CourseType.SALES: _l("Sales skills"),
+    CourseType.EXCHANGE: _l("Cross-industry exchange"),
+    CourseType.MENTORING: _l("Mentoring"),
+    CourseType.CERTIFICATION: _l("Certification preparation"),
+    Delivery.CLASSROOM: _l("Classroom"),
+    Delivery.ONLINE: _l("Online"),
+    Delivery.SELF_STUDY: _l("Self-study"),
+    Delivery.ON_THE_JOB: _l("On the job"),
+    Rater.SELF: _l("Self"),
+    Rater.SUPERVISOR: _l("Supervisor"),
+    TrainingResult.PASS: _l("Passed"),
+    TrainingResult.FAIL: _l("Failed"),
 }
 
 
@@ -133,11 +151,13 @@ def select_locale() -> str:
 
 
 def init_app(app) -> None:
-    """Wire Flask-Babel and the template helpers."""
+    """Wire Flask-Babel and the template helpers; refuse a TIMEZONE that names no time zone."""
+    zone(app.config["TIMEZONE"])
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals.update(label=label, localized=localized, lang=lang)
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["l10n"] = localized
     app.jinja_env.filters["score"] = display
     app.jinja_env.filters["grade_reason"] = grade_reason
+    app.jinja_env.filters["bank_time"] = bank_time
     app.context_processor(lambda: {"now": utcnow()})

@@ -6,6 +6,7 @@ import time
 from functools import wraps
 
 from flask import Request, flash, redirect, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
 from sqlalchemy.orm import joinedload
@@ -97,6 +98,7 @@ def _session_gate(app):
         flash(_l("Your session ended after a period of inactivity: log in again."), "info")
         return redirect(url_for("auth.login", next=request.path if request.method == "GET" else None))
     session["seen_at"] = int(time.time())
+    get_locale()  # chosen now, from the account just loaded: after a save's commit, reading it again is a query
     if request.endpoint in GATE_EXEMPT:
         return None
     if not session.get("mfa") and access.needs_two_factor(current_user, app.config["TWO_FACTOR_ALL"]):

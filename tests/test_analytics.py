@@ -103,13 +103,14 @@ def _csv(response):
 def test_supervisor_exports_contain_only_their_team(team, client, login_as):
     login_as(team["lead"])
     rows = _csv(client.get("/exports/results.csv"))
-    assert rows[0] == ["staff_no", "name_zh", "name_en", "org_unit", "cycle", "competency", "self", "supervisor", "combined",
-                       "target", "gap"]
+    assert rows[0] == ["Staff number", "Name", "Org unit code", "Org unit", "Cycle code", "Cycle", "Period end", "Competency code",
+                       "Competency", "Self", "Supervisor", "Combined", "Target level", "Gap"]
     assert {r[0] for r in rows[1:]} == {"A", "B"}
-    assert [r[5:] for r in rows[1:] if r[0] == "A"] == [["K1", "", "1", "1.0", "2", "1.0"], ["S1", "", "3", "3.0", "2", "-1.0"]]
+    assert [[r[7], *r[9:]] for r in rows[1:] if r[0] == "A"] == [["K1", "", "1", "1.0", "2", "1.0"], ["S1", "", "3", "3.0", "2", "-1.0"]]
     workbook = load_workbook(io.BytesIO(client.get("/exports/gaps.xlsx").data))
     values = list(workbook.active.iter_rows(values_only=True))
-    assert {v[0] for v in values[1:]} == {"A"} and [v[5] for v in values[1:]] == ["K1"]   # only below-target rows
+    assert {v[0] for v in values[1:]} == {"A"} and [v[7] for v in values[1:]] == ["K1"]   # only below-target rows
+    assert {r[0] for r in _csv(client.get("/exports/results_wide.csv"))[1:]} == {"A", "B"}
     credits = _csv(client.get("/exports/credits.csv?year=2026"))
     assert {r[0] for r in credits[1:]} == {"A", "B"}
 

@@ -97,7 +97,7 @@ def test_the_ratings_import_records_each_rating_it_creates(org, client, login_as
     # what an auditor downloads: every rating with its level before and after
     login_as(factories.user(roles=["employee", "admin"], staff_no="AUD"))
     rows = _csv(client.get("/admin/audit/export.csv?action=import.ratings."))
-    shown = {r[6]: json.loads(r[7]) for r in rows[1:]}
+    shown = {r[7]: json.loads(r[8]) for r in rows[1:]}
     assert shown[str(assessments[org["e1"].employee_id])]["changes"][1] == {"line": 4, "code": "K1", "rater": "supervisor",
                                                                    "level": [None, 2]}
     assert sum(len(d["changes"]) for d in shown.values()) == 3
@@ -318,7 +318,7 @@ def test_the_log_filters_by_action_actor_dates_and_object(trail, client, login_a
 def test_the_log_says_when_nothing_matches_and_names_a_bad_period(trail, client, login_as):
     login_as(trail["admin"])
     page = client.get("/admin/audit?action=nothing.", headers=EN).data.decode()
-    assert "No events match these filters." in page and "Download" not in page
+    assert "No events match these filters." in page and "/admin/audit/export.csv" not in page
     bad = client.get(f"/admin/audit?since={date.today()}&until={date.today() - timedelta(days=1)}", headers=EN).data.decode()
     assert "The end date is before the start date." in bad and "<code>" not in bad
     assert client.get(f"/admin/audit/export.csv?since={date.today()}&until=2000-01-01").status_code == 400
@@ -337,14 +337,16 @@ def test_the_log_stays_paginated(trail, client, login_as, app):
 def test_the_csv_download_holds_the_filtered_events_neutralised_and_is_audited(trail, client, login_as):
     login_as(trail["admin"])
     last = audit.last_event_id()
-    response = client.get("/admin/audit/export.csv?object_type=employee")
+    response = client.get("/admin/audit/export.csv?object_type=employee", headers=EN)
     assert response.status_code == 200 and "Content-Length" not in response.headers  # streamed: its size is not known ahead
     assert response.headers["Content-Disposition"].startswith("attachment; filename=audit-")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     rows = _csv(response)
-    assert rows[0] == audit.EXPORT_HEADER
-    assert [(r[2], r[4], r[6]) for r in rows[1:]] == [
-        ("admin@example.org", "employee.update", "'=HYPERLINK(\"http://x\")"), ("H1", "view.credits", "7")]
-    assert rows[2][7] == '{"note": "-2+3"}'
+    assert rows[0] == ["Event id", "Time (Asia/Shanghai)", "Who", "Action", "Action code", "About", "Object type", "Object id", "Details"]
+    hr = f"{trail['hr'].employee.name_en} (H1)"
+    assert [(r[2], r[4], r[7]) for r in rows[1:]] == [
+        ("admin@example.org", "employee.update", "'=HYPERLINK(\"http://x\")"), (hr, "view.credits", "7")]
+    assert rows[2][8] == '{"note": "-2+3"}'
     download = _events("export.audit")[0]
     assert download.actor_id == trail["admin"].id
     assert download.details == {"format": "csv", "filters": {"object_type": "employee"}, "rows": 2,
@@ -355,12 +357,12 @@ def test_the_csv_download_holds_the_filtered_events_neutralised_and_is_audited(t
 
 def test_the_xlsx_download_keeps_formulas_as_text(trail, client, login_as):
     login_as(trail["admin"])
-    response = client.get("/admin/audit/export.xlsx?action=employee.")
+    response = client.get("/admin/audit/export.xlsx?action=employee.", headers=EN)
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.data)).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == tuple(audit.EXPORT_HEADER) and len(rows) == 2
-    cell = sheet.cell(row=2, column=7)
+    assert rows[0][:3] == ("Event id", "Time (Asia/Shanghai)", "Who") and len(rows) == 2
+    cell = sheet.cell(row=2, column=8)
     assert cell.value == "=HYPERLINK(\"http://x\")" and cell.data_type == "s"
     assert _events("export.audit")[0].details["format"] == "xlsx"
 
@@ -372,10 +374,10 @@ def test_the_export_reads_in_batches_and_streams_in_chunks(trail, monkeypatch):
         audit.record("test.filler", "thing", i)
     db.session.commit()
     rows = audit.export_rows(audit.AuditFilters(action="test."), audit.last_event_id())
-    chunks = list(exports.stream_csv(audit.EXPORT_HEADER, rows))
+    chunks = list(exports.stream_csv(audit.export_header(), rows))
     assert len(chunks) > 5
     body = list(csv.reader(io.StringIO(b"".join(chunks).decode("utf-8-sig"))))
-    assert [r[6] for r in body[1:]] == ["4", "3", "2", "1", "0"]
+    assert [r[7] for r in body[1:]] == ["4", "3", "2", "1", "0"]
 
 
 def test_only_admins_read_or_download_the_log(trail, client, login_as):

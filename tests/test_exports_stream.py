@@ -4,20 +4,21 @@ import csv
 import inspect
 import io
 import zipfile
-from datetime import date
+from datetime import date, datetime, time
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import Float, cast, event, select, text
 
 from competency.extensions import db
-from competency.models import AuditEvent, Cycle, Employee, OrgUnit, Recommendation
+from competency.models import Assessment, AuditEvent, Competency, Cycle, Employee, OrgUnit, Recommendation
 from competency.services import exports, safe_files, streaming
 from competency.services.analytics import Filters, people
-from competency.services.assessments.results import combined_levels
+from competency.services.assessments.results import combined_levels, result_of
 from competency.services.review import runs
 from competency.services.review.runs import get_run
 from competency.services.training.ledger import yearly_status
+from competency.timeutil import bank_time
 
 from . import factories
 
@@ -25,35 +26,70 @@ YEAR = date.today().year
 HOSTILE = "=HYPERLINK(\"http://x\",\"y\")"
 
 
+LABELS = {"trainee": "Trainee", "junior": "Junior", "intermediate": "Intermediate", "senior": "Senior", "pending": "Pending",
+          "approved": "Approved", "overridden": "Overridden", "rejected": "Rejected", "confirm": "Confirm (end of probation)",
+          "refer": "Refer to HR", "promote": "Promote", "keep": "Keep", "demote": "Demote", "transfer": "Transfer to another post"}
+PERSON = ["Staff number", "Name", "Org unit code", "Org unit"]
+CYCLE = ["Cycle code", "Cycle", "Period end"]
+
+
+def _label(value) -> str:
+    return "" if value is None else LABELS[value.value]
+
+
 def _listed(kind: str, filters: Filters, scope, year: int) -> tuple[list[str], list[list]]:
-    """The export as it was read before it streamed (every row in a list, ORM entities included): the reference."""
+    """The export as it was read before it streamed (every row in a list, ORM entities included, levels computed from
+    the ratings), in English: the reference."""
     who = people(filters, scope).subquery()
-    if kind in ("results", "gaps"):
+    if kind in ("results", "gaps", "results_wide"):
         levels = combined_levels(cycle_id=filters.cycle_id, latest_only=filters.cycle_id is None)
-        query = (select(Employee.staff_no, Employee.name_zh, Employee.name_en, OrgUnit.code, Cycle.code, levels.c.competency_code,
-                        levels.c.self_level, levels.c.supervisor_level, levels.c.combined, levels.c.target,
-                        cast(levels.c.target, Float) - levels.c.combined)
+        query = (select(Employee, OrgUnit, Cycle, Competency, levels.c.assessment_id, levels.c.self_level, levels.c.supervisor_level,
+                        levels.c.combined, levels.c.target, cast(levels.c.target, Float) - levels.c.combined)
                  .join(Employee, Employee.id == levels.c.employee_id).join(OrgUnit, OrgUnit.id == Employee.org_unit_id)
-                 .join(Cycle, Cycle.id == levels.c.cycle_id)
+                 .join(Cycle, Cycle.id == levels.c.cycle_id).join(Competency, Competency.id == levels.c.competency_id)
                  .where(levels.c.employee_id.in_(select(who.c.id))).order_by(Employee.staff_no, levels.c.competency_code))
         if kind == "gaps":
             query = query.where(levels.c.target.is_not(None), levels.c.combined < levels.c.target)
-        header = ["staff_no", "name_zh", "name_en", "org_unit", "cycle", "competency", "self", "supervisor", "combined", "target", "gap"]
-        return header, [[*r[:8], round(r[8], 4), r[9], None if r[10] is None else round(r[10], 4)] for r in db.session.execute(query)]
+        found = db.session.execute(query).all()
+        if kind == "results_wide":
+            return _wide(found)
+        header = [*PERSON, *CYCLE, "Competency code", "Competency", "Self", "Supervisor", "Combined", "Target level", "Gap"]
+        return header, [[e.staff_no, e.name_en, u.code, u.name_en, c.code, c.name_en, c.period_end, k.code, k.name_en, own, sup,
+                         round(combined, 4), target, None if gap is None else round(gap, 4)]
+                        for e, u, c, k, _a, own, sup, combined, target, gap in found]
     if kind == "credits":
-        header = ["staff_no", "name_zh", "name_en", "grade", "year", "earned", "required", "met"]
-        return header, [[p.staff_no, p.name_zh, p.name_en, p.grade.value, year, float(earned), float(required), earned >= required]
+        header = [*PERSON, "Grade", "Year", "Credits earned", "Credits required", "Requirement met"]
+        return header, [[p.staff_no, p.name_en, p.org_unit.code, p.org_unit.name_en, _label(p.grade), year, float(earned),
+                         float(required), "Yes" if earned >= required else "No"]
                         for p, earned, required in db.session.execute(yearly_status(select(who.c.id), year))]
     run = get_run(year)
-    header = ["staff_no", "name_zh", "name_en", "year", "current_grade", "recommended_grade", "action", "below_junior", "decision",
-              "final_grade"]
+    header = [*PERSON, "Year", "Current grade", "Recommended grade", "Recommended action", "Below the junior standard", "Decision",
+              "Final grade", "Decided at"]
     if run is None:
         return header, []
     query = (select(Recommendation, Employee).join(Employee, Employee.id == Recommendation.employee_id)
              .where(Recommendation.run_id == run.id, Recommendation.employee_id.in_(select(who.c.id))).order_by(Employee.staff_no))
-    return header, [[e.staff_no, e.name_zh, e.name_en, year, r.current_grade.value, r.recommended_grade.value, r.action.value,
-                     r.below_junior, r.decision.value, r.final_grade.value if r.final_grade else None]
+    return header, [[e.staff_no, e.name_en, e.org_unit.code, e.org_unit.name_en, year, _label(r.current_grade),
+                     _label(r.recommended_grade), _label(r.action), "Yes" if r.below_junior else "No", _label(r.decision),
+                     _label(r.final_grade) or None, bank_time(r.decided_at)]
                     for r, e in db.session.execute(query)]
+
+
+def _wide(found) -> tuple[list[str], list[list]]:
+    """The wide results: a column per competency rated, one row per assessment, its scores from the assessment's
+    result (computed from its ratings)."""
+    codes = sorted({k.code: k.name_en for _e, _u, _c, k, *_rest in found}.items(), key=lambda c: ("KSA".index(c[0][0]), int(c[0][1:])))
+    header = [*PERSON, *CYCLE, "Grade when assessed", *(f"{code} {name}" for code, name in codes),
+              "Knowledge score", "Skills score", "Abilities score", "Overall score"]
+    data: dict[int, list] = {}
+    for e, u, c, k, assessment_id, _own, _sup, combined, *_rest in found:
+        assessment = db.session.get(Assessment, assessment_id)
+        if assessment_id not in data:
+            result = result_of(assessment)
+            data[assessment_id] = [e.staff_no, e.name_en, u.code, u.name_en, c.code, c.name_en, c.period_end, _label(assessment.grade),
+                                   *([None] * len(codes)), *(round(result.categories[x], 4) for x in "KSA"), round(result.overall, 4)]
+        data[assessment_id][8 + [code for code, _name in codes].index(k.code)] = round(combined, 4)
+    return header, sorted(data.values(), key=lambda row: row[0])
 
 
 def _listed_csv(header: list[str], data: list[list]) -> bytes:
@@ -61,8 +97,14 @@ def _listed_csv(header: list[str], data: list[list]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
-    writer.writerows([safe_files.csv_value(v) for v in row] for row in data)
+    writer.writerows([v.strftime("%Y-%m-%d %H:%M:%S") if isinstance(v, datetime) else safe_files.csv_value(v) for v in row]
+                     for row in data)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _as_read(value):
+    """A value as openpyxl reads it back from a date cell: a date is a datetime at midnight."""
+    return datetime.combine(value, time()) if isinstance(value, date) and not isinstance(value, datetime) else value
 
 
 def _sheets(content: bytes) -> dict[str, list[tuple]]:
@@ -105,20 +147,23 @@ def test_downloads_hold_the_same_rows_and_are_audited(organisation, client, logi
     if fmt == "csv":
         assert response.data == _listed_csv(header, expected)
     else:
-        assert _sheets(response.data) == {kind: [tuple(header), *map(tuple, expected)]}
+        assert _sheets(response.data) == {kind: [tuple(header), *(tuple(map(_as_read, row)) for row in expected)]}
     download = db.session.scalars(select(AuditEvent).where(AuditEvent.action == f"export.{kind}")).one()
     assert download.details["rows"] == len(expected) and download.details["format"] == fmt
 
 
 def test_formula_like_names_stay_text_in_both_formats(organisation, client, login_as):
     login_as(organisation)
-    rows = list(csv.reader(io.StringIO(client.get("/exports/results.csv").data.decode("utf-8-sig"))))
-    assert ["'@cmd", "'" + HOSTILE] in [r[1:3] for r in rows]
-    content = client.get("/exports/results.xlsx").data
-    cells = [row[1:3] for row in load_workbook(io.BytesIO(content))["results"].iter_rows(min_row=2)]
-    hostile = [c for c in cells if c[1].value == HOSTILE]
-    assert hostile and all(c[0].value == "@cmd" and c[0].data_type == c[1].data_type == "s" for c in hostile)
-    assert b"<f>" not in zipfile.ZipFile(io.BytesIO(content)).read("xl/worksheets/sheet1.xml")
+    english = client.get("/exports/results.csv", headers={"Accept-Language": "en"}).data.decode("utf-8-sig")
+    chinese = client.get("/exports/results.csv", headers={"Accept-Language": "zh"}).data.decode("utf-8-sig")
+    assert "'" + HOSTILE in [r[1] for r in csv.reader(io.StringIO(english))]
+    assert "'@cmd" in [r[1] for r in csv.reader(io.StringIO(chinese))]
+    for language, name in (("en", HOSTILE), ("zh", "@cmd")):
+        content = client.get("/exports/results.xlsx", headers={"Accept-Language": language}).data
+        cells = [row[1] for row in load_workbook(io.BytesIO(content))["results"].iter_rows(min_row=2)]
+        hostile = [c for c in cells if c.value == name]
+        assert hostile and all(c.data_type == "s" for c in hostile)
+        assert b"<f>" not in zipfile.ZipFile(io.BytesIO(content)).read("xl/worksheets/sheet1.xml")
 
 
 @pytest.mark.parametrize(("count", "sheets"), [(0, [0]), (2, [2]), (4, [2, 2]), (7, [2, 2, 2, 1])])

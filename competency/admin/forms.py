@@ -1,10 +1,11 @@
 """Forms for account administration and the audit log's filters."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, PasswordField, SelectMultipleField, StringField, SubmitField
+from wtforms import DateField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import Email, EqualTo, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..audit_labels import action_choices
 from ..formutil import options
 from ..i18n import label
 from ..models import Role
@@ -58,12 +59,20 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    action = StringField(_l("Action starts with"), validators=[Optional(), Length(max=64)])
-    actor = StringField(_l("Who (staff number or email)"), validators=[Optional(), Length(max=254)])
+    # any value is accepted (a link may name an action prefix the list does not offer): it only narrows the list
+    action = SelectField(_l("Action"), validators=[Optional(), Length(max=64)], validate_choice=False)
+    actor = StringField(_l("Who (staff number, email or name)"), validators=[Optional(), Length(max=254)])
+    subject = StringField(_l("About whom (staff number, email or name)"), validators=[Optional(), Length(max=254)])
     since = DateField(_l("From date"), validators=[Optional()])
     until = DateField(_l("To date"), validators=[Optional()])
     object_type = StringField(_l("Object type"), validators=[Optional(), Length(max=40)])
     object_id = StringField(_l("Object id"), validators=[Optional(), Length(max=64)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.action.choices = action_choices()
+        if self.action.data and not any(self.action.data == value for group in self.action.choices.values() for value, _label in group):
+            self.action.choices[""].append((self.action.data, self.action.data))  # a link's own prefix, shown as chosen
 
     def validate_until(self, field) -> None:
         """The period cannot end before it starts."""
@@ -76,4 +85,5 @@ class AuditFilterForm(FlaskForm):
             return None
         return AuditFilters(action=(self.action.data or "").strip(), actor=(self.actor.data or "").strip(),
                             since=self.since.data, until=self.until.data,
-                            object_type=(self.object_type.data or "").strip(), object_id=(self.object_id.data or "").strip())
+                            object_type=(self.object_type.data or "").strip(), object_id=(self.object_id.data or "").strip(),
+                            subject=(self.subject.data or "").strip())

@@ -1,6 +1,4 @@
 """Account administration and the audit log (admin only)."""
-from datetime import date
-
 from flask import Response, current_app, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -81,12 +79,14 @@ def user(user_id: int):
 @bp.route("/audit")
 @permission_required("audit.read")
 def audit_log():
-    """The audit trail, newest first, paginated and filtered; the filtered events download as CSV or .xlsx."""
+    """The audit trail, newest first, in the bank's time zone with people by name and actions by label, paginated and
+    filtered; the filtered events download as CSV or .xlsx."""
     form = AuditFilterForm(request.args)
     filters = form.filters()
     page = None if filters is None else db.paginate(audit.events_query(filters), error_out=False,
                                                     per_page=current_app.config["PAGE_SIZE"] * 2)
-    return render_template("admin/audit.html", form=form, page=page, filters=filters)
+    return render_template("admin/audit.html", form=form, page=page, filters=filters,
+                           event_objects=audit.objects_of(page.items) if page else {})
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -95,15 +95,16 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @bp.route("/audit/export.<any(csv,xlsx):fmt>")
 @permission_required("audit.read")
 def audit_export(fmt: str):
-    """Download the filtered audit trail as CSV or .xlsx, streamed in constant memory; the download is audited."""
+    """Download the filtered audit trail as CSV or .xlsx in the user's language and the bank's time zone, streamed
+    in constant memory; the download is audited."""
     filters = AuditFilterForm(request.args).filters()
     if filters is None:
         raise DomainError(_("Correct the filters before downloading."))
     up_to = audit.begin_export(filters, fmt, actor=current_user)
     rows = audit.export_rows(filters, up_to)
     if fmt == "csv":
-        body, mimetype = exports.stream_csv(audit.EXPORT_HEADER, rows), "text/csv; charset=utf-8"
+        body, content_type = exports.stream_csv(audit.export_header(), rows), "text/csv; charset=utf-8"
     else:
-        body, mimetype = exports.stream_xlsx(audit.EXPORT_HEADER, rows, "audit"), XLSX
-    return Response(stream_with_context(body), mimetype=mimetype,
-                    headers={"Content-Disposition": f"attachment; filename=audit-{date.today().isoformat()}.{fmt}"})
+        body, content_type = exports.stream_xlsx(audit.export_header(), rows, "audit"), XLSX
+    return Response(stream_with_context(body), content_type=content_type,
+                    headers={"Content-Disposition": f"attachment; filename={audit.export_filename(filters, fmt)}"})

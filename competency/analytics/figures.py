@@ -35,12 +35,13 @@ def profile_radar(employee) -> dict | None:
     """The first chart of `employee_radars` (combined levels against the current and next grade's targets), read
     from the person's latest stored result in one query: what the dashboard shows on every visit."""
     rows = db.session.execute(
-        select(ResultRow.competency_code, ResultRow.combined, Assessment.version_id, Cycle.name_zh, Cycle.name_en)
+        select(ResultRow.competency_code, ResultRow.combined, ModelVersion, Cycle.name_zh, Cycle.name_en)
         .join(Assessment, Assessment.id == ResultRow.assessment_id).join(Cycle, Cycle.id == ResultRow.cycle_id)
+        .join(ModelVersion, ModelVersion.id == Assessment.version_id)
         .where(ResultRow.employee_id == employee.id, ResultRow.is_latest.is_(True))).all()
     if not rows:
         return None
-    comps = parts_of(db.session.get(ModelVersion, rows[0].version_id)).competencies
+    comps = parts_of(rows[0].ModelVersion).competencies
     return _profile(employee, comps, {r.competency_code: r.combined for r in rows}, rows[0])
 
 

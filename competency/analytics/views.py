@@ -27,7 +27,8 @@ from . import bp, figures
 from .forms import FilterForm
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-MIMETYPES = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+# Given whole as the Content-Type (a mimetype would have Flask add "; charset=utf-8" to the CSV's a second time).
+CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 @bp.route("/vendor/plotly.min.js")
@@ -103,22 +104,26 @@ def development(employee_id: int | None = None):
         path=next_grade_path(person, year), printed=printed)
 
 
-@bp.route("/exports/<any(results,gaps,credits,recommendations):kind>.<any(csv,xlsx):fmt>")
+@bp.route("/exports/<any(results,results_wide,gaps,credits,recommendations):kind>.<any(csv,xlsx):fmt>")
 @permission_required("exports.download")
 def export(kind: str, fmt: str):
-    """Download results, gaps, credit compliance or review recommendations for the rows the user may see, streamed
-    in constant memory; the download is audited, with its row count, before the first byte goes out."""
-    _form, filters, year = _filters()
+    """Download results (per competency or one row per person), gaps, credit compliance or review recommendations for
+    the rows the user may see, in their language, streamed in constant memory; the download is audited, with its row
+    count, before the first byte goes out. Recommendations are those of the latest review unless a year is chosen."""
+    form, filters, year = _filters()
+    if kind == "recommendations" and not form.year.data and (run := latest_run()) is not None:
+        year = run.year
     scope = access.export_scope(current_user)
     rows = exports.count(kind, filters, scope, year)
     audit.record_download(kind, current_user, format=fmt, rows=rows,
                           filters={k: v for k, v in asdict(filters).items() if v is not None} | {"year": year})
-    filename = f"{kind}-{date.today().isoformat()}.{fmt}"
+    cycle = db.session.get(Cycle, filters.cycle_id) if filters.cycle_id else None
+    filename = exports.filename(kind, fmt, year=year, cycle=cycle.code if cycle else None)
     if rows > current_app.config["EXPORT_JOB_ROWS"]:  # written by a background job, downloaded when ready
         job = jobs.start("export", current_user, {"kind": kind, "format": fmt, "year": year, "rows": rows,
                                                   "filename": filename, "filters": asdict(filters)}, lang())
         return redirect(url_for("jobs.detail", job_id=job.id))
     header, data = exports.rows(kind, filters, scope, year)
     body = exports.stream_csv(header, data) if fmt == "csv" else exports.stream_xlsx(header, data, kind)
-    return Response(stream_with_context(body), mimetype=MIMETYPES[fmt],
+    return Response(stream_with_context(body), content_type=CONTENT_TYPES[fmt],
                     headers={"Content-Disposition": f"attachment; filename={filename}"})

@@ -37,8 +37,6 @@ def team():
 
 def _form_page(assessment, rater: Rater):
     """Show or process the rating form of one rater."""
-    if request.method == "GET":  # a save reads less of it (and redirects), lazily
-        workflow.load_for_form(assessment)
     mine = workflow.ratings_of(assessment, rater)
     form = rating_form(parts_of(assessment.version), mine, assessment.lock_version, assessment.overall_comment(rater),
                        formdata=request.form if request.method == "POST" else None)
@@ -82,14 +80,16 @@ def _visible_changes(assessment, rater):
 @login_required
 def self_form(assessment_id: int):
     """My self-assessment form."""
-    return _form_page(access.self_assessment_or_404(current_user, assessment_id), Rater.SELF)
+    options = workflow.form_options(saving=request.method == "POST")
+    return _form_page(access.self_assessment_or_404(current_user, assessment_id, options), Rater.SELF)
 
 
 @bp.route("/assessments/<int:assessment_id>/review", methods=["GET", "POST"])
 @login_required
 def supervisor_form(assessment_id: int):
     """The supervisor's form for one report (no self ratings in it while rating blind)."""
-    return _form_page(access.supervisor_assessment_or_404(current_user, assessment_id), Rater.SUPERVISOR)
+    options = workflow.form_options(saving=request.method == "POST")
+    return _form_page(access.supervisor_assessment_or_404(current_user, assessment_id, options), Rater.SUPERVISOR)
 
 
 @bp.route("/assessments/<int:assessment_id>")

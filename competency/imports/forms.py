@@ -12,8 +12,8 @@ KINDS = [("org_units", _l("Org units")), ("employees", _l("Employees")), ("sales
 
 class UploadForm(FlaskForm):
     kind = SelectField(_l("What the file holds"), choices=options(KINDS))
-    file = FileField(_l("File (.csv or .xlsx)"), validators=[
-        FileRequired(), FileAllowed(["csv", "xlsx"], _l("Use a .csv or .xlsx file."))])
+    file = FileField(_l("File (.xlsx, .xls, .csv or .txt)"), validators=[
+        FileRequired(), FileAllowed(["csv", "txt", "tsv", "xlsx", "xls"], _l("Use an .xlsx, .xls, .csv or .txt file."))])
     submit = SubmitField(_l("Check the file"))
 
 

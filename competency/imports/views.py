@@ -1,7 +1,9 @@
 """Upload, preview (dry run) and confirm imports of org units, employees and annual sales. Both the preview and the
 import run as background jobs (services/background.py): the page shows their progress, a sign-in or any other page
 never waits on them, and a large file never meets the web server's timeout."""
-from flask import current_app, flash, redirect, render_template, url_for
+import io
+
+from flask import current_app, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -12,6 +14,7 @@ from ..models.job import FAILED
 from ..security import permission_required
 from ..services import access, jobs
 from ..services.imports import staging
+from ..services.imports import template as import_template
 from . import bp
 from .forms import ConfirmForm, UploadForm
 
@@ -31,6 +34,14 @@ def upload():
             return _preview(job, form)
         return redirect(url_for("jobs.detail", job_id=job.id))
     return render_template("imports/upload.html", form=form)
+
+
+@bp.route(f"/template/<any({', '.join(import_template.KINDS)}):kind>.xlsx")
+@permission_required("imports.run")
+def template(kind: str):
+    """The .xlsx import template of a kind, headers and instructions in the user's language."""
+    return send_file(io.BytesIO(import_template.template(kind)), as_attachment=True, download_name=f"{kind}_template.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 @bp.route("/preview/<job_id>")

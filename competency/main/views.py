@@ -39,6 +39,7 @@ def home():
     if access.can(user, "dashboard.accounts"):
         context["accounts"] = dashboard.account_summary()
         context["events"] = audit.recent_events()
+        context["event_objects"] = audit.objects_of(context["events"])
     context["charts"] = _charts(user, context.get("unit_grades"))
     return render_template("main/dashboard.html", **context)
 

@@ -16,7 +16,7 @@ from ..jobs.views import start_once
 from ..models import Decision, Employee, Grade, Recommendation, ReviewAction, ReviewRun
 from ..pagination import KeysetPage
 from ..security import permission_required
-from ..services import access, appeals, audit, grades
+from ..services import access, appeals, audit, grades, safe_files
 from ..services import settings as settings_service
 from ..services.imports import ImportFailed
 from ..services.org import org_subtree_ids, positions
@@ -208,10 +208,10 @@ def import_standards():
     form = StandardsFileForm()
     if form.validate_on_submit():
         try:
-            count = standards_service.import_standards(form.file.data.read().decode("utf-8-sig"), actor=current_user)
+            count = standards_service.import_standards(safe_files.decode_text(form.file.data.read()), actor=current_user)
             flash(_("Standards set for %(n)s positions.", n=count), "success")
-        except (ImportFailed, UnicodeDecodeError) as failure:
-            for error in getattr(failure, "errors", [failure]):
+        except ImportFailed as failure:
+            for error in failure.errors:
                 flash(str(error), "error")
     else:
         flash(_("Choose a .yaml file."), "error")

@@ -232,8 +232,8 @@ def manages_accounts(actor) -> bool:
 # --- assessments ----------------------------------------------------------------------------------
 
 
-def _assessment_or_404(assessment_id: int, allowed) -> Assessment:
-    assessment = db.session.get(Assessment, assessment_id)
+def _assessment_or_404(assessment_id: int, allowed, options=()) -> Assessment:
+    assessment = db.session.get(Assessment, assessment_id, options=options)
     if assessment is None or not allowed(assessment):
         raise NotFound()
     return assessment
@@ -249,14 +249,14 @@ def is_assessing_supervisor(user, assessment: Assessment) -> bool:
     return leads_a_team(user) and assessment.supervisor_id == user.employee_id
 
 
-def self_assessment_or_404(user, assessment_id: int) -> Assessment:
-    """The user's own assessment; NotFound for anybody else's."""
-    return _assessment_or_404(assessment_id, lambda a: is_rated_person(user, a))
+def self_assessment_or_404(user, assessment_id: int, options=()) -> Assessment:
+    """The user's own assessment (loaded with `options`); NotFound for anybody else's."""
+    return _assessment_or_404(assessment_id, lambda a: is_rated_person(user, a), options)
 
 
-def supervisor_assessment_or_404(user, assessment_id: int) -> Assessment:
-    """An assessment the user is the assessing supervisor of; NotFound otherwise."""
-    return _assessment_or_404(assessment_id, lambda a: is_assessing_supervisor(user, a))
+def supervisor_assessment_or_404(user, assessment_id: int, options=()) -> Assessment:
+    """An assessment the user is the assessing supervisor of (loaded with `options`); NotFound otherwise."""
+    return _assessment_or_404(assessment_id, lambda a: is_assessing_supervisor(user, a), options)
 
 
 def can_read_result(user, assessment: Assessment) -> bool:

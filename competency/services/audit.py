@@ -3,14 +3,17 @@ people's personal records, downloads, and the filtered log auditors read and exp
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import Integer, case, cast, func, select
+from sqlalchemy.orm import aliased, selectinload
 
+from ..audit_labels import action_label, actor_label, object_label, person_label
 from ..extensions import db
 from ..models import AuditEvent, Employee, User
-from ..timeutil import utcnow
+from ..timeutil import bank_day_start, bank_time, utcnow
 from . import bulk
 from .streaming import stream_rows
 from .unit_of_work import unit_of_work
@@ -72,35 +75,58 @@ def record_download(kind: str, actor, object_type: str = "export", object_id=Non
 
 @dataclass(frozen=True)
 class AuditFilters:
-    """What an auditor narrows the trail to; empty values do not filter. Dates are inclusive and in UTC."""
+    """What an auditor narrows the trail to; empty values do not filter. Dates are inclusive days of the bank's
+    calendar (its time zone). `action` is one action, or a group of them when it ends in "." (e.g. "import.")."""
 
-    action: str = ""          # action prefix, e.g. "import." or "view."
-    actor: str = ""           # the actor's login name: staff number or email
+    action: str = ""          # an action, or an action prefix ending in "."
+    actor: str = ""           # who did it: staff number, email or name
     since: date | None = None
     until: date | None = None
     object_type: str = ""
     object_id: str = ""
+    subject: str = ""         # whom it is about (their employee record or account): staff number, email or name
 
     def as_details(self) -> dict:
         """The filters that are set, for the audit event of a download."""
         return {k: v for k, v in asdict(self).items() if v not in ("", None)}
 
 
+def _accounts(who: str):
+    """SELECT of the ids of the accounts of a person named by staff number, email or name (zh, or en in any case)."""
+    return (select(User.id).outerjoin(Employee, Employee.id == User.employee_id)
+            .where((Employee.staff_no == who) | (func.lower(User.email) == who.lower()) | (Employee.name_zh == who)
+                   | (func.lower(Employee.name_en) == who.lower())))
+
+
+def _concerning(who: str):
+    """The condition that an event is about the person named: their employee record or one of their accounts."""
+    employees = select(Employee.id).where((Employee.staff_no == who) | (Employee.name_zh == who)
+                                          | (func.lower(Employee.name_en) == who.lower()))
+    employees = employees.union(select(User.employee_id).where(func.lower(User.email) == who.lower(), User.employee_id.is_not(None)))
+    employee_ids = [str(i) for i in db.session.scalars(employees)]
+    account_ids = [str(i) for i in db.session.scalars(_accounts(who).union(
+        select(User.id).where(User.employee_id.in_([int(i) for i in employee_ids]))))]
+    return ((AuditEvent.object_type == "employee") & AuditEvent.object_id.in_(employee_ids)) | (
+        (AuditEvent.object_type == "user") & AuditEvent.object_id.in_(account_ids))
+
+
 def _filtered(query, filters: AuditFilters):
-    if filters.action:
+    if filters.action.endswith("."):
         query = query.where(AuditEvent.action.startswith(filters.action, autoescape=True))
+    elif filters.action:
+        query = query.where(AuditEvent.action == filters.action)
     if filters.actor:
-        actors = (select(User.id).outerjoin(Employee, Employee.id == User.employee_id)
-                  .where((Employee.staff_no == filters.actor) | (func.lower(User.email) == filters.actor.lower())))
-        query = query.where(AuditEvent.actor_id.in_(actors))
+        query = query.where(AuditEvent.actor_id.in_(_accounts(filters.actor)))
     if filters.since:
-        query = query.where(AuditEvent.at >= datetime.combine(filters.since, time()))
+        query = query.where(AuditEvent.at >= bank_day_start(filters.since))
     if filters.until:
-        query = query.where(AuditEvent.at < datetime.combine(filters.until + timedelta(days=1), time()))
+        query = query.where(AuditEvent.at < bank_day_start(filters.until + timedelta(days=1)))
     if filters.object_type:
         query = query.where(AuditEvent.object_type == filters.object_type)
     if filters.object_id:
         query = query.where(AuditEvent.object_id == filters.object_id)
+    if filters.subject:
+        query = query.where(_concerning(filters.subject))
     return query
 
 
@@ -137,20 +163,73 @@ def begin_export(filters: AuditFilters, fmt: str, actor) -> int:
     return up_to
 
 
-EXPORT_HEADER = ["id", "at_utc", "actor", "actor_id", "action", "object_type", "object_id", "details"]
+# --- reading it as people do: names, labels, the bank's time ---------------------------------------
+
+
+def objects_of(events) -> dict[int, str]:
+    """What each event is about, by event id: the person for an account or an employee record (read in two queries
+    for the page), else the object's type and id."""
+    ids = {kind: {int(e.object_id) for e in events if e.object_type == kind and (e.object_id or "").isdigit()}
+           for kind in ("user", "employee")}
+    people = {("employee", str(e.id)): person_label(e.name_zh, e.name_en, e.staff_no, None)
+              for e in db.session.scalars(select(Employee).where(Employee.id.in_(ids["employee"])))} if ids["employee"] else {}
+    if ids["user"]:
+        for user in db.session.scalars(select(User).options(selectinload(User.employee)).where(User.id.in_(ids["user"]))):
+            people[("user", str(user.id))] = actor_label(user)
+    return {e.id: people.get((e.object_type, e.object_id)) or object_label(e.object_type, e.object_id) for e in events}
+
+
+def export_header() -> list[str]:
+    """The columns of the log's export, in the current language."""
+    zone = current_app.config["TIMEZONE"]
+    return [_("Event id"), _("Time (%(zone)s)", zone=zone), _("Who"), _("Action"), _("Action code"), _("About"),
+            _("Object type"), _("Object id"), _("Details")]
+
+
+def _numeric_id(object_type: str):
+    """The event's object id as an integer when the object is of that type and its id is a plain number (else NULL),
+    so that joining on it uses the table's primary key and never fails on other ids."""
+    plain = (AuditEvent.object_type == object_type) & (func.length(AuditEvent.object_id).between(1, 9)) & (
+        func.length(func.trim(AuditEvent.object_id, "0123456789")) == 0)
+    return case((plain, cast(AuditEvent.object_id, Integer)))
 
 
 def export_rows(filters: AuditFilters, up_to_id: int) -> Iterator[list]:
-    """The matching events up to the given id, newest first, one list per EXPORT_HEADER, read in batches (a
-    server-side cursor on PostgreSQL) so that memory stays constant. Details are JSON text."""
-    login = func.coalesce(Employee.staff_no, User.email)
-    query = _filtered(select(AuditEvent.id, AuditEvent.at, login, AuditEvent.actor_id, AuditEvent.action,
-                             AuditEvent.object_type, AuditEvent.object_id, AuditEvent.details)
-                      .outerjoin(User, User.id == AuditEvent.actor_id).outerjoin(Employee, Employee.id == User.employee_id)
-                      .where(AuditEvent.id <= up_to_id).order_by(AuditEvent.id.desc()), filters)
+    """The matching events up to the given id, newest first, one list per export_header(): the time in the bank's
+    time zone, people by name, actions by label; read in batches (a server-side cursor on PostgreSQL) so that memory
+    stays constant. Details are JSON text."""
+    actor_user, actor_person = aliased(User), aliased(Employee)
+    object_user, object_user_person, object_person = aliased(User), aliased(Employee), aliased(Employee)
+    query = _filtered(
+        select(AuditEvent.id, AuditEvent.at, actor_person.name_zh, actor_person.name_en, actor_person.staff_no, actor_user.email,
+               AuditEvent.action, AuditEvent.object_type, AuditEvent.object_id, AuditEvent.details,
+               object_person.name_zh, object_person.name_en, object_person.staff_no,
+               object_user_person.name_zh, object_user_person.name_en, object_user_person.staff_no, object_user.email)
+        .outerjoin(actor_user, actor_user.id == AuditEvent.actor_id)
+        .outerjoin(actor_person, actor_person.id == actor_user.employee_id)
+        .outerjoin(object_person, object_person.id == _numeric_id("employee"))
+        .outerjoin(object_user, object_user.id == _numeric_id("user"))
+        .outerjoin(object_user_person, object_user_person.id == object_user.employee_id)
+        .where(AuditEvent.id <= up_to_id).order_by(AuditEvent.id.desc()), filters)
     for row in stream_rows(query, EXPORT_BATCH):
-        yield [row[0], row[1].strftime("%Y-%m-%d %H:%M:%S"), row[2], row[3], row[4], row[5], row[6],
-               json.dumps(row[7] or {}, ensure_ascii=False, sort_keys=True)]
+        yield [row[0], bank_time(row[1]).replace(microsecond=0), person_label(*row[2:6]) if row[4] or row[5] else "—",
+               action_label(row[6]), row[6], _about(row), row[7], row[8], json.dumps(row[9] or {}, ensure_ascii=False, sort_keys=True)]
+
+
+def _about(row) -> str:
+    """What an exported event is about: the employee's or the account's person, else the object's type and id."""
+    if row[12]:
+        return person_label(row[10], row[11], row[12], None)
+    if row[15] or row[16]:
+        return person_label(*row[13:17])
+    return object_label(row[7], row[8])
+
+
+def export_filename(filters: AuditFilters, fmt: str) -> str:
+    """The download's file name: the period chosen (from its first day, to its last) and the date it was made."""
+    period = "_".join(day.isoformat() for day in (filters.since, filters.until) if day)
+    prefix = f"audit-{'from-' if filters.since and not filters.until else 'to-' if filters.until and not filters.since else ''}"
+    return f"{prefix}{period + '-' if period else ''}{date.today().isoformat()}.{fmt}"
 
 
 _PLAIN = (str, int, bool, float)

@@ -82,6 +82,7 @@ def preview_import(job: Job, progress) -> dict:
         raise
     return {"token": token, "kind": meta["kind"], "filename": meta["filename"], "created": result.created,
             "updated": result.updated, "unchanged": result.unchanged, "rows": len(result.actions),
+            "notices": [str(notice) for notice in result.notices],
             "actions": result.actions[:PREVIEW_ROWS], "total": max(len(result.actions), 1),
             "next": {"endpoint": "imports.preview", "values": {"job_id": job.id}}}
 

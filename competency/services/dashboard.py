@@ -6,7 +6,7 @@ from sqlalchemy import func, or_, select, true
 from ..extensions import db
 from ..models import AuditEvent, Employee, EmployeeStatus, Grade, OrgUnit, Role, User, UserRole
 from ..timeutil import utcnow
-from .access import EVERYONE, among, private_ids, team_ids, visible_employee_ids
+from .access import among, reads_everyone, team_ids, visible_employee_ids
 from .analytics import Filters, in_scope
 
 
@@ -41,7 +41,7 @@ DASHBOARD_ROWS = 20
 def _probation_query(user, within_days: int, today: date):
     # Oneself and the team, whose ids are read first (once per request, shared with the team's charts): planners
     # misjudge a recursive reporting line's size, and its union with oneself more so.
-    if private_ids(user) is EVERYONE:
+    if reads_everyone(user):
         whose = true()
     else:
         whose = or_(Employee.id == user.employee_id, in_scope(Filters(), team_ids(user), Employee.id))

@@ -1,108 +1,267 @@
-"""Exports (CSV and .xlsx) of results, gaps, credit compliance and review recommendations, for the rows a user
-may see and with the same filters as the charts. Exports stream in constant memory: the rows come from a
-server-side cursor, CSV goes out chunk by chunk, .xlsx is written row by row to a temporary file first."""
+"""Exports (CSV and .xlsx) of results (per competency, or one row per person), gaps, credit compliance and review
+recommendations, for the rows a user may see and with the same filters as the charts. Report-ready: headers in the
+language of the request (or of the job that writes the file), names beside codes, labels for coded values, numbers
+as numbers and dates as dates. Exports stream in constant memory: the rows come from a server-side cursor, CSV goes
+out chunk by chunk, .xlsx is written row by row to a temporary file first."""
 import csv
 import io
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 
 from ..extensions import db
-from ..models import Cycle, Employee, OrgUnit, Recommendation, ResultRow
-from . import safe_files, xlsx_writer
+from ..i18n import label, lang
+from ..models import Assessment, Competency, Cycle, Employee, OrgUnit, Recommendation, ResultRow
+from ..timeutil import bank_time
+from . import safe_files, scoring, xlsx_writer
 from .analytics import Filters, people
 from .review.runs import get_run
 from .streaming import released, stream_rows
 from .training.ledger import yearly_status
 
-KINDS = ("results", "gaps", "credits", "recommendations")
-_RESULTS = ["staff_no", "name_zh", "name_en", "org_unit", "cycle", "competency", "self", "supervisor", "combined", "target", "gap"]
-# The columns of each export, in order: a contract with whoever reads the files.
+KINDS = ("results", "results_wide", "gaps", "credits", "recommendations")
+# Who a row is about: the person and their org unit, each name beside its code.
+_PERSON = (_l("Staff number"), _l("Name"), _l("Org unit code"), _l("Org unit"))
+_CYCLE = (_l("Cycle code"), _l("Cycle"), _l("Period end"))
+_RESULTS = (*_PERSON, *_CYCLE, _l("Competency code"), _l("Competency"), _l("Self"), _l("Supervisor"), _l("Combined"),
+            _l("Target level"), _l("Gap"))
+# The columns of each export, in order (translated when the file is written): a contract with whoever reads the files.
+# The wide results export adds a column per competency between these and its scores (SCORES).
 HEADERS = {
     "results": _RESULTS,
+    "results_wide": (*_PERSON, *_CYCLE, _l("Grade when assessed")),
     "gaps": _RESULTS,
-    "credits": ["staff_no", "name_zh", "name_en", "grade", "year", "earned", "required", "met"],
-    "recommendations": ["staff_no", "name_zh", "name_en", "year", "current_grade", "recommended_grade", "action", "below_junior",
-                        "decision", "final_grade"],
+    "credits": (*_PERSON, _l("Grade"), _l("Year"), _l("Credits earned"), _l("Credits required"), _l("Requirement met")),
+    "recommendations": (*_PERSON, _l("Year"), _l("Current grade"), _l("Recommended grade"), _l("Recommended action"),
+                        _l("Below the junior standard"), _l("Decision"), _l("Final grade"), _l("Decided at")),
 }
+SCORES = (_l("Knowledge score"), _l("Skills score"), _l("Abilities score"), _l("Overall score"))
+YES, NO = _l("Yes"), _l("No")
 # Rows fetched from the database per round trip while an export streams.
 BATCH = 2_000
 # Streamed exports hand the server chunks of about this size.
 CHUNK_BYTES = 64 * 1024
 
 
+@dataclass
+class _Export:
+    """One export's query (None: no rows), how a row of it becomes a written row, the header, and what to count."""
+
+    query: Select | None
+    shape: Callable
+    header: list[str]
+    counted: Select | None = None  # the SELECT whose rows are the export's rows, when not the query's
+    grouped: Callable | None = None  # turns the query's rows into the written rows, when not one for one
+
+
+def _names() -> tuple[int, int]:
+    """Which of a (zh, en) pair of columns to write first, by the current language (the other when it is empty)."""
+    return (1, 0) if lang() == "en" else (0, 1)
+
+
+def _name(zh: str | None, en: str | None, order: tuple[int, int]) -> str:
+    pair = (zh, en)
+    return pair[order[0]] or pair[order[1]] or ""
+
+
+def _yes_no(value) -> str | None:
+    return None if value is None else str(YES if value else NO)
+
+
 def rows(kind: str, filters: Filters, scope, year: int) -> tuple[list[str], Iterator[list]]:
-    """The header and the rows of one export. The rows are read lazily from a server-side cursor (the query runs
-    when the first row is asked for, in the transaction open then), never held in a list; closing the iterator
-    closes the cursor."""
-    query, shape = _QUERIES[kind](filters, scope, year)
-    return list(HEADERS[kind]), (shape(row) for row in (() if query is None else stream_rows(query, BATCH)))
+    """The header and the rows of one export, in the current language. The rows are read lazily from a server-side
+    cursor (the query runs when the first row is asked for, in the transaction open then), never held in a list;
+    closing the iterator closes the cursor."""
+    export = _QUERIES[kind](filters, scope, year)
+    raw = () if export.query is None else stream_rows(export.query, BATCH)
+    data = export.grouped(raw) if export.grouped else (export.shape(row) for row in raw)
+    return export.header, data
 
 
 def count(kind: str, filters: Filters, scope, year: int) -> int:
     """How many rows the export holds: a COUNT over the export's own query, in its own statement (a change committed
     between it and the reading of the rows would make the two differ by that change)."""
-    query, _shape = _QUERIES[kind](filters, scope, year)
+    export = _QUERIES[kind](filters, scope, year)
+    query = export.counted if export.counted is not None else export.query
     return 0 if query is None else db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
 
 
-def results_query(filters: Filters, scope, gaps_only: bool = False) -> Select:
-    """SELECT of the results export's columns (HEADERS["results"], unrounded), one row per person and competency
-    rated, by staff number and competency; only competencies below their target when `gaps_only`. The one place
-    exports read assessment results from."""
+def _which(filters: Filters, scope):
+    """The conditions on the stored results an export reads: the chosen cycle (or each person's latest), the people."""
     who = people(filters, scope).subquery()
+    r = ResultRow
+    return (r.cycle_id == filters.cycle_id if filters.cycle_id else r.is_latest.is_(True)), r.employee_id.in_(select(who.c.id))
+
+
+def results_query(filters: Filters, scope, gaps_only: bool = False) -> Select:
+    """SELECT of the results export's columns (unrounded, names in both languages), one row per person and
+    competency rated, by staff number and competency; only competencies below their target when `gaps_only`. The one
+    place exports read assessment results per competency from."""
     r = ResultRow  # the stored results
-    which = r.cycle_id == filters.cycle_id if filters.cycle_id else r.is_latest.is_(True)
-    query = (select(Employee.staff_no, Employee.name_zh, Employee.name_en, OrgUnit.code, Cycle.code, r.competency_code,
-                    r.self_level, r.supervisor_level, r.combined, r.target, r.gap)
+    query = (select(Employee.staff_no, Employee.name_zh, Employee.name_en, OrgUnit.code, OrgUnit.name_zh, OrgUnit.name_en,
+                    Cycle.code, Cycle.name_zh, Cycle.name_en, Cycle.period_end, r.competency_code, Competency.name_zh,
+                    Competency.name_en, r.self_level, r.supervisor_level, r.combined, r.target, r.gap)
              .join(Employee, Employee.id == r.employee_id).join(OrgUnit, OrgUnit.id == Employee.org_unit_id)
-             .join(Cycle, Cycle.id == r.cycle_id)
-             .where(which, r.employee_id.in_(select(who.c.id))).order_by(Employee.staff_no, r.competency_code))
+             .join(Cycle, Cycle.id == r.cycle_id).outerjoin(Competency, Competency.id == r.competency_id)
+             .where(*_which(filters, scope)).order_by(Employee.staff_no, r.competency_code))
     if gaps_only:
         query = query.where(r.target.is_not(None), r.combined < r.target)
     return query
 
 
-def _result_row(r) -> list:
-    return [*r[:8], round(r[8], 4), r[9], None if r[10] is None else round(r[10], 4)]
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
-def _results(filters: Filters, scope, _year: int) -> tuple[Select, Callable]:
-    return results_query(filters, scope), _result_row
+def _person(r, order) -> list:
+    """Staff number, name, org unit code and name from the first six columns of a row."""
+    return [r[0], _name(r[1], r[2], order), r[3], _name(r[4], r[5], order)]
 
 
-def _gaps(filters: Filters, scope, _year: int) -> tuple[Select, Callable]:
-    return results_query(filters, scope, gaps_only=True), _result_row
+def _results(filters: Filters, scope, _year: int, gaps_only: bool = False) -> _Export:
+    order = _names()
+
+    def shape(r) -> list:
+        return [*_person(r, order), r[6], _name(r[7], r[8], order), r[9], r[10], _name(r[11], r[12], order),
+                r[13], r[14], _round(r[15]), r[16], _round(r[17])]
+
+    return _Export(results_query(filters, scope, gaps_only), shape, [str(h) for h in HEADERS["results"]])
 
 
-def _credits(filters: Filters, scope, year: int) -> tuple[Select, Callable]:
+def _gaps(filters: Filters, scope, year: int) -> _Export:
+    return _results(filters, scope, year, gaps_only=True)
+
+
+def _code_key(code: str) -> tuple:
+    """Competency codes in the model's order: K before S before A, then by number (K2 before K10)."""
+    number = re.search(r"\d+", code)
+    return ("KSA".find(code[:1]) % 4, int(number.group()) if number else 0, code)
+
+
+def wide_columns(filters: Filters, scope) -> list[tuple[str, str, str]]:
+    """(code, zh name, en name) of each competency rated in the rows the wide results export holds, in the model's
+    order; a code rated under several model versions is named as in the newest."""
+    rated = select(ResultRow.competency_id).where(*_which(filters, scope)).distinct()
+    found = db.session.execute(select(Competency.code, Competency.name_zh, Competency.name_en)
+                               .where(Competency.id.in_(rated)).order_by(Competency.id.desc())).all()
+    newest = {}
+    for code, zh, en in found:
+        newest.setdefault(code, (code, zh, en))
+    return sorted(newest.values(), key=lambda c: _code_key(c[0]))
+
+
+def _results_wide(filters: Filters, scope, _year: int) -> _Export:
+    """One row per assessment: the person, the cycle, the combined level of each competency in its own column, the
+    knowledge, skills and abilities scores and the overall score on the 100-point scale."""
+    order = _names()
+    columns = wide_columns(filters, scope)
+    position = {code: i for i, (code, _zh, _en) in enumerate(columns)}
+    r = ResultRow
+    query = (select(Employee.staff_no, Employee.name_zh, Employee.name_en, OrgUnit.code, OrgUnit.name_zh, OrgUnit.name_en,
+                    Cycle.code, Cycle.name_zh, Cycle.name_en, Cycle.period_end, r.grade, Assessment.overall_score,
+                    r.assessment_id, r.competency_code, r.combined, Competency.weight, Competency.category)
+             .join(Employee, Employee.id == r.employee_id).join(OrgUnit, OrgUnit.id == Employee.org_unit_id)
+             .join(Cycle, Cycle.id == r.cycle_id).join(Assessment, Assessment.id == r.assessment_id)
+             .outerjoin(Competency, Competency.id == r.competency_id)
+             .where(*_which(filters, scope)).order_by(Employee.staff_no, r.assessment_id, r.competency_code))
+    counted = select(r.assessment_id).where(*_which(filters, scope)).distinct()
+
+    def person_row(first, group: list) -> list:
+        levels = [None] * len(columns)
+        for row in group:
+            levels[position[row[13]]] = _round(row[14])
+        combined = {row[13]: row[14] for row in group}
+        weights = {row[13]: float(row[15] or 0) for row in group}
+        categories = {row[13]: row[16].value for row in group if row[16] is not None}
+        by_category = scoring.category_scores(combined, weights, categories)
+        return [*_person(first, order), first[6], _name(first[7], first[8], order), first[9], label(first[10]), *levels,
+                *(_round(by_category.get(c)) for c in "KSA"), _round(first[11])]
+
+    def grouped(data: Iterable) -> Iterator[list]:
+        """The rows of one assessment (consecutive in the query's order) become one written row."""
+        group: list = []
+        try:
+            for row in data:
+                if group and row[12] != group[0][12]:
+                    yield person_row(group[0], group)
+                    group = []
+                group.append(row)
+            if group:
+                yield person_row(group[0], group)
+        finally:
+            close = getattr(data, "close", None)
+            if close is not None:
+                close()
+
+    header = [str(h) for h in HEADERS["results_wide"]]
+    header += [f"{code} {_name(zh, en, order)}".strip() for code, zh, en in columns] + [str(h) for h in SCORES]
+    return _Export(query, None, header, counted=counted, grouped=grouped)
+
+
+def _credits(filters: Filters, scope, year: int) -> _Export:
+    order = _names()
     who = people(filters, scope).subquery()
     status = yearly_status(select(who.c.id), year)
     earned, required = status.selected_columns.earned, status.selected_columns.required
     # the columns written, not the Employee entity the credits page reads
-    query = status.with_only_columns(Employee.staff_no, Employee.name_zh, Employee.name_en, Employee.grade, earned, required)
-    return query, lambda r: [r[0], r[1], r[2], r[3].value, year, float(r[4]), float(r[5]), r[4] >= r[5]]
+    query = (status.with_only_columns(Employee.staff_no, Employee.name_zh, Employee.name_en, OrgUnit.code, OrgUnit.name_zh,
+                                      OrgUnit.name_en, Employee.grade, earned, required)
+             .join(OrgUnit, OrgUnit.id == Employee.org_unit_id))
 
-
-def _recommendations(filters: Filters, scope, year: int) -> tuple[Select | None, Callable]:
     def shape(r) -> list:
-        return [r[0], r[1], r[2], year, r[3].value, r[4].value, r[5].value, r[6], r[7].value, r[8].value if r[8] else None]
+        return [*_person(r, order), label(r[6]), year, float(r[7]), float(r[8]), _yes_no(r[7] >= r[8])]
 
+    return _Export(query, shape, [str(h) for h in HEADERS["credits"]])
+
+
+def _recommendations(filters: Filters, scope, year: int) -> _Export:
+    order = _names()
+
+    def shape(r) -> list:
+        return [*_person(r, order), year, label(r[6]), label(r[7]), label(r[8]), _yes_no(r[9]), label(r[10]), label(r[11]) or None,
+                bank_time(r[12])]
+
+    header = [str(h) for h in HEADERS["recommendations"]]
     run = get_run(year)
     if run is None:
-        return None, shape
+        return _Export(None, shape, header)
     who = people(filters, scope).subquery()
     # the columns written: never the explanation JSON of every recommendation
-    query = (select(Employee.staff_no, Employee.name_zh, Employee.name_en, Recommendation.current_grade,
-                    Recommendation.recommended_grade, Recommendation.action, Recommendation.below_junior, Recommendation.decision,
-                    Recommendation.final_grade)
+    query = (select(Employee.staff_no, Employee.name_zh, Employee.name_en, OrgUnit.code, OrgUnit.name_zh, OrgUnit.name_en,
+                    Recommendation.current_grade, Recommendation.recommended_grade, Recommendation.action,
+                    Recommendation.below_junior, Recommendation.decision, Recommendation.final_grade, Recommendation.decided_at)
              .select_from(Recommendation).join(Employee, Employee.id == Recommendation.employee_id)
+             .join(OrgUnit, OrgUnit.id == Employee.org_unit_id)
              .where(Recommendation.run_id == run.id, Recommendation.employee_id.in_(select(who.c.id))).order_by(Employee.staff_no))
-    return query, shape
+    return _Export(query, shape, header)
 
 
-_QUERIES = {"results": _results, "gaps": _gaps, "credits": _credits, "recommendations": _recommendations}
+_QUERIES = {"results": _results, "results_wide": _results_wide, "gaps": _gaps, "credits": _credits,
+            "recommendations": _recommendations}
+
+
+def filename(kind: str, fmt: str, year: int | None = None, cycle: str | None = None) -> str:
+    """The download's file name: the kind, the chosen cycle's code (results and gaps; "latest" without one) or the
+    year (credits, recommendations), and the date it was made, e.g. `results-C2026-2026-11-28.xlsx`. Only letters,
+    digits, "-", "_" and "." (a cycle code could hold anything)."""
+    which = (cycle or "latest") if kind in ("results", "results_wide", "gaps") else str(year)
+    which = re.sub(r"[^A-Za-z0-9_.-]+", "_", which).strip("._") or "cycle"
+    return f"{kind}-{which}-{date.today().isoformat()}.{fmt}"
+
+
+def _csv_cell(value):
+    """A value as CSV writes it: dates as YYYY-MM-DD, times as YYYY-MM-DD HH:MM:SS, text that starts like a formula
+    with an apostrophe."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    return safe_files.csv_value(value)
 
 
 def stream_csv(header: list[str], data: Iterable[list]) -> Iterator[bytes]:
@@ -115,7 +274,7 @@ def stream_csv(header: list[str], data: Iterable[list]) -> Iterator[bytes]:
         buffer.write("\ufeff")
         writer.writerow(header)
         for row in data:
-            writer.writerow([safe_files.csv_value(v) for v in row])
+            writer.writerow([_csv_cell(v) for v in row])
             if buffer.tell() >= CHUNK_BYTES:
                 yield buffer.getvalue().encode("utf-8")
                 buffer.seek(0)
@@ -126,7 +285,8 @@ def stream_csv(header: list[str], data: Iterable[list]) -> Iterator[bytes]:
 def stream_xlsx(header: list[str], data: Iterable[list], sheet: str, max_rows: int = xlsx_writer.MAX_ROWS) -> Iterator[bytes]:
     """An .xlsx workbook written row by row to a temporary file, then handed out in chunks (constant memory). Text
     is stored as text (never a formula), without the characters .xlsx cannot hold and cut to what a cell holds;
-    after `max_rows` rows (header included) the rows go on in a new sheet, "<sheet> (2)" and so on, under the header.
+    numbers, dates and times keep their types; the header row stays in view and carries an autofilter. After
+    `max_rows` rows (header included) the rows go on in a new sheet, "<sheet> (2)" and so on, under the header.
     When it ends or is closed early, the rows are closed and the memory given back."""
     with released(data), tempfile.TemporaryFile() as file:
         xlsx_writer.write(file, header, data, sheet, max_rows)

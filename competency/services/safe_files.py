@@ -1,6 +1,7 @@
 """Reading and writing user files safely: .xlsx uploads checked before they are unpacked and read with bounded rows
 and columns, YAML without anchors and aliases and with bounded nesting and size, text the database can store, and
 exports whose cells a spreadsheet shows as text instead of running them as formulas."""
+import codecs
 import io
 import re
 import zipfile
@@ -50,6 +51,47 @@ def refuse(message, line: int = 0, sheet: str | None = None) -> NoReturn:
 def clean_text(text: str) -> str:
     """The text without the characters the database cannot store (NUL, lone surrogates)."""
     return _UNSTORABLE.sub("", text)
+
+
+# --- text files ----------------------------------------------------------------------------------
+
+# What Excel and WPS write: UTF-8 (with a BOM or without), "Unicode text" (UTF-16 with a BOM), and on Chinese
+# Windows the ANSI code page, GBK, of which GB18030 is the superset.
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+NOT_TEXT = _l("The file is not text in UTF-8, UTF-16 or GB18030 (GBK): save it again as CSV UTF-8.")
+
+
+def _decodes(data: bytes, encoding: str, chunk: int = MB) -> bool:
+    """Whether the bytes are valid in the encoding, checked a chunk at a time (a large file is not held twice)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        for start in range(0, len(data), chunk):
+            decoder.decode(data[start:start + chunk])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def text_encoding(data: bytes) -> str:
+    """The encoding of a text file: by its byte order mark, else UTF-8 when it is valid UTF-8, else GB18030;
+    ImportFailed when it is none of them."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return encoding
+    for encoding in ("utf-8", "gb18030"):
+        if _decodes(data, encoding):
+            return encoding
+    refuse(NOT_TEXT)
+
+
+def decode_text(data: bytes) -> str:
+    """The text of an uploaded text file (YAML, CSV) in whichever of the encodings Excel and WPS write."""
+    encoding = text_encoding(data)
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:  # a UTF-16 file cut in the middle of a character
+        refuse(NOT_TEXT)
 
 
 # --- .xlsx uploads -------------------------------------------------------------------------------

@@ -22,13 +22,8 @@ from ..i18n import LABELS
 from ..models import CourseType, Delivery, Grade
 from ..services.training.catalogue import parse_competencies
 
-TYPE_LABELS = {
-    CourseType.LAW: _l("Law, regulation and company rules"), CourseType.INDUSTRY: _l("Industry knowledge"),
-    CourseType.SALES: _l("Sales skills"), CourseType.EXCHANGE: _l("Cross-industry exchange"),
-    CourseType.MENTORING: _l("Mentoring"), CourseType.CERTIFICATION: _l("Certification preparation"),
-}
-DELIVERY_LABELS = {Delivery.CLASSROOM: _l("Classroom"), Delivery.ONLINE: _l("Online"),
-                   Delivery.SELF_STUDY: _l("Self-study"), Delivery.ON_THE_JOB: _l("On the job")}
+TYPE_LABELS = {t: LABELS[t] for t in CourseType}
+DELIVERY_LABELS = {d: LABELS[d] for d in Delivery}
 
 
 class ActionForm(FlaskForm):

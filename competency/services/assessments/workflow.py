@@ -57,17 +57,15 @@ class RatingsIncomplete(DomainError):
         super().__init__(" ".join(parts))
 
 
-def load_for_form(assessment: Assessment) -> Assessment:
-    """Load what the assessment's rating form reads (its cycle, person, model version, ratings and reopenings) in
-    three queries instead of five."""
-    db.session.execute(_FORM_PARTS, {"id": assessment.id}).unique().all()
-    return assessment
+def form_options(saving: bool) -> tuple:
+    """What the rating form reads with its assessment, in the query that finds it: the cycle and model version
+    (joined) and the ratings; showing the form also reads the person and the reopenings."""
+    return _SAVE_PARTS if saving else _FORM_PARTS
 
 
-# Statements run on every form or dashboard, built once: building one costs more than running it.
-_FORM_PARTS = select(Assessment).where(Assessment.id == bindparam("id")).options(
-    joinedload(Assessment.cycle), joinedload(Assessment.employee), joinedload(Assessment.version),
-    selectinload(Assessment.ratings), selectinload(Assessment.reopenings))
+_SAVE_PARTS = (joinedload(Assessment.cycle), joinedload(Assessment.version), selectinload(Assessment.ratings))
+_FORM_PARTS = _SAVE_PARTS + (joinedload(Assessment.employee), selectinload(Assessment.reopenings))
+# Statements run on every dashboard, built once: building one costs more than running it.
 _MINE = (select(Assessment).join(Assessment.cycle).where(Assessment.employee_id == bindparam("employee_id"))
          .order_by(Cycle.period_end.desc(), Cycle.id.desc()).options(contains_eager(Assessment.cycle)))
 

@@ -2,17 +2,18 @@
 on a dry run), key checks, progress reports."""
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ...extensions import db
 from ...models import Employee
 from ...models.limits import holds_number, max_length, number_limit
 from .. import audit
 from .tabular import ImportFailed, RowError
+from .values import twin, unpadded
 
 _TALLIES = {"create": "created", "update": "updated", "unchanged": "unchanged"}
 
@@ -22,7 +23,8 @@ class ImportResult:
     """What an import did (or, on a dry run, would do).
 
     `actions` lists (line, key, "create" | "update" | "unchanged") per row; `counts` holds the tallies some
-    kinds report besides (passed and failed trainings, completed and incomplete assessments); `rows` holds, on a
+    kinds report besides (passed and failed trainings, completed and incomplete assessments); `notices` what the
+    reader noted about the file (columns ignored, the sheet read); `rows` holds, on a
     real run, (entity, line, key, created, {field: [before, after]}) of each row that created or changed something,
     which `finish` writes to the audit trail; the entity is a model object or, for rows written in bulk, its
     (table name, id)."""
@@ -35,6 +37,7 @@ class ImportResult:
     actions: list = field(default_factory=list)
     counts: dict = field(default_factory=dict)
     rows: list = field(default_factory=list, repr=False)
+    notices: list = field(default_factory=list)
 
     @property
     def changed(self) -> int:
@@ -84,10 +87,12 @@ def compare(before: dict | None, after: dict) -> dict:
     return {k: [old.get(k), v] for k, v in new.items() if old.get(k) != v}
 
 
-def refuse(errors: list[RowError]) -> None:
-    """Raise ImportFailed with the errors in file order (the unit of work then writes nothing)."""
+def refuse(errors: list[RowError], sheet: str | None = None) -> None:
+    """Raise ImportFailed with the errors in file order (the unit of work then writes nothing), each naming the sheet
+    the rows came from (a workbook's; None for a text file)."""
     if errors:
-        raise ImportFailed(sorted(errors, key=lambda e: (e.line, e.column)))
+        named = [replace(e, sheet=e.sheet or sheet) for e in errors]
+        raise ImportFailed(sorted(named, key=lambda e: (e.line, e.column)))
 
 
 def too_long(row, columns: dict) -> list[RowError]:
@@ -129,12 +134,13 @@ def record_summary(result: ImportResult, actor, filename: str, **details) -> Non
 
 
 def record_rows(kind: str, actor, filename: str, rows) -> None:
-    """One `import.<kind>.row` event per created or changed row, (entity, line, key, created, changes) each, in bulk."""
+    """One `import.<kind>.row` event per created or changed row, (entity, line, key, created, changes) each, in bulk.
+    The changes hold values as `shown` leaves them, JSON-safe already."""
     if rows:
         db.session.flush()  # created model objects get their ids
         audit.record_many(f"import.{kind}.row", actor, (
-            (*_reference(entity), {"file": filename, "line": line, "key": key, "created": created, "changes": changes})
-            for entity, line, key, created, changes in rows))
+            (*_reference(entity), {"file": filename, "line": line, "key": str(key), "created": created, "changes": changes})
+            for entity, line, key, created, changes in rows), json_safe=True)
 
 
 def _reference(entity) -> tuple[str, int]:
@@ -155,6 +161,29 @@ def people_by_staff_no(staff_nos, *columns) -> dict:
     if len(wanted) <= LOOKUP_IN:
         query = query.where(Employee.staff_no.in_(wanted))
     return {row.staff_no: row for row in db.session.execute(query) if row.staff_no in wanted}
+
+
+def staff_number_twins(staff_nos) -> dict:
+    """{staff number without leading zeros: staff number} of the people whose number differs from one of these only
+    by leading zeros (one query, made only for numbers that were not found)."""
+    wanted = {unpadded(s) for s in staff_nos if s}
+    if not wanted:
+        return {}
+    query = select(Employee.staff_no).where(func.ltrim(Employee.staff_no, "0").in_(wanted) | Employee.staff_no.in_(wanted))
+    return {unpadded(no): no for no in db.session.scalars(query)}
+
+
+def unknown_person(staff_no: str, twins: dict, supervisor: bool = False):
+    """The error for a staff number nobody has, suggesting the one that differs from it only by leading zeros."""
+    other = twin(staff_no, twins)
+    if other is not None:
+        return _l("Unknown staff number %(no)s: did you mean %(existing)s?", no=staff_no, existing=other)
+    return _l("Unknown supervisor %(no)s.", no=staff_no) if supervisor else _l("Unknown staff number %(no)s.", no=staff_no)
+
+
+def date_error(value: str):
+    """The error for a value that is not a date, with the forms a date may take."""
+    return _l("Not a date: %(value)s. Write it as YYYY-MM-DD (2024-03-01, 2024/3/1 and 2024年3月1日 also work).", value=value)
 
 
 def set_changed(obj, values: dict) -> bool:
@@ -192,6 +221,20 @@ def check_code(row, seen: dict, errors: list, column: str = "code") -> str:
         errors.append(RowError(row.line, column, _l("Duplicate code %(code)s (also on line %(line)s).", code=code, line=seen[code])))
     else:
         seen[code] = row.line
+    return code
+
+
+def check_new_code(row, seen: dict, errors: list, existing, twins: dict) -> str:
+    """The row's code as `check_code` checks it, and not a new code that differs from another (stored, or earlier in
+    the file) only by leading zeros: a code typed as a number in a spreadsheet loses them. `twins` is
+    values.zero_twins of the stored codes, and learns the file's."""
+    code = check_code(row, seen, errors)
+    other = twin(code, twins) if code and code not in existing else None
+    if other is not None:
+        errors.append(RowError(row.line, "code", _l("The new code %(code)s differs from %(existing)s only by leading zeros: "
+                                                    "write %(existing)s.", code=code, existing=other)))
+    elif code:
+        twins.setdefault(unpadded(code), code)
     return code
 
 

@@ -1,7 +1,6 @@
 """Import of the course catalogue: `code, title_zh, title_en, type, delivery, hours, credits, competencies`,
-upsert by code. The competency codes must be those of a published model version."""
-from decimal import Decimal, InvalidOperation
-
+upsert by code (columns, types and deliveries also by their Chinese labels; competencies as K1:3;S2:4 or K1：3；S2：4).
+The competency codes must be those of a published model version."""
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -11,40 +10,40 @@ from ...models import Course, CourseType, Delivery
 from ..ksa.versions import published_codes
 from ..training.catalogue import CourseValues, apply_course, parse_competencies, unknown_codes, unknown_codes_message
 from ..unit_of_work import unit_of_work
-from .common import ImportResult, check_code, finish, refuse, too_large, too_long
+from .common import ImportResult, check_new_code, finish, refuse, too_large, too_long
 from .tabular import RowError, read_rows
+from .values import choices, choose, parse_list, parse_number, zero_twins
 
 COLUMNS = ["code", "title_zh", "title_en", "type", "delivery", "hours", "credits", "competencies"]
-TYPES, DELIVERIES = {t.value for t in CourseType}, {d.value for d in Delivery}
+LABELS = {"code": ("课程代码", "课程编号"), "title_zh": ("课程名称", "中文名称", "课程中文名称"), "title_en": ("英文名称", "课程英文名称"),
+          "type": ("课程类型", "类型"), "delivery": ("授课方式", "培训方式"), "hours": ("学时", "课时"),
+          "credits": ("学分", "积分", "培训积分"), "competencies": ("对应能力", "能力项", "培养能力")}
+
+# Besides the labels the app shows (面授, 线上, 自学, 在岗带教): what training records also call them.
+SYNONYMS = {Delivery.CLASSROOM: ("课堂", "线下", "课堂教学"), Delivery.ONLINE: ("在线", "网络", "网络培训"),
+            Delivery.ON_THE_JOB: ("在岗", "带教", "岗位实践")}
 
 
-def _number(text: str):
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() else None
-
-
-def _values(row, code: str, errors: list, known: set[str]) -> CourseValues:
+def _values(row, code: str, errors: list, names: dict, known: set[str]) -> CourseValues:
     """The row as course values, appending an error per bad column (`known`: the competency codes of the published
     model versions)."""
     errors += [RowError(row.line, column, _l("Required.")) for column in ("title_zh", "title_en") if not row.get(column)]
     errors += too_long(row, {"code": Course.code, "title_zh": Course.title_zh, "title_en": Course.title_en})
-    if row.get("type") not in TYPES:
+    kind, delivery = choose(names["type"], row.get("type")), choose(names["delivery"], row.get("delivery"))
+    if kind is None:
         errors.append(RowError(row.line, "type", _l(
             "Unknown type %(value)s: use law, industry, sales, exchange, mentoring or certification.", value=row.get("type"))))
-    if row.get("delivery") not in DELIVERIES:
+    if delivery is None:
         errors.append(RowError(row.line, "delivery", _l(
             "Unknown delivery %(value)s: use classroom, online, self_study or on_the_job.", value=row.get("delivery"))))
-    hours, credits = _number(row.get("hours")), _number(row.get("credits"))
+    hours, credits = parse_number(row.get("hours")), parse_number(row.get("credits"))
     if hours is None or hours <= 0:
-        errors.append(RowError(row.line, "hours", _l("Hours must be a positive number.")))
+        errors.append(RowError(row.line, "hours", _l("Hours must be a positive number: %(value)s.", value=row.get("hours"))))
     if credits is None or credits < 0:
-        errors.append(RowError(row.line, "credits", _l("Credits must be a number of at least 0.")))
+        errors.append(RowError(row.line, "credits", _l("Credits must be a number of at least 0: %(value)s.", value=row.get("credits"))))
     errors += too_large(row, "hours", Course.hours, hours) + too_large(row, "credits", Course.credits, credits)
     try:
-        competencies = parse_competencies(row.get("competencies"))
+        competencies = parse_competencies(parse_list(row.get("competencies")))
     except ValueError as bad:
         errors.append(RowError(row.line, "competencies", _l(
             "Write competencies as CODE:LEVEL separated by semicolons, levels 1 to 5 (problem: %(part)s).", part=str(bad))))
@@ -52,20 +51,21 @@ def _values(row, code: str, errors: list, known: set[str]) -> CourseValues:
     unknown = unknown_codes(competencies, known)
     if unknown:
         errors.append(RowError(row.line, "competencies", unknown_codes_message(unknown)))
-    return CourseValues(code=code, title_zh=row.get("title_zh"), title_en=row.get("title_en"), type=row.get("type"),
-                        delivery=row.get("delivery"), hours=hours, credits=credits, competencies=competencies)
+    return CourseValues(code=code, title_zh=row.get("title_zh"), title_en=row.get("title_en"), type=kind,
+                        delivery=delivery, hours=hours, credits=credits, competencies=competencies)
 
 
 def import_courses(data: bytes, filename: str, *, dry_run=False, actor=None) -> ImportResult:
     """Upsert courses by code; ImportFailed (nothing written) on any bad row."""
-    rows = read_rows(data, filename, COLUMNS)
+    rows = read_rows(data, filename, COLUMNS, labels=LABELS)
     with unit_of_work() as work, db.session.no_autoflush:  # a dry run must not write, not even by autoflush
         existing = {c.code: c for c in db.session.scalars(select(Course).options(selectinload(Course.competencies)))}
-        errors, seen = [], {}
+        errors, seen, twins = [], {}, zero_twins(existing)
+        names = {"type": choices(CourseType), "delivery": choices(Delivery, SYNONYMS)}
         known = published_codes()
-        parsed = [(row, _values(row, check_code(row, seen, errors), errors, known)) for row in rows]
-        refuse(errors)
-        result = ImportResult("courses", dry_run=dry_run)
+        parsed = [(row, _values(row, check_new_code(row, seen, errors, existing, twins), errors, names, known)) for row in rows]
+        refuse(errors, rows.sheet)
+        result = ImportResult("courses", dry_run=dry_run, notices=rows.notices)
         for row, values in parsed:
             course = existing.get(values.code)
             before = None

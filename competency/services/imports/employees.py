@@ -1,7 +1,8 @@
 """Import of employees (and their accounts where roles are given), upsert by staff number.
 
 Columns `staff_no, name_zh, name_en, org_unit_code, position_code, grade, hire_date` and optionally
-`probation_end, supervisor_staff_no, email, roles`. Each column has its validator; all or nothing.
+`probation_end, supervisor_staff_no, email, roles`, or their Chinese labels (LABELS); grades, roles, dates as Chinese
+staff write them (values.py). Each column has its validator; all or nothing.
 The reference data is read once per file (one query per kind), the changes are planned in Python and written in
 bulk statements, so the work grows with the file, not with the file times the bank; a dry run only reads.
 """
@@ -20,11 +21,20 @@ from ...timeutil import utcnow
 from .. import accounts, grades
 from ..access import manages_accounts
 from ..unit_of_work import unit_of_work
-from .common import ImportResult, Progress, find_cycle, finish, refuse, too_long
-from .tabular import RowError, add_months, parse_date, read_rows
+from .common import ImportResult, Progress, date_error, find_cycle, finish, refuse, too_long, unknown_person
+from .headers import STAFF_NO
+from .org_units import unknown_unit
+from .tabular import RowError, add_months, read_rows
+from .values import choices, choose, parse_date, parse_list, twin, unpadded, zero_twins
 
 REQUIRED = ["staff_no", "name_zh", "name_en", "org_unit_code", "position_code", "grade", "hire_date"]
 OPTIONAL = ["probation_end", "supervisor_staff_no", "email", "roles"]
+LABELS = {"staff_no": STAFF_NO, "name_zh": ("姓名", "中文姓名", "员工姓名"), "name_en": ("英文姓名", "英文名", "姓名拼音", "拼音"),
+          "org_unit_code": ("所属机构", "机构代码", "所属机构代码", "机构编号", "机构号"),
+          "position_code": ("岗位", "岗位代码", "岗位编号"), "grade": ("岗级", "职级"), "hire_date": ("入职日期", "入行日期", "入职时间"),
+          "probation_end": ("试用期结束日期", "试用期截止日期", "转正日期"),
+          "supervisor_staff_no": ("上级工号", "直属上级工号", "主管工号"), "email": ("邮箱", "电子邮箱", "邮件地址"),
+          "roles": ("角色", "系统角色")}
 
 
 # Rows written per INSERT or UPDATE statement.
@@ -46,14 +56,17 @@ class _Check:
     """What the validators share: the reference data (codes and staff numbers to ids, existing people as rows,
     accounts by employee id, emails in use), what the file has shown so far, the errors."""
 
-    units: dict
+    units: dict                                  # code → id (from the rows read)
     positions: dict
+    named: dict                                  # column → {unique name: id}
     existing: dict
     accounts: dict
     taken: dict                                  # lower-case email in use → account id
     probation_months: int
     manages_accounts: bool
     seen: dict = field(default_factory=dict)     # staff number → first line
+    twins: dict = field(default_factory=dict)    # staff number without leading zeros → staff number
+    names: dict = field(default_factory=dict)    # coded column → its choices (values.choices)
     emails: dict = field(default_factory=dict)   # lower-case email → first line
     errors: list = field(default_factory=list)
 
@@ -65,29 +78,52 @@ class _Check:
         return self.accounts.get(person.id) if person is not None else None
 
 
+def _by_name(*tables) -> dict:
+    """{column: {name: id}} of the org units' and positions' names that name one of them only and are nobody's code:
+    a roster's 所属机构 and 岗位 often hold the name (北京分行) rather than the code."""
+    named = {}
+    for column, rows in zip(("org_unit_code", "position_code"), tables, strict=True):
+        codes, names, twice = {r.code for r in rows}, {}, set()
+        for row in rows:
+            for name in {row.name_zh, row.name_en}:
+                if name in names and names[name] != row.id:
+                    twice.add(name)
+                names[name] = row.id
+        named[column] = {n: i for n, i in names.items() if n and n not in twice and n not in codes}
+    return named
+
+
 def _load(actor, probation_months: int) -> _Check:
     """The reference data of a whole file, one query per kind, as plain rows rather than model objects."""
     roles: dict[int, set] = {}
     for user_id, role in db.session.execute(select(UserRole.user_id, UserRole.role)):
         roles.setdefault(user_id, set()).add(role)
     users = db.session.execute(select(User.id, User.employee_id, User.email)).all()
+    existing = {row.staff_no: row for row in db.session.execute(select(*_PERSON_COLUMNS))}
+    units = db.session.execute(select(OrgUnit.code, OrgUnit.id, OrgUnit.name_zh, OrgUnit.name_en)).all()
+    positions = db.session.execute(select(Position.code, Position.id, Position.name_zh, Position.name_en)).all()
     return _Check(
-        units=dict(db.session.execute(select(OrgUnit.code, OrgUnit.id)).all()),
-        positions=dict(db.session.execute(select(Position.code, Position.id)).all()),
-        existing={row.staff_no: row for row in db.session.execute(select(*_PERSON_COLUMNS))},
+        units={r.code: r.id for r in units}, positions={r.code: r.id for r in positions}, named=_by_name(units, positions),
+        existing=existing, twins=zero_twins(existing),
         accounts={u.employee_id: _Account(u.id, u.email, frozenset(roles.get(u.id, ()))) for u in users if u.employee_id},
         taken={u.email.lower(): u.id for u in users if u.email},
-        probation_months=probation_months, manages_accounts=manages_accounts(actor))
+        probation_months=probation_months, manages_accounts=manages_accounts(actor),
+        names={"grade": choices(Grade), "roles": choices(Role)})
 
 
 def _staff_no(row, item: dict, check: _Check) -> None:
     staff_no = row.get("staff_no")
+    other = twin(staff_no, check.twins) if staff_no not in check.existing else None
     if not staff_no:
         check.err(row, "staff_no", _l("Required."))
     elif staff_no in check.seen:
         check.err(row, "staff_no", _l("Duplicate staff number %(no)s (also on line %(line)s).", no=staff_no, line=check.seen[staff_no]))
+    elif other is not None:
+        check.err(row, "staff_no", _l("The new staff number %(no)s differs from %(existing)s only by leading zeros: write "
+                                      "%(existing)s (format the column as text so that its zeros are kept).", no=staff_no, existing=other))
     else:
         check.seen[staff_no] = row.line
+        check.twins.setdefault(unpadded(staff_no), staff_no)
 
 
 def _names(row, item: dict, check: _Check) -> None:
@@ -99,24 +135,29 @@ def _names(row, item: dict, check: _Check) -> None:
 
 
 def _org_unit_and_position(row, item: dict, check: _Check) -> None:
-    if row.get("org_unit_code") not in check.units:
-        check.err(row, "org_unit_code", _l("Unknown org unit %(code)s.", code=row.get("org_unit_code")))
-    if row.get("position_code") not in check.positions:
+    unit, position = row.get("org_unit_code"), row.get("position_code")
+    item["org_unit_id"] = check.units.get(unit) or check.named["org_unit_code"].get(unit)
+    item["position_id"] = check.positions.get(position) or check.named["position_code"].get(position)
+    if item["org_unit_id"] is None:
+        check.err(row, "org_unit_code", unknown_unit(unit, check.units))
+    if item["position_id"] is None:
         check.err(row, "position_code", _l("Unknown position %(code)s.", code=row.get("position_code")))
 
 
 def _grade(row, item: dict, check: _Check) -> None:
-    try:
-        item["grade"] = Grade(row.get("grade"))
-    except ValueError:
-        check.err(row, "grade", _l("Unknown grade %(value)s: use trainee, junior, intermediate or senior.", value=row.get("grade")))
+    code = choose(check.names["grade"], row.get("grade"))
+    if code is None:
+        check.err(row, "grade", _l("Unknown grade %(value)s: use trainee, junior, intermediate or senior (见习, 初级, 中级, 高级).",
+                                   value=row.get("grade")))
+    else:
+        item["grade"] = Grade(code)
 
 
 def _date(row, column: str, check: _Check) -> date | None:
     try:
         return parse_date(row.get(column))
     except ValueError:
-        check.err(row, column, _l("Not a date in YYYY-MM-DD form: %(value)s.", value=row.get(column)))
+        check.err(row, column, date_error(row.get(column)))
         return None
 
 
@@ -150,11 +191,13 @@ def _email(row, item: dict, check: _Check) -> None:
 
 
 def _roles(row, item: dict, check: _Check) -> None:
-    try:
-        item["roles"] = [Role(part.strip()) for part in row.get("roles").split(";") if part.strip()]
-    except ValueError:
+    parts = [part.strip() for part in parse_list(row.get("roles")).replace(",", ";").split(";") if part.strip()]
+    codes = [choose(check.names["roles"], part) for part in parts]
+    item["roles"] = [Role(code) for code in codes if code is not None]
+    if None in codes:
         item["roles"] = []
-        check.err(row, "roles", _l("Unknown role in %(value)s: use employee, supervisor, trainer, hr or admin.", value=row.get("roles")))
+        check.err(row, "roles", _l("Unknown role in %(value)s: use employee, supervisor, trainer, hr or admin, separated by "
+                                   "semicolons.", value=row.get("roles")))
 
 
 def _account_rights(row, item: dict, check: _Check) -> None:
@@ -178,7 +221,7 @@ def _supervisor_errors(rows, check: _Check) -> None:
     for row in rows:
         staff_no, boss = row.get("staff_no"), row.get("supervisor_staff_no") or None
         if boss and boss not in check.seen and boss not in check.existing:
-            check.err(row, "supervisor_staff_no", _l("Unknown supervisor %(no)s.", no=boss))
+            check.err(row, "supervisor_staff_no", unknown_person(boss, check.twins, supervisor=True))
         elif boss and boss == staff_no:
             check.err(row, "supervisor_staff_no", _l("An employee cannot be their own supervisor."))
         elif staff_no:
@@ -192,7 +235,7 @@ def import_employees(data: bytes, filename: str, *, dry_run=False, actor=None, p
                      today: date | None = None, password=None, hash_method=None, progress=None) -> ImportResult:
     """Upsert employees (and accounts when roles are given) by staff number; ImportFailed on any error. A dry run
     reads and plans, and writes nothing."""
-    rows = read_rows(data, filename, REQUIRED, OPTIONAL)
+    rows = read_rows(data, filename, REQUIRED, OPTIONAL, labels=LABELS)
     steps = Progress(progress, len(rows), stages=1 if dry_run else 2)
     with unit_of_work() as work:
         check = _load(actor, probation_months)
@@ -203,17 +246,21 @@ def import_employees(data: bytes, filename: str, *, dry_run=False, actor=None, p
                 validator(row, item, check)
             steps.at(0, done)
         _supervisor_errors(rows, check)
-        refuse(check.errors)
+        refuse(check.errors, rows.sheet)
         today = today or date.today()
         plan = [_plan(row, parsed[row.line], check, today) for row in rows]
         steps.at(1, 0)
-        ids = {} if dry_run else _write(plan, check, today, filename, actor, password, hash_method)
-        result = ImportResult("employees", dry_run=dry_run)
+        # Everything but the writing is done before the first write: on SQLite, that takes the one write lock,
+        # which sign-ins wait for until the import commits.
+        result = ImportResult("employees", dry_run=dry_run, notices=rows.notices)
         codes = _codes(check)
         for person in plan:
-            result.track(person.line, person.staff_no, ("employee", ids.get(person.staff_no)),
+            result.track(person.line, person.staff_no, None,
                          None if person.old is None else _fields(person.old, codes, check.accounts.get(person.old.id)),
                          _fields(person.new, codes, person.account))
+        if not dry_run:
+            ids = _write(plan, check, today, filename, actor, password, hash_method)
+            result.rows = [(("employee", ids[key]), line, key, created, changes) for _none, line, key, created, changes in result.rows]
         result = finish(work, result, actor, filename)
     steps.finish()
     return result
@@ -234,8 +281,8 @@ def _plan(row, item: dict, check: _Check, today: date) -> _Person:
     """What the row makes of the person: the values, the grade and status (through the grade history's rules for
     people who exist), the supervisor and the account."""
     staff_no, old = row.get("staff_no"), check.existing.get(row.get("staff_no"))
-    new = {"name_zh": row.get("name_zh"), "name_en": row.get("name_en"), "org_unit_id": check.units[row.get("org_unit_code")],
-           "position_id": check.positions[row.get("position_code")], "hire_date": item["hire_date"],
+    new = {"name_zh": row.get("name_zh"), "name_en": row.get("name_en"), "org_unit_id": item["org_unit_id"],
+           "position_id": item["position_id"], "hire_date": item["hire_date"],
            "probation_end": item["probation_end"], "supervisor": row.get("supervisor_staff_no") or None}
     if old is None:
         on_probation = item["grade"] == Grade.TRAINEE and item["probation_end"] > today
@@ -280,15 +327,19 @@ def _write(plan: list[_Person], check: _Check, today: date, filename: str, actor
         ids.update((staff_no, person_id) for person_id, staff_no in returned)
     grades.record_grade_changes({p.old.id: (p.old.grade, p.old.status, p.new["grade"]) for p in plan if p.old is not None},
                                 effective=today, reason_code="import", reason_data={"file": filename}, actor=actor, today=today)
-    changed = []
+    now, changed, reporting = utcnow(), [], []
     for p in plan:
-        values = {k: p.new[k] for k in _VALUES} | {"supervisor_id": ids.get(p.new["supervisor"])}
-        if p.old is None and values["supervisor_id"] is None:
+        supervisor_id = ids.get(p.new["supervisor"])
+        if p.old is None:  # inserted above with every value but the supervisor's id
+            if supervisor_id is not None:
+                reporting.append({"person_id": ids[p.staff_no], "supervisor_id": supervisor_id})
             continue
-        if p.old is None or any(getattr(p.old, k) != v for k, v in values.items()):
-            changed.append({"person_id": ids[p.staff_no], "updated_at": utcnow(), **values})
-    for start in range(0, len(changed), BATCH):
-        db.session.execute(update(table).where(table.c.id == bindparam("person_id")), changed[start:start + BATCH])
+        values = {k: p.new[k] for k in _VALUES} | {"supervisor_id": supervisor_id}
+        if any(getattr(p.old, k) != v for k, v in values.items()):
+            changed.append({"person_id": ids[p.staff_no], "updated_at": now, **values})
+    for batch, rows in ((update(table), changed), (update(table).values(supervisor_id=bindparam("supervisor_id")), reporting)):
+        for start in range(0, len(rows), BATCH):
+            db.session.execute(batch.where(table.c.id == bindparam("person_id")), rows[start:start + BATCH])
     _write_accounts(plan, check, ids, actor, password, hash_method)
     return ids
 

@@ -1,4 +1,5 @@
-"""Import of past appraisal results: `staff_no, competency_code, rater, level` and optionally `comment`.
+"""Import of past appraisal results: `staff_no, competency_code, rater, level` and optionally `comment` (or 工号,
+能力代码, 评价人, 等级, 评语; raters also as 自评/上级评, levels also as 3.0).
 
 A cycle code that does not exist yet becomes a closed historical cycle for the given period; each person is
 assessed against their position's published model with the default rater weights. People with both raters'
@@ -37,18 +38,23 @@ from ...timeutil import utcnow
 from .. import audit, bulk, safe_files, scoring
 from ..assessments import stored
 from ..unit_of_work import unit_of_work
-from .common import ImportResult, Progress, estimated_rows, record_summary, refuse
+from .common import ImportResult, Progress, estimated_rows, record_summary, refuse, unknown_person
+from .headers import STAFF_NO
 from .tabular import ImportFailed, RowError, iter_rows
+from .values import choices, choose, parse_whole, zero_twins
 
 COLUMNS = ["staff_no", "competency_code", "rater", "level"]
 OPTIONAL = ["comment"]
+LABELS = {"staff_no": STAFF_NO, "competency_code": ("能力代码", "能力项代码", "胜任力代码", "能力项"),
+          "rater": ("评价人", "评价方", "评价类型"), "level": ("等级", "级别", "评分", "熟练度"), "comment": ("评语", "评价意见")}
+# Besides the labels the app shows (自评, 主管): the words of a Chinese appraisal form.
+SYNONYMS = {Rater.SELF: ("本人", "自我评价"), Rater.SUPERVISOR: ("上级评", "上级", "上级评价", "主管评", "主管评价")}
 # A CSV file of ratings may be longer than a sheet: everyone × the model's competencies × two raters.
 MAX_CSV_ROWS = 6_000_000
 # People written per batch (their assessments, ratings and audit events).
 BATCH = 1_000
 RATERS = list(Rater)
-RATER_INDEX = {r.value: i for i, r in enumerate(RATERS)}
-LEVEL_OF = {str(level): level for level in LEVELS}
+LEVEL_OF = {str(level): level for level in LEVELS} | {f"{level}.0": level for level in LEVELS}
 RATING_COLUMNS = ("assessment_id", "competency_id", "rater", "level", "comment", "updated_at")
 
 
@@ -89,10 +95,12 @@ class _Person:
         return all(self.lines)
 
 
-def _row_rating(row, person, model: _Model | None, already: set, errors: list):
+def _row_rating(row, person, model: _Model | None, already: set, errors: list, known: dict):
     """(competency position, competency, rater, level) of one row, or None after appending its error."""
     if person is None:
-        errors.append(RowError(row.line, "staff_no", _l("Unknown staff number %(no)s.", no=row.get("staff_no"))))
+        if "twins" not in known:
+            known["twins"] = zero_twins(known["people"])
+        errors.append(RowError(row.line, "staff_no", unknown_person(row.get("staff_no"), known["twins"])))
         return None
     if person.id in already:
         errors.append(RowError(row.line, "staff_no", _l("%(no)s already has an assessment in this cycle.", no=person.staff_no)))
@@ -103,16 +111,16 @@ def _row_rating(row, person, model: _Model | None, already: set, errors: list):
     found = model.slots.get(row.get("competency_code"))
     if found is None:
         errors.append(RowError(row.line, "competency_code", _l("Unknown competency %(code)s.", code=row.get("competency_code"))))
-    try:
-        rater = Rater(row.get("rater"))
-    except ValueError:
-        errors.append(RowError(row.line, "rater", _l("Unknown rater %(value)s: use self or supervisor.", value=row.get("rater"))))
+    rater = choose(known["raters"], row.get("rater"))
+    if rater is None:
+        errors.append(RowError(row.line, "rater", _l("Unknown rater %(value)s: use self or supervisor (自评, 上级评).",
+                                                     value=row.get("rater"))))
         return None
-    level = row.get("level")
-    if not level.isdecimal() or int(level) not in LEVELS:
-        errors.append(RowError(row.line, "level", _l("Levels run from 1 to 5.")))
+    level = parse_whole(row.get("level"))
+    if level not in LEVELS:
+        errors.append(RowError(row.line, "level", _l("Levels run from 1 to 5: %(value)s.", value=row.get("level"))))
         return None
-    return None if found is None else (*found, rater, int(level))
+    return None if found is None else (*found, Rater(rater), level)
 
 
 def _collect(rows, people: dict, models: dict, already: set, progress: Progress) -> tuple[dict, dict]:
@@ -123,6 +131,9 @@ def _collect(rows, people: dict, models: dict, already: set, progress: Progress)
     given: dict[int, _Person] = {}
     comments: dict[tuple, str] = {}
     cell = _cells()
+    raters = choices(Rater, SYNONYMS)
+    rater_index = {name: RATERS.index(Rater(code)) for name, code in raters.items()}
+    known = {"people": people, "raters": raters}
     count = 0
     for count, row in enumerate(rows, start=1):
         if count % 20_000 == 0:
@@ -130,9 +141,9 @@ def _collect(rows, people: dict, models: dict, already: set, progress: Progress)
         person = people.get(cell(row, "staff_no"))
         model = models.get(person.position_id) if person is not None else None
         found = model.slots.get(cell(row, "competency_code")) if model is not None else None
-        rater, level = RATER_INDEX.get(cell(row, "rater")), LEVEL_OF.get(cell(row, "level"))
+        rater, level = rater_index.get(cell(row, "rater")), LEVEL_OF.get(cell(row, "level"))
         if found is None or rater is None or level is None or person.id in already:
-            checked = _row_rating(row, person, model, already, errors)
+            checked = _row_rating(row, person, model, already, errors, known)
             if checked is None:
                 continue
             found, rater, level = checked[:2], RATERS.index(checked[2]), checked[3]
@@ -149,7 +160,7 @@ def _collect(rows, people: dict, models: dict, already: set, progress: Progress)
             if comment:
                 comments[(person.id, slot)] = comment
     progress.at(0, count)
-    refuse(errors)
+    refuse(errors, rows.header.sheet)
     return given, comments
 
 
@@ -184,14 +195,14 @@ def import_ratings(data: bytes, filename: str, *, cycle_code: str, start: date, 
     `progress(done, total)` hears of the rows checked, then (unless a dry run) of the ratings written."""
     cycle_code = _cycle_code(cycle_code)
     steps = Progress(progress, estimated_rows(data, filename), stages=1 if dry_run else 2)
-    rows = iter_rows(data, filename, COLUMNS, OPTIONAL, csv_max_rows=MAX_CSV_ROWS)
+    rows = iter_rows(data, filename, COLUMNS, OPTIONAL, csv_max_rows=MAX_CSV_ROWS, labels=LABELS)
     with unit_of_work() as work:
         cycle = _existing_cycle(cycle_code, start, end)
         people = {p.staff_no: p for p in db.session.execute(select(
             Employee.id, Employee.staff_no, Employee.position_id, Employee.grade, Employee.org_unit_id, Employee.supervisor_id))}
         already = set(db.session.scalars(select(Assessment.employee_id).where(Assessment.cycle_id == cycle.id))) if cycle else set()
         given, comments = _collect(rows, people, _models(), already, steps)
-        result = ImportResult("ratings", dry_run=dry_run, counts={"completed": 0, "incomplete": 0})
+        result = ImportResult("ratings", dry_run=dry_run, counts={"completed": 0, "incomplete": 0}, notices=rows.notices)
         for ratings in given.values():
             result.add(0, ratings.person.staff_no, "create")
             result.counts["completed" if ratings.complete else "incomplete"] += 1

@@ -1,13 +1,14 @@
-"""Reading import files (UTF-8 CSV, with or without BOM, or .xlsx) into rows with line numbers."""
-import csv
-import io
-from dataclasses import dataclass
+"""Reading import files into rows with line numbers: CSV or tab-separated text (UTF-8 with or without BOM, UTF-16,
+GB18030), .xlsx and .xls. The header is the first row, within the first rows of the first sheet that has one, that
+names every required column, by code or by label (headers.py); other columns are ignored with a notice."""
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 
 from ...errors import ValidationFailed
 from .. import safe_files
+from . import headers, sources
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class Row:
         if value is None:
             return ""
         if isinstance(value, datetime):
-            return value.date().isoformat()
+            return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(sep=" ")
         if isinstance(value, date):
             return value.isoformat()
         if isinstance(value, float) and value.is_integer():
@@ -47,76 +48,120 @@ class Row:
         return safe_files.clean_text(str(value)).strip()
 
 
-def read_rows(data: bytes, filename: str, required: list[str], optional: list[str] = ()) -> list[Row]:
-    """Rows of a CSV or .xlsx file; raises ImportFailed when the header is wrong or the file too large."""
-    return list(iter_rows(data, filename, required, optional))
+@dataclass
+class Header:
+    """Where the header is (sheet, line), its columns as (position, code), and what the preview notes about it."""
+
+    sheet: str | None
+    line: int
+    columns: list
+    notices: list = field(default_factory=list)
 
 
-def iter_rows(data: bytes, filename: str, required: list[str], optional: list[str] = (), csv_max_rows: int | None = None):
-    """The rows of a CSV or .xlsx file one at a time, for files too large to hold as Rows: the file type and header
-    are checked at once (ImportFailed), a line that cannot be read raises ImportFailed when it is reached. A CSV file
-    may have up to `csv_max_rows` lines (default: as many as a sheet)."""
-    name = filename.lower()
-    if name.endswith(".xlsx"):
-        return _xlsx_rows(data, required, optional)
-    if name.endswith(".csv") or name.endswith(".txt"):
-        table = _csv_rows(data, csv_max_rows or safe_files.MAX_ROWS)
-        return _rows(table, _columns(table, required, optional))
-    raise ImportFailed([RowError(0, "", _l("Unsupported file type: use .csv or .xlsx."))])
+class Rows(list):
+    """The rows of a file, with the sheet they come from (None for a text file) and the header's notices (columns
+    ignored, the sheet read)."""
+
+    def __init__(self, rows, header: Header):
+        super().__init__(rows)
+        self.sheet, self.notices = header.sheet, header.notices
 
 
-def _xlsx_rows(data: bytes, required: list[str], optional):
-    with safe_files.open_xlsx(data) as book:
-        if not book.worksheets:
-            raise ImportFailed([RowError(1, "", _l("The file is empty: it needs a header row."))])
-        table = safe_files.sheet_rows(book.worksheets[0], safe_files.MAX_ROWS)
-        yield from _rows(table, _columns(table, required, optional))
+class Table:
+    """The rows of a file one at a time (for files too large to hold as Rows); the header is found and checked
+    when the table is made."""
+
+    def __init__(self, rows):
+        self._rows = rows
+        self.header: Header = next(rows)
+        self.notices = self.header.notices
+
+    def __iter__(self):
+        return self._rows
 
 
-def _columns(table, required: list[str], optional) -> list[tuple[int, str]]:
-    """The header checked before any other row is read: (position, name) of each named column."""
-    first = next(table, None)
-    if first is None:
-        raise ImportFailed([RowError(1, "", _l("The file is empty: it needs a header row."))])
-    header = [safe_files.clean_text(str(h)).strip().lstrip("\ufeff") if h is not None else "" for h in first[1]]
-    missing = [c for c in required if c not in header]
-    unknown = [h for h in header if h and h not in required and h not in optional]
-    errors = [RowError(1, c, _l("Missing column.")) for c in missing]
-    errors += [RowError(1, h, _l("Unknown column.")) for h in unknown]
+def read_rows(data: bytes, filename: str, required: list[str], optional: list[str] = (), labels: dict | None = None) -> Rows:
+    """Rows of a CSV, .xlsx or .xls file; raises ImportFailed when the header is wrong or the file too large."""
+    table = iter_rows(data, filename, required, optional, labels=labels)
+    return Rows(table, table.header)
+
+
+def iter_rows(data: bytes, filename: str, required: list[str], optional: list[str] = (), csv_max_rows: int | None = None,
+              labels: dict | None = None) -> Table:
+    """The rows of a file one at a time: the file type and header are checked at once (ImportFailed), a line that
+    cannot be read raises ImportFailed when it is reached. A CSV file may have up to `csv_max_rows` lines (default:
+    as many as a sheet). `labels` gives each column's other names ({code: (label, …)})."""
+    return Table(_table(data, filename, list(required), list(optional), labels or {}, csv_max_rows or safe_files.MAX_ROWS))
+
+
+def _table(data: bytes, filename: str, required: list, optional: list, labels: dict, csv_max_rows: int):
+    """The Header, then each non-blank Row after it."""
+    lookup = headers.lookup_of(required + optional, labels)
+    best, seen_rows = None, False
+    for index, sheet in enumerate(sources.sheets(data, filename, csv_max_rows)):
+        for position, (line, cells) in enumerate(sheet.first):
+            seen_rows = seen_rows or not safe_files.blank(cells)
+            codes = [headers.column_of(c, lookup) for c in cells]
+            found = {c for c in codes if c}
+            if set(required) <= found:
+                header = _header(sheet, index, line, cells, codes, labels)
+                yield header
+                width = max(i for i, _ in header.columns) + 1
+                for later, values in sheet.first[position + 1:]:
+                    yield from _row(later, values, header.columns)
+                for later, values in sheet.rest(width):
+                    yield from _row(later, values, header.columns)
+                return
+            if found and (best is None or len(found) > len(best[2])):
+                best = (sheet.name, line, found, [c for c, code in zip(cells, codes, strict=False) if code is None])
+    _no_header(best, seen_rows, required, labels)
+
+
+def _row(line: int, cells, columns):
+    if not safe_files.blank(cells):
+        yield Row(line, {code: (cells[i] if i < len(cells) else None) for i, code in columns})
+
+
+def _header(sheet, index: int, line: int, cells, codes: list, labels: dict) -> Header:
+    """The header row's columns; ImportFailed when two columns are the same one. Notices name the columns ignored
+    and the sheet read when it is not simply the first row of the first sheet."""
+    columns, errors, ignored = [], [], []
+    first_at = {}
+    for position, (cell, code) in enumerate(zip(cells, codes, strict=False)):
+        text = safe_files.clean_text(str(cell)).strip().lstrip("\ufeff") if cell is not None else ""
+        if code is None:
+            if text:
+                ignored.append(text)
+        elif code in first_at:
+            errors.append(RowError(line, code, _l("Two columns are %(column)s: %(first)s and %(second)s.", column=code,
+                                                  first=first_at[code], second=text), sheet.name))
+        else:
+            first_at[code] = text
+            columns.append((position, code))
     if errors:
         raise ImportFailed(errors)
-    return [(i, h) for i, h in enumerate(header) if h]
+    header = Header(sheet.name, line, columns)
+    if sheet.name is not None and (index > 0 or line > 1):
+        header.notices.append(_l("Read the sheet %(sheet)s, header on line %(line)s.", sheet=sheet.name, line=line))
+    elif line > 1:
+        header.notices.append(_l("The header is on line %(line)s; the lines above it were skipped.", line=line))
+    if ignored:
+        header.notices.append(_l("Columns ignored (not import columns): %(names)s.", names="、".join(ignored)))
+    return header
 
 
-def _rows(table, columns: list[tuple[int, str]]):
-    """Each non-blank row of (line, cells) as a Row (kept as they come, so that only non-blank rows are held)."""
-    for line, cells in table:
-        if not safe_files.blank(cells):
-            yield Row(line, {h: (cells[i] if i < len(cells) else None) for i, h in columns})
-
-
-def _csv_rows(data: bytes, max_rows: int):
-    """(line, cells) of UTF-8 CSV, at most MAX_COLUMNS cells each; ImportFailed past max_rows, on a line csv refuses
-    or on bytes that are not UTF-8. Decoded as it is read, so that a large file is not held twice as text."""
-    reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="\n"))
-    line = 0
-    try:
-        for line, cells in enumerate(reader, start=1):
-            if line > max_rows:
-                safe_files.too_many_rows(max_rows)
-            yield line, cells[:safe_files.MAX_COLUMNS]
-    except UnicodeDecodeError:
-        raise ImportFailed([RowError(0, "", _l("The file is not UTF-8 text."))]) from None
-    except csv.Error:  # a value over csv's field size limit (128 KB), or a bare carriage return inside a line
-        raise ImportFailed([RowError(line + 1, "", _l("This line is not valid CSV or holds a value longer than %(limit)s "
-                                                      "characters.", limit=format(csv.field_size_limit(), ",")))]) from None
-
-
-def parse_date(text: str) -> date:
-    """A YYYY-MM-DD date; ValueError otherwise."""
-    if len(text) != 10:
-        raise ValueError(text)
-    return date.fromisoformat(text)
+def _no_header(best, seen_rows: bool, required: list, labels: dict):
+    """Refuse a file without a header: the missing columns of the row that came closest, else what a header needs."""
+    if not seen_rows:
+        raise ImportFailed([RowError(1, "", _l("The file is empty: it needs a header row."))])
+    if best is None:
+        raise ImportFailed([RowError(1, "", _l("No header row found in the first %(n)s rows: the file needs a row naming "
+                                               "the columns %(columns)s.", n=sources.HEADER_ROWS,
+                                               columns=", ".join(headers.shown(c, labels) for c in required)))])
+    sheet, line, found, others = best
+    errors = [RowError(line, c, _l("Missing column %(name)s.", name=headers.shown(c, labels)), sheet) for c in required if c not in found]
+    names = [safe_files.clean_text(str(c)).strip() for c in others if c is not None]
+    raise ImportFailed(errors + [RowError(line, name, _l("Unknown column (perhaps misspelt)."), sheet) for name in names if name])
 
 
 def add_months(day: date, months: int) -> date:
@@ -126,4 +171,3 @@ def add_months(day: date, months: int) -> date:
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from ...extensions import db
 from ...models import LEVELS, Category, Cluster, Competency, Descriptor, DutyArea, Grade, ModelVersion, Position, Target
 from ...models.limits import holds_number, max_length
-from .. import audit
+from .. import audit, safe_files
 from ..imports.tabular import ImportFailed, RowError
 from ..unit_of_work import unit_of_work
 from .export import GRADES
@@ -192,11 +192,7 @@ def import_file(content: bytes, filename: str, actor=None, position_code: str | 
     Unit of work."""
     name = filename.lower()
     if name.endswith((".yaml", ".yml")):
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ImportFailed([RowError(0, "", _l("The file is not UTF-8 text."), "YAML")]) from None
-        data, where = read_yaml(text)
+        data, where = read_yaml(safe_files.decode_text(content))
     elif name.endswith(".xlsx"):
         data, where = read_xlsx(content)
     else:
