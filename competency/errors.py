@@ -7,6 +7,14 @@ class DomainError(Exception):
     """A rule of the domain was broken; the message is safe to show to the user."""
 
 
+class FieldError(DomainError):
+    """A rule broken by one input: views show the message at that form field (`field`, the field's name)."""
+
+    def __init__(self, field: str, message):
+        self.field = field
+        super().__init__(message)
+
+
 class NotFound(DomainError):
     """The object does not exist or the user may not know it exists."""
 

@@ -66,3 +66,14 @@ class Whole(IntegerField):
     def pre_validate(self, form):
         if self.data is not None and abs(self.data) > INT_MAX:
             raise ValidationError(_l("Enter a number smaller than %(limit)s.", limit=f"{INT_MAX:,}"))
+
+
+def show_error(form, error) -> None:
+    """A domain error at the form field it names (a `FieldError` about a field of this form), else as a flash."""
+    from flask import flash
+
+    name = getattr(error, "field", None)
+    if name is not None and name in form:
+        form[name].errors = [*form[name].errors, str(error)]
+    else:
+        flash(str(error), "error")

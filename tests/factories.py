@@ -111,14 +111,15 @@ def model_data(position_code="CM_CORP", codes=("K1", "S1")) -> dict:
     }
 
 
-def model_version(position_code="CM_CORP", publish=False, **overrides):
-    """A draft (or published) model version of the position, built through the importer."""
+def model_version(position_code="CM_CORP", publish=False, codes=("K1", "S1"), **overrides):
+    """A draft (or published) model version of the position with the given competency codes, built through the
+    importer."""
     import yaml
 
     from competency.services.ksa import importer, versions
 
     position(position_code)
-    data = model_data(position_code) | overrides
+    data = model_data(position_code, codes) | overrides
     version = importer.import_file(yaml.safe_dump(data, allow_unicode=True).encode(), "model.yaml")
     if publish:
         versions.publish(version)

@@ -95,10 +95,14 @@ def test_member_cannot_post_an_edit(org, client, login_as):
 # Relationship rules that used to live in the views, now in services/access.py: personal records, team pages,
 # exports, probation confirmations. (who, page, expected status)
 RELATIONSHIP_MATRIX = [
-    *[(who, page, expected) for page in ("/employees/{member_emp}/credits", "/employees/{member_emp}/certifications",
+    *[(who, page, expected) for page in ("/employees/{member_emp}/certifications",
                                          "/employees/{member_emp}/development", "/employees/{member_emp}/grade")
       for who, expected in (("member", 200), ("lead", 200), ("boss", 200), ("hr", 200), ("admin", 200),
                             ("trainer", 404), ("outsider", 404))],
+    # the credit ledger: trainers too (they record the results that feed it), for everyone
+    *[(who, "/employees/{member_emp}/credits", expected) for who, expected in (
+        ("member", 200), ("lead", 200), ("boss", 200), ("hr", 200), ("admin", 200), ("trainer", 200), ("outsider", 404))],
+    ("trainer", "/employees/{outsider_emp}/credits", 200),
     ("member", "/employees/{lead_emp}/credits", 404),
     *[(who, "/exports/results.csv", expected) for who, expected in
       (("member", 403), ("trainer", 403), ("outsider", 403), ("lead", 200), ("hr", 200), ("admin", 200))],

@@ -117,8 +117,8 @@ TRAINING = "staff_no,course_code,completed_on,result,score\nE2,S5-101,2025-06-01
 
 @pytest.fixture
 def base(app):
-    """Positions, units, two people (one with an account) and a course, imported by the system."""
-    factories.position("CM_CORP")
+    """Positions, units, two people (one with an account), a published model and a course, imported by the system."""
+    factories.model_version(publish=True, codes=("K3", "S5"))
     imports.import_org_units(UNITS.encode(), "units.csv")
     imports.import_employees(PEOPLE.encode(), "people.csv")
     imports.import_courses(COURSES.encode(), "courses.csv")

@@ -34,6 +34,7 @@ from .enums import (
 
 ACTIVE_ENROLMENT = "status IN ('assigned', 'in_progress')"
 ACTIVE_STATUSES = (EnrolmentStatus.ASSIGNED, EnrolmentStatus.IN_PROGRESS)
+ACTIVE_PAIRING = "status = 'active'"
 
 
 class Course(db.Model):
@@ -141,6 +142,16 @@ class Enrolment(db.Model):
     def is_completed(self) -> bool:
         return self.status == EnrolmentStatus.COMPLETED
 
+    @property
+    def is_self_enrolled(self) -> bool:
+        """Taken by the person themself in an open session, not assigned by someone else."""
+        return self.assigned_by is not None and self.assigned_by.employee_id == self.employee_id
+
+    @property
+    def shows_as_self_enrolled(self) -> bool:
+        """Self-enrolled and not started: lists say "self-enrolled" where the status code says `assigned`."""
+        return self.status == EnrolmentStatus.ASSIGNED and self.is_self_enrolled
+
     def is_overdue(self, today: date) -> bool:
         """Active and past its due date."""
         return self.is_active and self.due_date is not None and self.due_date < today
@@ -160,6 +171,8 @@ class CreditEntry(db.Model):
     enrolment_id: Mapped[int | None] = mapped_column(ForeignKey("enrolment.id"), index=True)
     mentoring_id: Mapped[int | None] = mapped_column(ForeignKey("mentoring.id"), index=True)
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("credit_entry.id"), unique=True)
+    # the key of the form that added a manual adjustment: the same form sent twice (a double click) adds one line
+    request_key: Mapped[str | None] = mapped_column(String(32), unique=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -207,7 +220,12 @@ class Mentoring(db.Model):
     mentor: Mapped["Employee"] = relationship(foreign_keys=[mentor_id])  # noqa: F821
     mentee: Mapped["Employee"] = relationship(foreign_keys=[mentee_id])  # noqa: F821
 
-    __table_args__ = (CheckConstraint("mentor_id <> mentee_id", name="two_people"),)
+    __table_args__ = (
+        CheckConstraint("mentor_id <> mentee_id", name="two_people"),
+        # one active pairing of the same two people for the same course: a second would credit them twice
+        Index("uq_mentoring_one_active", "mentor_id", "mentee_id", "course_id", unique=True,
+              sqlite_where=text(ACTIVE_PAIRING), postgresql_where=text(ACTIVE_PAIRING)),
+    )
 
     @property
     def is_active(self) -> bool:

@@ -163,6 +163,12 @@ def can_see_private(user, employee_id: int) -> bool:
     return reads_everyone(user) or user.employee_id == employee_id or is_in_chain_above(user, employee_id)
 
 
+def can_see_credits(user, employee_id: int) -> bool:
+    """A person's credit ledger and yearly total: whoever may read their personal records, and trainers for
+    everyone (they record the results that feed the ledger). Trainers still read no assessment results."""
+    return user.has_role(R.TRAINER) or can_see_private(user, employee_id)
+
+
 def can_size_gaps(user) -> bool:
     """Whether the user may say how large a gap must be when assigning by gap — which, stepped, reveals levels. Only
     those who read the results of everyone they may assign to: hr, and supervisors who are not also trainers.
@@ -197,6 +203,13 @@ def private_employee_or_404(user, employee_id: int | None = None) -> Employee:
     them; NotFound otherwise."""
     employee_id = user.employee_id if employee_id is None else employee_id
     return _employee_or_404(employee_id, lambda p: can_see_private(user, p.id))
+
+
+def credits_employee_or_404(user, employee_id: int | None = None) -> Employee:
+    """The person whose credit ledger is asked for (the user themself by default), if the user may read it
+    (`can_see_credits`); NotFound otherwise."""
+    employee_id = user.employee_id if employee_id is None else employee_id
+    return _employee_or_404(employee_id, lambda p: can_see_credits(user, p.id))
 
 
 def team_member_or_404(user, employee_id: int) -> Employee:
@@ -367,6 +380,7 @@ def init_app(app) -> None:
     app.jinja_env.globals.update(
         can=lambda permission: can(current_user, permission),
         can_cancel=lambda enrolment: can_cancel(current_user, enrolment),
+        can_see_credits=lambda employee_id: can_see_credits(current_user, employee_id),
         can_size_gaps=lambda: can_size_gaps(current_user),
     )
 

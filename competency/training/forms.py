@@ -59,6 +59,7 @@ class SessionForm(FlaskForm):
     trainer = StringField(_l("Trainer's staff number"), validators=[Optional(), Length(max=32)])
     capacity = Whole(_l("Capacity"), validators=[InputRequired(), NumberRange(min=1, max=100_000)])
     open = BooleanField(_l("Open for enrolment"), default=True)
+    confirm_past = BooleanField(_l("Yes, save this session with dates in the past"))
     submit = SubmitField(_l("Save"))
 
 
@@ -98,6 +99,9 @@ class UndoForm(FlaskForm):
 
 
 class AdjustForm(FlaskForm):
+    """A manual adjustment; `key`, new each time the form is shown, makes the same form sent twice add one line."""
+
+    key = HiddenField(validators=[Optional(), Length(max=32)])
     amount = Amount(_l("Credits (negative to deduct)"), digits=7, places=2, validators=[InputRequired()])
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
     on = DateField(_l("Date earned"), validators=[Optional()])

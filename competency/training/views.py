@@ -1,6 +1,7 @@
 """Training pages: my training, credits and certifications; catalogue, sessions, rosters, assignment, demand
 (trainer, hr); team credits (supervisor); compliance, requirements, adjustments and mentoring (hr)."""
 from datetime import date
+from uuid import uuid4
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -8,9 +9,9 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..errors import DomainError, NotFound
+from ..errors import DomainError, FieldError, NotFound
 from ..extensions import db
-from ..formutil import edit_form, grade_options, options, org_unit_options
+from ..formutil import edit_form, grade_options, options, org_unit_options, show_error
 from ..handlers import id_arg
 from ..i18n import localized
 from ..models import Course, CourseType, CreditEntry, Employee, EmployeeStatus, Enrolment, OrgUnit, TrainingSession
@@ -53,9 +54,10 @@ def mine():
     me = current_user.employee
     if me is None:
         raise NotFound()
-    return render_template("training/mine.html", enrolments=enrolment.my_enrolments(me.id), today=date.today(),
-                           recommendations=recommendations.recommendations(me), sessions=catalogue.open_sessions(),
-                           action=ActionForm(), me=me)
+    mine, sessions = enrolment.my_enrolments(me.id), catalogue.open_sessions()
+    return render_template("training/mine.html", enrolments=mine, today=date.today(), sessions=sessions,
+                           standing=enrolment.session_standing(mine, sessions),
+                           recommendations=recommendations.recommendations(me), action=ActionForm(), me=me)
 
 
 @bp.route("/training/sessions/<int:session_id>/enrol", methods=["POST"])
@@ -97,14 +99,15 @@ def _year() -> int:
 @bp.route("/employees/<int:employee_id>/credits")
 @login_required
 def credits(employee_id: int | None = None):
-    """A ledger with the year's total against the requirement: mine, or someone I may see privately."""
-    person = access.private_employee_or_404(current_user, employee_id)
+    """The year's ledger lines and total against the requirement: mine, or of someone whose credits I may see
+    (their supervisors, trainers, hr and admin)."""
+    person = access.credits_employee_or_404(current_user, employee_id)
     year = _year()
     audit.record_view(current_user, "credits", person.id, year=year)
     earned, required = ledger.my_year(person, year)
-    page = db.paginate(ledger.ledger(person.id), per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = db.paginate(ledger.ledger(person.id, year), per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render_template("training/credits.html", person=person, year=year, earned=earned, required=required,
-                           page=page, reversed_ids=ledger.reversed_ids(person.id), adjust_form=AdjustForm(),
+                           page=page, reversed_ids=ledger.reversed_ids(person.id), adjust_form=AdjustForm(key=uuid4().hex),
                            reverse_form=ReverseForm())
 
 
@@ -116,7 +119,7 @@ def adjust(employee_id: int):
     form = AdjustForm()
     if form.validate_on_submit():
         try:
-            ledger.adjust(person, form.amount.data, form.reason.data, form.on.data, actor=current_user)
+            ledger.adjust(person, form.amount.data, form.reason.data, form.on.data, actor=current_user, key=form.key.data)
             flash(_("Adjustment recorded."), "success")
         except DomainError as error:
             flash(str(error), "error")
@@ -196,7 +199,7 @@ def course(course_id: int | None = None):
         try:
             item = catalogue.save_course(_course_values(form), item, actor=current_user)
         except DomainError as error:
-            flash(str(error), "error")
+            show_error(form, error)
         else:
             flash(_("Course saved."), "success")
             return redirect(url_for("training.course", course_id=item.id))
@@ -211,6 +214,7 @@ def session_form(course_id: int | None = None, session_id: int | None = None):
     session = db.get_or_404(TrainingSession, session_id) if session_id else None
     item = session.course if session else db.get_or_404(Course, course_id)
     form = edit_form(SessionForm, session)
+    ask_past = form.confirm_past.data  # once asked, the confirmation stays on the form
     if session is not None and not form.is_submitted():
         form.trainer.data = session.trainer.staff_no if session.trainer else ""
     if form.validate_on_submit():
@@ -219,14 +223,15 @@ def session_form(course_id: int | None = None, session_id: int | None = None):
                   "trainer_id": trainer.id if trainer else None, "capacity": form.capacity.data, "open": form.open.data}
         try:
             if form.trainer.data and trainer is None:
-                raise DomainError(_("Unknown staff number."))
-            session = catalogue.save_session(item, values, session, actor=current_user)
+                raise FieldError("trainer", _("Unknown staff number."))
+            session = catalogue.save_session(item, values, session, actor=current_user, confirm_past=form.confirm_past.data)
         except DomainError as error:
-            flash(str(error), "error")
+            show_error(form, error)
+            ask_past = isinstance(error, catalogue.PastSession)
         else:
             flash(_("Session saved."), "success")
             return redirect(url_for("training.roster", course_id=item.id, session=session.id))
-    return render_template("training/session.html", form=form, course=item, session=session)
+    return render_template("training/session.html", form=form, course=item, session=session, ask_past=ask_past)
 
 
 @bp.route("/catalogue/<int:course_id>/roster", methods=["GET", "POST"])
@@ -241,14 +246,25 @@ def roster(course_id: int):
     if form.validate_on_submit():
         chosen = [e for e in enrolments if e.id in set(form.enrolments.data)]
         try:
-            count = enrolment.record_results(chosen, form.outcome.data, score=form.score.data, on=form.on.data,
-                                             actor=current_user)
-            flash(ngettext("Recorded for %(num)s person.", "Recorded for %(num)s people.", count), "success")
+            done = enrolment.record_results(chosen, form.outcome.data, score=form.score.data, on=form.on.data,
+                                            actor=current_user)
         except DomainError as error:
             flash(str(error), "error")
+        else:
+            _flash_recorded(done)
         return redirect(request.full_path)
     return render_template("training/roster.html", course=item, enrolments=enrolments, form=form, session_id=session_id,
                            undo_form=UndoForm(), action=ActionForm(), today=date.today())
+
+
+def _flash_recorded(done: enrolment.Recorded) -> None:
+    """Say how many results were recorded, and how many were there already (a second click changes nothing)."""
+    if done.recorded:
+        flash(ngettext("Recorded for %(num)s person.", "Recorded for %(num)s people.", done.recorded), "success")
+    if done.unchanged and not done.recorded:
+        flash(_("These results were already recorded: nothing changed."), "info")
+    elif done.unchanged:
+        flash(_("Already recorded, left unchanged: %(n)s.", n=done.unchanged), "info")
 
 
 @bp.route("/enrolments/<int:enrolment_id>/undo", methods=["POST"])
@@ -299,9 +315,12 @@ def _targets(form: AssignForm) -> list[int]:
     if form.mode.data == "gap":
         if not form.competency.data or not form.cycle.data:
             raise DomainError(_("Choose the competency, the cycle and the gap."))
+        code = form.competency.data.strip().upper()
+        if catalogue.unknown_codes([code]):
+            raise DomainError(catalogue.unknown_codes_message([code]))
         # A trainer's choice of gap size is ignored: stepping it would reveal each person's level.
         min_gap = float(form.min_gap.data or 1) if access.can_size_gaps(current_user) else None
-        return enrolment.gap_candidates(form.competency.data.strip().upper(), int(form.cycle.data), min_gap, within=scope)
+        return enrolment.gap_candidates(code, int(form.cycle.data), min_gap, within=scope)
     filters = org_service.EmployeeFilters(org_unit_id=int(form.org_unit.data) if form.org_unit.data else None,
                                           position_id=int(form.position.data) if form.position.data else None,
                                           grade=form.grade.data or None, status="active")

@@ -1,12 +1,14 @@
 """Import of the course catalogue: `code, title_zh, title_en, type, delivery, hours, credits, competencies`,
-upsert by code (columns, types and deliveries also by their Chinese labels; competencies as K1:3;S2:4 or K1：3；S2：4)."""
+upsert by code (columns, types and deliveries also by their Chinese labels; competencies as K1:3;S2:4 or K1：3；S2：4).
+The competency codes must be those of a published model version."""
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...models import Course, CourseType, Delivery
-from ..training.catalogue import CourseValues, apply_course, parse_competencies
+from ..ksa.versions import published_codes
+from ..training.catalogue import CourseValues, apply_course, parse_competencies, unknown_codes, unknown_codes_message
 from ..unit_of_work import unit_of_work
 from .common import ImportResult, check_new_code, finish, refuse, too_large, too_long
 from .tabular import RowError, read_rows
@@ -22,8 +24,9 @@ SYNONYMS = {Delivery.CLASSROOM: ("课堂", "线下", "课堂教学"), Delivery.O
             Delivery.ON_THE_JOB: ("在岗", "带教", "岗位实践")}
 
 
-def _values(row, code: str, errors: list, names: dict) -> CourseValues:
-    """The row as course values, appending an error per bad column."""
+def _values(row, code: str, errors: list, names: dict, known: set[str]) -> CourseValues:
+    """The row as course values, appending an error per bad column (`known`: the competency codes of the published
+    model versions)."""
     errors += [RowError(row.line, column, _l("Required.")) for column in ("title_zh", "title_en") if not row.get(column)]
     errors += too_long(row, {"code": Course.code, "title_zh": Course.title_zh, "title_en": Course.title_en})
     kind, delivery = choose(names["type"], row.get("type")), choose(names["delivery"], row.get("delivery"))
@@ -45,6 +48,9 @@ def _values(row, code: str, errors: list, names: dict) -> CourseValues:
         errors.append(RowError(row.line, "competencies", _l(
             "Write competencies as CODE:LEVEL separated by semicolons, levels 1 to 5 (problem: %(part)s).", part=str(bad))))
         competencies = {}
+    unknown = unknown_codes(competencies, known)
+    if unknown:
+        errors.append(RowError(row.line, "competencies", unknown_codes_message(unknown)))
     return CourseValues(code=code, title_zh=row.get("title_zh"), title_en=row.get("title_en"), type=kind,
                         delivery=delivery, hours=hours, credits=credits, competencies=competencies)
 
@@ -56,7 +62,8 @@ def import_courses(data: bytes, filename: str, *, dry_run=False, actor=None) -> 
         existing = {c.code: c for c in db.session.scalars(select(Course).options(selectinload(Course.competencies)))}
         errors, seen, twins = [], {}, zero_twins(existing)
         names = {"type": choices(CourseType), "delivery": choices(Delivery, SYNONYMS)}
-        parsed = [(row, _values(row, check_new_code(row, seen, errors, existing, twins), errors, names)) for row in rows]
+        known = published_codes()
+        parsed = [(row, _values(row, check_new_code(row, seen, errors, existing, twins), errors, names, known)) for row in rows]
         refuse(errors, rows.sheet)
         result = ImportResult("courses", dry_run=dry_run, notices=rows.notices)
         for row, values in parsed:

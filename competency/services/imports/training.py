@@ -1,7 +1,8 @@
 """Import of past training: `staff_no, course_code, completed_on, result` and optionally `score` (or 工号, 课程代码,
 完成日期, 培训结果, 成绩; results also as 通过/未通过).
 
-Each new row becomes a closed enrolment; a pass earns its credits once. A row imported before (same person,
+Each new row becomes a closed enrolment; a pass earns its credits once; a completion date in the future is refused
+(the credits would count in a year not yet begun). A row imported before (same person,
 course and completion date) is left unchanged, so importing the same file twice earns nothing twice.
 """
 from datetime import datetime, time
@@ -13,7 +14,7 @@ from sqlalchemy import select
 from ...extensions import db
 from ...models import Course, Enrolment, EnrolmentStatus, TrainingResult
 from ..org import employees_by_staff_no
-from ..training.enrolment import record_result
+from ..training.enrolment import record_result, result_date_error
 from ..unit_of_work import unit_of_work
 from .common import ImportResult, date_error, finish, refuse, staff_number_twins, unknown_person
 from .headers import STAFF_NO
@@ -48,6 +49,9 @@ def _check(rows, people: dict, catalogue: dict) -> list[tuple]:
         except ValueError:
             errors.append(RowError(row.line, "completed_on", date_error(row.get("completed_on"))))
             on = None
+        problem = result_date_error(on) if on is not None else None
+        if problem is not None:
+            errors.append(RowError(row.line, "completed_on", problem))
         outcome = choose(results, row.get("result"))
         if outcome is None:
             errors.append(RowError(row.line, "result", _l("Unknown result %(value)s: use pass or fail (通过, 未通过).",

@@ -62,6 +62,12 @@ def published_version(position_id: int) -> ModelVersion | None:
     )
 
 
+def published_codes() -> set[str]:
+    """The competency codes of the published model versions, of every position: the codes a course may develop."""
+    return set(db.session.scalars(select(Competency.code).join(ModelVersion, Competency.version_id == ModelVersion.id)
+                                  .where(ModelVersion.status == VersionStatus.PUBLISHED).distinct()))
+
+
 def version_for_export(position_code: str, number: int | None = None) -> ModelVersion:
     """The version to export: the numbered one, else the published one, else the latest."""
     position = db.session.scalar(select(Position).where(Position.code == position_code))

@@ -1,15 +1,16 @@
 """The course catalogue and its sessions."""
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ...errors import DomainError
+from ...errors import DomainError, FieldError
 from ...extensions import db
 from ...models import LEVELS, Course, CourseCompetency, CourseType, Delivery, TrainingSession
 from .. import audit
+from ..ksa.versions import published_codes
 from ..unit_of_work import unit_of_work
 
 
@@ -26,6 +27,19 @@ def parse_competencies(text: str) -> dict[str, int]:
             raise ValueError(part)
         result[code] = int(level)
     return result
+
+
+def unknown_codes(codes, known: set[str] | None = None) -> list[str]:
+    """The competency codes, among `codes`, that no published model version has (`known`: those it has, when
+    already read), sorted."""
+    known = published_codes() if known is None else known
+    return sorted(set(codes) - known)
+
+
+def unknown_codes_message(codes: list[str]):
+    """The message naming unknown competency codes."""
+    return _l("Unknown competency code %(codes)s: use the codes of a published competency model (for example K1 or S5).",
+              codes=", ".join(codes))
 
 
 @dataclass
@@ -67,6 +81,9 @@ def save_course(values: CourseValues, course: Course | None = None, actor=None) 
         raise DomainError(_l("Credits cannot be negative."))
     if Decimal(values.hours) <= 0:
         raise DomainError(_l("Hours must be positive."))
+    unknown = unknown_codes(values.competencies)
+    if unknown:
+        raise FieldError("competencies", unknown_codes_message(unknown))
     clash = db.session.scalar(select(Course.id).where(Course.code == values.code.strip()))
     if clash is not None and (course is None or clash != course.id):
         raise DomainError(_l("Another course already has the code %(code)s.", code=values.code))
@@ -87,11 +104,32 @@ def courses(active_only: bool = False):
     return query.where(Course.active.is_(True)) if active_only else query
 
 
+def _minutes(*moments: datetime) -> tuple[datetime, ...]:
+    return tuple(m.replace(second=0, microsecond=0) for m in moments)
+
+
+class PastSession(FieldError):
+    """A session planned (or moved) to start in the past, without the planner's confirmation."""
+
+    def __init__(self, starts_at: datetime):
+        super().__init__("starts_at", _l(
+            "This session starts in the past (%(start)s). Nobody can enrol in a session once it has started: only the "
+            "people already enrolled stay on its roster, and their results can be dated from its start. Tick the "
+            "confirmation to save it anyway.", start=starts_at.strftime("%Y-%m-%d %H:%M")))
+
+
 @unit_of_work()
-def save_session(course: Course, values: dict, session: TrainingSession | None = None, actor=None) -> TrainingSession:
-    """Create or update a session (starts_at, ends_at, place, trainer_id, capacity, open). Unit of work."""
+def save_session(course: Course, values: dict, session: TrainingSession | None = None, actor=None,
+                 confirm_past: bool = False) -> TrainingSession:
+    """Create or update a session (starts_at, ends_at, place, trainer_id, capacity, open). Planning one, or moving
+    one, to start in the past needs `confirm_past` (PastSession otherwise). Unit of work."""
     if values["ends_at"] < values["starts_at"]:
         raise DomainError(_l("A session cannot end before it starts."))
+    # to the minute, as the form gives them
+    moved = session is None or _minutes(values["starts_at"], values["ends_at"]) != _minutes(session.starts_at, session.ends_at)
+    # sessions keep the local time they were planned in, so they are compared with the local time
+    if moved and values["starts_at"] < datetime.now() and not confirm_past:
+        raise PastSession(values["starts_at"])
     if values["capacity"] < 1:
         raise DomainError(_l("Capacity must be at least 1."))
     if session is not None and values["capacity"] < session.seats_taken:
@@ -102,7 +140,8 @@ def save_session(course: Course, values: dict, session: TrainingSession | None =
         setattr(session, key, values[key])
     db.session.add(session)
     db.session.flush()
-    audit.record("session.create" if creating else "session.update", "training_session", session.id, actor=actor)
+    audit.record("session.create" if creating else "session.update", "training_session", session.id, actor=actor,
+                 **({"in_the_past": True} if moved and values["starts_at"] < datetime.now() else {}))
     return session
 
 

@@ -9,8 +9,9 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, insert, select, update
+from sqlalchemy.orm import selectinload
 
-from ...errors import DomainError
+from ...errors import DomainError, FieldError
 from ...extensions import db
 from ...models import (
     Course,
@@ -127,67 +128,152 @@ def _release_seat(enrolment: Enrolment) -> None:
 
 @unit_of_work()
 def cancel(enrolment: Enrolment, actor=None) -> None:
-    """Cancel an active enrolment and free its seat. Unit of work."""
+    """Cancel an active enrolment and free its seat, once however often it is asked (a double click). Unit of work."""
     if not enrolment.is_active:
         raise DomainError(_l("Only an assigned or ongoing enrolment can be cancelled."))
+    enrolment_id = enrolment.id
+    release_snapshot()  # the claim's UPDATE then waits for the write lock instead of failing on a stale snapshot
+    claimed = db.session.execute(update(Enrolment).where(Enrolment.id == enrolment_id, Enrolment.status.in_(ACTIVE_STATUSES))
+                                 .values(status=E.CANCELLED, updated_at=utcnow()).execution_options(synchronize_session=False))
+    db.session.refresh(enrolment)
+    if claimed.rowcount != 1:  # cancelled or closed meanwhile: its seat is no longer this request's to free
+        raise DomainError(_l("Only an assigned or ongoing enrolment can be cancelled."))
     _release_seat(enrolment)
-    enrolment.status = E.CANCELLED
-    audit.record("training.cancel", "enrolment", enrolment.id, actor=actor)
+    audit.record("training.cancel", "enrolment", enrolment_id, actor=actor)
 
 
-@unit_of_work()
-def record_result(enrolment: Enrolment, outcome: str, *, score=None, on: date | None = None, actor=None) -> None:
-    """Record attendance and result: outcome is pass, fail or absent. A pass completes the enrolment and
-    earns its credits exactly once; recording the same pass again changes nothing. Unit of work."""
-    on = on or date.today()
-    if outcome == TrainingResult.PASS and enrolment.is_completed:
-        return
+# What each outcome makes of an enrolment: its status and result.
+OUTCOMES = {"pass": (E.COMPLETED, TrainingResult.PASS), "fail": (E.FAILED, TrainingResult.FAIL), "absent": (E.ABSENT, None)}
+
+
+def result_date_error(on: date, session_start: date | None = None, today: date | None = None):
+    """Why a result cannot be dated `on` — in the future, or before its session started — or None when it can."""
+    today = today or date.today()
+    if on > today:
+        return _l("A result cannot be dated in the future (%(date)s is after today, %(today)s).",
+                  date=on.isoformat(), today=today.isoformat())
+    if session_start is not None and on < session_start:
+        return _l("A result cannot be dated before its session started (%(date)s is before %(start)s).",
+                  date=on.isoformat(), start=session_start.isoformat())
+    return None
+
+
+def _needs_recording(enrolment: Enrolment, outcome: str, on: date) -> bool:
+    """Whether the result is still to be recorded: False when exactly this outcome is recorded already (a second
+    submit changes nothing); DomainError for an unknown outcome, a bad date or an enrolment closed otherwise."""
+    if outcome not in OUTCOMES:
+        raise DomainError(_l("Unknown outcome %(value)s: use pass, fail or absent.", value=outcome))
+    if (enrolment.status, enrolment.result) == OUTCOMES[outcome]:
+        return False
     if not enrolment.is_active:
         raise DomainError(_l("This enrolment is already closed (%(state)s).", state=enrolment.status.value))
-    if outcome == "absent":
-        enrolment.status, enrolment.result = E.ABSENT, None
-    else:
-        enrolment.result = TrainingResult(outcome)
-        enrolment.status = E.COMPLETED if enrolment.result == TrainingResult.PASS else E.FAILED
-    enrolment.score = None if score in (None, "") else Decimal(str(score))
-    enrolment.completed_on = on
-    audit.record("training.result", "enrolment", enrolment.id, actor=actor, outcome=outcome, score=enrolment.score)
+    problem = result_date_error(on, enrolment.session.starts_at.date() if enrolment.session else None)
+    if problem is not None:
+        raise FieldError("on", problem)
+    return True
+
+
+def _close(enrolment_id: int, outcome: str, score, on: date, actor) -> bool:
+    """Record the result on the enrolment if it is still active, by one conditional UPDATE, so that of two
+    simultaneous submits (a double click) only one records it; the pass earns its credits. Whether it was this
+    call that recorded it."""
+    status, result = OUTCOMES[outcome]
+    score = None if score in (None, "") else Decimal(str(score))
+    claimed = db.session.execute(
+        update(Enrolment).where(Enrolment.id == enrolment_id, Enrolment.status.in_(ACTIVE_STATUSES))
+        .values(status=status, result=result, score=score, completed_on=on, updated_at=utcnow())
+        .execution_options(synchronize_session=False))
+    enrolment = db.session.get(Enrolment, enrolment_id)
+    db.session.refresh(enrolment)
+    if claimed.rowcount != 1:
+        if (enrolment.status, enrolment.result) == OUTCOMES[outcome]:
+            return False
+        raise DomainError(_l("This enrolment is already closed (%(state)s).", state=enrolment.status.value))
+    audit.record("training.result", "enrolment", enrolment_id, actor=actor, outcome=outcome, score=score)
     if enrolment.is_completed:
         ledger.award_once(enrolment, on, actor)
+    return True
 
 
 @unit_of_work()
-def record_results(enrolments: list[Enrolment], outcome: str, *, score=None, on: date | None = None, actor=None) -> int:
-    """Record the same result for several enrolments, all or none. Unit of work; returns how many."""
-    for enrolment in enrolments:
-        record_result(enrolment, outcome, score=score, on=on, actor=actor)
-    return len(enrolments)
+def record_result(enrolment: Enrolment, outcome: str, *, score=None, on: date | None = None, actor=None) -> bool:
+    """Record attendance and result: outcome is pass, fail or absent, dated `on` (today by default; never in the
+    future nor before the session started). A pass completes the enrolment and earns its credits exactly once;
+    recording the same outcome again changes nothing. Unit of work; whether anything was recorded."""
+    on = on or date.today()
+    if not _needs_recording(enrolment, outcome, on):
+        return False
+    db.session.flush()  # an enrolment made in the same unit (an import) exists before the UPDATE
+    return _close(enrolment.id, outcome, score, on, actor)
+
+
+@dataclass
+class Recorded:
+    """What a bulk recording did: how many results it recorded, how many were recorded already (unchanged)."""
+
+    recorded: int
+    unchanged: int
+
+
+@unit_of_work()
+def record_results(enrolments: list[Enrolment], outcome: str, *, score=None, on: date | None = None, actor=None) -> Recorded:
+    """Record the same result for several enrolments, all or none; those that already have exactly this result
+    (a second click of the same button) are left as they are. DomainError when nobody is chosen. Unit of work."""
+    if not enrolments:
+        raise FieldError("enrolments", _l("Tick at least one person to record a result for."))
+    on = on or date.today()
+    pending = [e.id for e in enrolments if _needs_recording(e, outcome, on)]
+    if pending:
+        release_snapshot()  # each claim's UPDATE then waits for the write lock instead of failing on a stale snapshot
+    recorded = sum(_close(enrolment_id, outcome, score, on, actor) for enrolment_id in pending)
+    return Recorded(recorded=recorded, unchanged=len(enrolments) - recorded)
 
 
 @unit_of_work()
 def undo_completion(enrolment: Enrolment, reason: str, actor=None) -> None:
-    """Take back a completion: a reversing ledger entry with the reason; the enrolment is in progress again.
-    Unit of work."""
+    """Take back a completion: a reversing ledger entry with the reason; the enrolment is in progress again, with
+    no result, score or completion date. Only once: an undo sent twice (a double click) is refused. Unit of work."""
     if not enrolment.is_completed:
         raise DomainError(_l("Only a completed enrolment can be undone."))
     if not (reason or "").strip():
         raise DomainError(_l("Give a reason."))
+    enrolment_id = enrolment.id
+    release_snapshot()  # the claim's UPDATE then waits for the write lock instead of failing on a stale snapshot
+    claimed = db.session.execute(
+        update(Enrolment).where(Enrolment.id == enrolment_id, Enrolment.status == E.COMPLETED)
+        .values(status=E.IN_PROGRESS, result=None, score=None, completed_on=None, updated_at=utcnow())
+        .execution_options(synchronize_session=False))
+    db.session.refresh(enrolment)
+    if claimed.rowcount != 1:
+        raise DomainError(_l("This completion is already undone."))
     ledger.reverse_enrolment_credits(enrolment, reason, actor)
-    enrolment.status, enrolment.result, enrolment.completed_on = E.IN_PROGRESS, None, None
-    audit.record("training.undo_completion", "enrolment", enrolment.id, actor=actor, reason=reason.strip())
+    audit.record("training.undo_completion", "enrolment", enrolment_id, actor=actor, reason=reason.strip())
 
 
 def my_enrolments(employee_id: int) -> list[Enrolment]:
     """A person's enrolments, active first, then by due date."""
     return db.session.scalars(
         select(Enrolment).where(Enrolment.employee_id == employee_id)
+        .options(selectinload(Enrolment.assigned_by), selectinload(Enrolment.course), selectinload(Enrolment.session))
         .order_by(case((Enrolment.status.in_(ACTIVE_STATUSES), 0), else_=1), Enrolment.due_date.is_(None),
                   Enrolment.due_date, Enrolment.id.desc())).all()
 
 
+def session_standing(enrolments: list[Enrolment], sessions) -> dict[int, Enrolment]:
+    """{session id: the person's enrolment that stands in the way of enrolling in it}: a seat in this session or in
+    another of its course, or the course completed. From the person's enrolments (`my_enrolments`); a session not in
+    the answer is open to them (an assigned course without a session is enrolled in by taking a seat)."""
+    by_course: dict[int, Enrolment] = {}
+    for enrolment in enrolments:
+        if enrolment.is_completed or (enrolment.is_active and enrolment.session_id is not None):
+            by_course.setdefault(enrolment.course_id, enrolment)
+    return {s.id: by_course[s.course_id] for s in sessions if s.course_id in by_course}
+
+
 def roster(course: Course, session_id: int | None = None) -> list[Enrolment]:
     """Everyone enrolled in a course (or one of its sessions), by status and staff number."""
-    query = select(Enrolment).join(Employee).where(Enrolment.course_id == course.id)
+    query = (select(Enrolment).join(Employee).where(Enrolment.course_id == course.id)
+             .options(selectinload(Enrolment.assigned_by), selectinload(Enrolment.employee), selectinload(Enrolment.session)))
     if session_id:
         query = query.where(Enrolment.session_id == session_id)
     return db.session.scalars(query.order_by(Enrolment.status, Employee.staff_no)).all()

@@ -6,8 +6,9 @@ from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, case, func, select, update
+from sqlalchemy.exc import IntegrityError
 
-from ...errors import DomainError
+from ...errors import DomainError, FieldError
 from ...extensions import db
 from ...models import (
     CreditEntry,
@@ -82,10 +83,14 @@ def compliance_by_unit(year: int, employee_ids=None) -> list[tuple[int, int, int
     return [(unit, n, int(ok)) for unit, (n, ok) in totals.items()]
 
 
-def ledger(employee_id: int):
-    """SELECT of an employee's ledger, newest first."""
-    return (select(CreditEntry).where(CreditEntry.employee_id == employee_id)
-            .order_by(CreditEntry.earned_on.desc(), CreditEntry.id.desc()))
+def ledger(employee_id: int, year: int | None = None):
+    """SELECT of an employee's ledger lines (earned in the year, when given: the lines `credits_earned` sums),
+    newest first."""
+    query = select(CreditEntry).where(CreditEntry.employee_id == employee_id)
+    if year is not None:
+        first, after = year_range(year)
+        query = query.where(CreditEntry.earned_on >= first, CreditEntry.earned_on < after)
+    return query.order_by(CreditEntry.earned_on.desc(), CreditEntry.id.desc())
 
 
 def reversed_ids(employee_id: int) -> set[int]:
@@ -157,9 +162,17 @@ def reverse(entry: CreditEntry, reason: str, actor=None) -> CreditEntry:
     return add_reversal(entry, reason, actor)
 
 
+class AlreadyAdjusted(DomainError):
+    """The adjustment form was sent again (a double click): its line is already in the ledger."""
+
+    def __init__(self):
+        super().__init__(_l("This adjustment is already in the ledger (the form was sent twice): nothing was added."))
+
+
 @unit_of_work()
-def adjust(employee: Employee, amount, reason: str, on: date | None = None, actor=None) -> CreditEntry:
-    """hr: a manual adjustment (positive or negative) with a reason. Unit of work."""
+def adjust(employee: Employee, amount, reason: str, on: date | None = None, actor=None, key: str | None = None) -> CreditEntry:
+    """hr: a manual adjustment (positive or negative) with a reason. `key`, the form's key, makes it once only: the
+    same form sent again raises AlreadyAdjusted and adds nothing. Unit of work."""
     try:
         value = Decimal(str(amount))
     except InvalidOperation:
@@ -168,10 +181,19 @@ def adjust(employee: Employee, amount, reason: str, on: date | None = None, acto
         raise DomainError(_l("The amount cannot be zero."))
     if not (reason or "").strip():
         raise DomainError(_l("Give a reason."))
-    entry = CreditEntry(employee_id=employee.id, amount=value, earned_on=on or date.today(),
-                        source=CreditSource.ADJUSTMENT, reason=reason.strip(), created_by_id=getattr(actor, "id", None))
+    if on is not None and on > date.today():  # it would count towards a year, or a review, not yet reached
+        raise FieldError("on", _l("Credits cannot be dated in the future (%(date)s is after today, %(today)s).",
+                                  date=on.isoformat(), today=date.today().isoformat()))
+    key = (key or "").strip() or None
+    if key is not None and db.session.scalar(select(CreditEntry.id).where(CreditEntry.request_key == key)) is not None:
+        raise AlreadyAdjusted()
+    entry = CreditEntry(employee_id=employee.id, amount=value, earned_on=on or date.today(), source=CreditSource.ADJUSTMENT,
+                        reason=reason.strip(), request_key=key, created_by_id=getattr(actor, "id", None))
     db.session.add(entry)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same form sent twice at once: the other request added the line
+        raise AlreadyAdjusted() from None
     audit.record("credit.adjust", "credit_entry", entry.id, actor=actor, employee=employee.staff_no, amount=value)
     return entry
 

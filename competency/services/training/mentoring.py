@@ -3,6 +3,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from ...errors import DomainError
 from ...extensions import db
@@ -14,17 +15,26 @@ from . import ledger
 
 @unit_of_work()
 def pair(mentor: Employee, mentee: Employee, course: Course, on: date | None = None, actor=None) -> Mentoring:
-    """Pair an experienced manager with a new one for a mentoring course. Unit of work."""
+    """Pair an experienced manager with a new one for a mentoring course, unless the two are already paired for it
+    (a pairing sent twice would credit them twice). Unit of work."""
     if course.type != CourseType.MENTORING:
         raise DomainError(_l("Choose a mentoring course."))
     if mentor.id == mentee.id:
         raise DomainError(_l("A mentor cannot mentor themself."))
     if mentor.grade.rank <= mentee.grade.rank:
         raise DomainError(_l("The mentor must hold a higher grade than the new colleague."))
+    already = db.session.scalar(select(Mentoring.id).where(
+        Mentoring.mentor_id == mentor.id, Mentoring.mentee_id == mentee.id, Mentoring.course_id == course.id,
+        Mentoring.status == MentoringStatus.ACTIVE))
+    if already is not None:
+        raise DomainError(_l("These two are already paired for this course."))
     mentoring = Mentoring(course=course, mentor=mentor, mentee=mentee, started_on=on or date.today(),
                           created_by_id=getattr(actor, "id", None))
     db.session.add(mentoring)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same pairing sent twice at once (a double click): one active pairing of the two
+        raise DomainError(_l("These two are already paired for this course.")) from None
     audit.record("mentoring.pair", "mentoring", mentoring.id, actor=actor, mentor=mentor.staff_no, mentee=mentee.staff_no)
     return mentoring
 
@@ -37,6 +47,9 @@ def complete_mentoring(mentoring: Mentoring, on: date | None = None, actor=None)
     if not mentoring.is_active:
         raise DomainError(_l("This pairing was cancelled."))
     on = on or date.today()
+    if on > date.today() or on < mentoring.started_on:
+        raise DomainError(_l("A pairing is completed between its start (%(start)s) and today, not on %(date)s.",
+                             start=mentoring.started_on.isoformat(), date=on.isoformat()))
     claimed = db.session.execute(update(Mentoring).where(Mentoring.id == mentoring.id, Mentoring.status == MentoringStatus.ACTIVE)
                                  .values(status=MentoringStatus.COMPLETED, completed_on=on).execution_options(synchronize_session=False))
     if claimed.rowcount != 1:  # completed meanwhile: the credits are already there

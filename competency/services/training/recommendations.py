@@ -8,6 +8,9 @@ from ...extensions import db
 from ...models import Assessment, Competency, Course, CourseCompetency, Employee, Enrolment, EnrolmentStatus, Grade, ResultRow
 from ..assessments.results import latest_completed, result_of
 
+# A course the person already has: enrolled in, or completed — it is no longer recommended to them.
+TAKEN = (EnrolmentStatus.ASSIGNED, EnrolmentStatus.IN_PROGRESS, EnrolmentStatus.COMPLETED)
+
 
 @dataclass
 class Recommendation:
@@ -29,12 +32,13 @@ class Recommendation:
 
 def recommendations(employee: Employee, assessment: Assessment | None = None, grade: Grade | None = None) -> list[Recommendation]:
     """From the latest completed assessment: competencies below the current grade's target (or `grade`'s), ranked
-    by weight × gap, each with the active courses that develop it to at least the target, minus those completed."""
+    by weight × gap, each with the active courses that develop it to at least the target, minus those the person is
+    enrolled in (assigned or in progress) or has completed."""
     assessment = assessment or latest_completed(employee.id)
     if assessment is None:
         return []
-    done = set(db.session.scalars(select(Enrolment.course_id).where(Enrolment.employee_id == employee.id,
-                                                                    Enrolment.status == EnrolmentStatus.COMPLETED)))
+    taken = set(db.session.scalars(select(Enrolment.course_id).where(Enrolment.employee_id == employee.id,
+                                                                     Enrolment.status.in_(TAKEN))))
     result = []
     for row in result_of(assessment).rows:
         target = row.competency.target(grade or employee.grade)
@@ -43,7 +47,7 @@ def recommendations(employee: Employee, assessment: Assessment | None = None, gr
         offered = db.session.scalars(
             select(Course).join(CourseCompetency)
             .where(Course.active.is_(True), CourseCompetency.competency_code == row.competency.code,
-                   CourseCompetency.up_to_level >= target, Course.id.not_in(done or [-1]))
+                   CourseCompetency.up_to_level >= target, Course.id.not_in(taken or [-1]))
             .order_by(Course.code)).all()
         result.append(Recommendation(row.competency.code, row.competency, row.combined, target, row.competency.weight, offered))
     return sorted(result, key=lambda r: (-r.priority, r.competency_code))
