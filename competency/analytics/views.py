@@ -1,10 +1,11 @@
 """Dashboards for hr and supervisors, my development with charts, the printable report, exports, plotly.js."""
+import hashlib
 from dataclasses import asdict
 from datetime import date
+from functools import cache
 from pathlib import Path
 
-import plotly
-from flask import Response, current_app, redirect, render_template, request, send_file, stream_with_context, url_for
+from flask import Response, abort, current_app, redirect, render_template, request, send_file, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -26,15 +27,34 @@ from ..services.training.recommendations import recommendations
 from . import bp, figures
 from .forms import FilterForm
 
-PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 # Given whole as the Content-Type (a mimetype would have Flask add "; charset=utf-8" to the CSV's a second time).
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-@bp.route("/vendor/plotly.min.js")
-def plotly_js():
-    """plotly.js from the installed plotly package: no CDN, bank intranets have no internet."""
-    return send_file(PLOTLY_JS, mimetype="text/javascript", max_age=86400)
+@bp.app_template_global()
+@cache
+def plotly_version() -> str:
+    """The served bundle's version: plotly.js's own and the start of the file's SHA-256, so that a rebuilt bundle
+    has a new URL and browsers may keep one for a year."""
+    bundle = _plotly_bundle()
+    return f"{(bundle.parent / 'plotly.version').read_text().strip()}-{hashlib.sha256(bundle.read_bytes()).hexdigest()[:10]}"
+
+
+def _plotly_bundle() -> Path:
+    """plotly.js with only the trace types the charts draw, rebuilt by tools/build-plotly-bundle.sh (static/vendor/README.md)."""
+    return Path(current_app.static_folder) / "vendor" / "plotly.min.js"
+
+
+@bp.route("/vendor/plotly-<version>.min.js")
+def plotly_js(version: str):
+    """plotly.js served by the app (no CDN: bank intranets have no internet), cached for a year as immutable: its
+    URL names its version."""
+    if version != plotly_version():
+        abort(404)
+    response = send_file(_plotly_bundle(), mimetype="text/javascript", max_age=365 * 86400, conditional=True)
+    response.cache_control.public = True
+    response.cache_control.immutable = True
+    return response
 
 
 @bp.route("/vendor/plotly-template.js")
