@@ -8,12 +8,11 @@ from pathlib import Path
 from flask import Response, abort, current_app, redirect, render_template, request, send_file, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from ..extensions import db
 from ..formutil import grade_options, options, org_unit_options
 from ..i18n import lang, localized
-from ..models import Cycle, Employee
+from ..models import Cycle
 from ..security import permission_required
 from ..services import access, audit, charts, exports, jobs
 from ..services import org as org_service
@@ -21,7 +20,7 @@ from ..services.analytics import Filters
 from ..services.assessments.cycles import latest_started_cycle, started_cycles
 from ..services.assessments.results import latest_completed, result_of
 from ..services.review.path import next_grade_path
-from ..services.review.runs import latest_run
+from ..services.review.runs import get_run, latest_run
 from ..services.training.ledger import my_year
 from ..services.training.recommendations import recommendations
 from . import bp, figures
@@ -87,10 +86,10 @@ def organisation():
     form, filters, year = _filters()
     scope = access.private_ids(current_user)
     cycle = db.session.get(Cycle, filters.cycle_id) if filters.cycle_id else latest_started_cycle()
-    ids = select(Employee.id).where(Employee.id.in_(scope))
+    run = get_run(year) if form.year.data else latest_run()  # the year chosen, as the recommendations export
     return render_template("analytics/organisation.html", form=form, year=year, charts=[
-        figures.unit_heatmap(filters), figures.grade_distribution(filters, scope), figures.completion(cycle),
-        figures.compliance(year, ids), figures.review_actions(latest_run())])
+        figures.unit_heatmap(filters), figures.grade_distribution(filters, scope), figures.completion(cycle, filters, scope),
+        figures.compliance(year, filters, scope), figures.review_actions(run, filters, scope)])
 
 
 @bp.route("/team/analytics")

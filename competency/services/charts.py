@@ -4,17 +4,23 @@ Every function takes data and already-translated labels and returns a plain figu
 directly (building plotly's validated `go.Figure` objects cost about half of a dashboard's CPU); the look is
 plotly's default template, read once per process.
 """
+import re
 from functools import cache
 
 from flask_babel import gettext as _
-from plotly import colors
 
 FONT = "-apple-system, 'Segoe UI', 'PingFang SC', 'Microsoft YaHei', 'Noto Sans CJK SC', sans-serif"
 COLOURS = ["#1f5fae", "#b4232a", "#1e7d45", "#b25e00", "#6b4fbb", "#667085"]
 
 
-# Red below target, green above (plotly's RdYlGn, reversed on the chart).
-GAP_SCALE = [[i / 10, colour] for i, colour in enumerate(colors.diverging.RdYlGn)]
+# Gaps (target − level): blue above the target (a negative gap), white on it, orange below it. Blue against orange
+# stays apart for every common colour-vision deficiency, where red against green does not (ColorBrewer's RdBu blues,
+# PuOr oranges); the chart centres the scale on 0.
+GAP_SCALE = [[0.0, "#2166ac"], [0.2, "#67a9cf"], [0.4, "#d1e5f0"], [0.5, "#f7f7f7"], [0.6, "#fee0b6"], [0.8, "#f1a340"],
+             [1.0, "#b35806"]]
+# A title longer than this (in Latin letters; a Chinese character counts two) is wrapped: plotly never wraps one.
+TITLE_WIDTH = 46
+WIDE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
 @cache
@@ -28,39 +34,97 @@ def template_script() -> str:
     return f"window.PLOTLY_TEMPLATE = {json.dumps(plotly.io.templates['plotly'].to_plotly_json(), separators=(',', ':'))};\n"
 
 
+def wrap(text: str, width: int = TITLE_WIDTH) -> str:
+    """The text in lines of at most `width` columns (a Chinese character takes two), joined by plotly's <br>: between
+    words where there are spaces, between any two characters of Chinese."""
+    lines, line, used = [], "", 0
+    for token in re.findall(rf"{WIDE.pattern}|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+|\s+", text):
+        size = sum(2 if WIDE.match(ch) else 1 for ch in token)
+        if token.isspace():
+            if line:
+                line, used = line + " ", used + 1
+            continue
+        if line and used + size > width:
+            lines.append(line.rstrip())
+            line, used = "", 0
+        line, used = line + token, used + size
+    return "<br>".join(lines + [line.rstrip()])
+
+
 def _layout(title: str, **extra) -> dict:
-    layout = {"title": {"text": title, "font": {"size": 15}}, "font": {"family": FONT, "size": 12},
-              "margin": {"l": 50, "r": 20, "t": 50, "b": 50}, "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
-              "legend": {"orientation": "h", "y": -0.15}}
+    """The common layout: the title wrapped and given room above the plot, the legend in one row between them (below
+    the plot it would sit on the axis labels)."""
+    text = wrap(title)
+    lines = text.count("<br>") + 1
+    layout = {"title": {"text": text, "font": {"size": 15}, "x": 0, "xanchor": "left", "xref": "paper",
+                        "y": 1, "yref": "container", "yanchor": "top", "pad": {"t": 10}},
+              "font": {"family": FONT, "size": 12}, "margin": {"l": 50, "r": 20, "t": 30 + 20 * lines, "b": 50},
+              "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
+              "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"}}
     layout.update(extra)
     return layout
 
 
 def _figure(data: list[dict], layout: dict) -> dict:
+    if len(data) > 1 and layout.get("showlegend", True):  # room for the legend's row under the title
+        layout["margin"] = layout["margin"] | {"t": layout["margin"]["t"] + 26}
     return {"data": data, "layout": layout}
 
 
-def radar(codes: list[str], series: list[tuple[str, dict]], title: str) -> dict:
-    """Levels (1–5) per competency for several series, e.g. combined vs targets."""
+def short_name(name: str, width: int = 16) -> str:
+    """A competency's name cut to `width` columns (a Chinese character takes two) for a chart axis, with "…"."""
+    columns = 0
+    for index, ch in enumerate(name):
+        columns += 2 if WIDE.match(ch) else 1
+        if columns > width:
+            return name[:index].rstrip() + "…"
+    return name
+
+
+def radar(codes: list[str], series: list[tuple[str, dict]], title: str, names: dict[str, str] | None = None) -> dict:
+    """Levels (1–5) per competency for several series, e.g. combined vs targets. The axes show the competencies'
+    names (`names`, {code: name in the user's language}) cut short; the hover text gives the code, the whole name and the level."""
+    names = names or {}
     closed = codes + codes[:1]
+    theta = [short_name(names.get(c) or c) for c in closed]
+    hover = [f"{c} {names[c]}" if names.get(c) else c for c in closed]
     data = []
     for index, (name, values) in enumerate(series):
-        trace = {"type": "scatterpolar", "r": [values.get(c) for c in closed], "theta": closed, "name": name,
+        trace = {"type": "scatterpolar", "r": [values.get(c) for c in closed], "theta": theta, "name": name,
+                 "customdata": hover, "hovertemplate": f"%{{customdata}}<br>{name}: %{{r:.2f}}<extra></extra>",
                  "mode": "lines+markers", "line": {"color": COLOURS[index % len(COLOURS)]}}
         if index == 0:
             trace["fill"] = "toself"
         data.append(trace)
-    return _figure(data, _layout(title, polar={"radialaxis": {"range": [0, 5], "dtick": 1}}, showlegend=True))
+    layout = _layout(title, polar={"radialaxis": {"range": [0, 5], "dtick": 1}, "angularaxis": {"tickfont": {"size": 11}}},
+                     showlegend=True)
+    layout["margin"] |= {"l": 70, "r": 70, "b": 30}
+    return _figure(data, layout)
 
 
-def heatmap(rows: list[str], columns: list[str], cells: dict, title: str, row_keys: list | None = None) -> dict:
-    """A rows × columns matrix of gaps (red: below target; green: above)."""
+def heatmap(rows: list[str], columns: list[str], cells: dict, title: str, row_keys: list | None = None,
+            column_names: dict[str, str] | None = None) -> dict:
+    """A rows × columns matrix of gaps (target − level), each cell showing its value, coloured on a colour-blind-safe
+    scale centred on 0 (orange: below target; blue: above), with a colour bar and a caption saying so. `column_names`
+    ({code: name}) names the columns in the hover text."""
     keys = row_keys or rows
+    names = column_names or {}
     z = [[None if cells.get((k, c)) is None else round(cells[(k, c)], 2) for c in columns] for k in keys]
-    trace = {"type": "heatmap", "z": z, "x": columns, "y": rows, "zmid": 0, "colorscale": GAP_SCALE, "reversescale": True,
-             "colorbar": {"title": {"text": _("Gap")}}, "hoverongaps": False}
-    return _figure([trace], _layout(title, yaxis={"autorange": "reversed", "automargin": True}, xaxis={"side": "top"},
-                                    height=max(300, 60 + 26 * len(rows))))
+    text = [["" if v is None else "0.0" if round(v, 1) == 0 else f"{v:+.1f}" for v in row] for row in z]
+    gap = _("Gap (target − level)")
+    trace = {"type": "heatmap", "z": z, "x": columns, "y": rows, "zmid": 0, "colorscale": GAP_SCALE, "text": text,
+             "texttemplate": "%{text}", "textfont": {"size": 11},
+             "customdata": [[f"{c} {names[c]}" if names.get(c) else c for c in columns] for _k in keys],
+             "hovertemplate": f"%{{y}}<br>%{{customdata}}<br>{gap}: %{{z:.2f}}<extra></extra>",
+             "colorbar": {"title": {"text": gap, "side": "right"}, "thickness": 14}, "hoverongaps": False}
+    caption = {"text": _("Orange: below the target · white: on target · blue: above the target. The number in each cell is "
+                         "the gap in levels."), "showarrow": False, "xref": "paper", "yref": "paper", "x": 0, "xanchor": "left",
+               "y": 0, "yanchor": "top", "yshift": -8, "font": {"size": 11, "color": "#475467"}}
+    caption["text"] = wrap(caption["text"], 90)
+    layout = _layout(title, yaxis={"autorange": "reversed", "automargin": True}, xaxis={"side": "top", "automargin": True},
+                     height=max(320, 110 + 26 * len(rows)), annotations=[caption])
+    layout["margin"] |= {"b": 20 + 16 * (caption["text"].count("<br>") + 1)}
+    return _figure([trace], layout)
 
 
 def stacked_bars(categories: list[str], series: list[tuple[str, list]], title: str, percent: bool = False) -> dict:
