@@ -136,7 +136,7 @@ def _bar_layout(title: str, categories: list[str], value_axis: dict, **extra) ->
     heatmap), the category names wrapped so that long ones neither run into each other nor squeeze the bars."""
     layout = _layout(title, yaxis={"autorange": "reversed", "automargin": True, "type": "category"},
                      xaxis={"automargin": True, **value_axis}, **extra)
-    layout["height"] = layout["margin"]["t"] + 60 + 30 * max(len(categories), 3)
+    layout["height"] = max(320, layout["margin"]["t"] + 60 + 30 * len(categories))   # 320: a chart's least height (app.css)
     layout["margin"] |= {"r": 30}
     return layout
 
