@@ -21,7 +21,10 @@ GAP_SCALE = [[0.0, "#2166ac"], [0.2, "#67a9cf"], [0.4, "#d1e5f0"], [0.5, "#f7f7f
 # A title longer than this (in Latin letters; a Chinese character counts two) is wrapped, to fit a chart in a third of
 # the page: plotly never wraps one.
 TITLE_WIDTH = 40
-WIDE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
+WIDE_CHARACTERS = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef"   # CJK characters and punctuation, full-width forms
+WIDE = re.compile(f"[{WIDE_CHARACTERS}]")
+# A wrapped text's pieces: one wide character (a line may break after any), a word, or spaces.
+PIECES = re.compile(f"[{WIDE_CHARACTERS}]|[^\\s{WIDE_CHARACTERS}]+|\\s+")
 
 
 @cache
@@ -39,7 +42,7 @@ def wrap(text: str, width: int = TITLE_WIDTH) -> str:
     """The text in lines of at most `width` columns (a Chinese character takes two), joined by plotly's <br>: between
     words where there are spaces, between any two characters of Chinese."""
     lines, line, used = [], "", 0
-    for token in re.findall(rf"{WIDE.pattern}|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+|\s+", text):
+    for token in PIECES.findall(text):
         size = sum(2 if WIDE.match(ch) else 1 for ch in token)
         if token.isspace():
             if line:
