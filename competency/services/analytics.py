@@ -116,7 +116,15 @@ def in_tree_order(ids) -> list[OrgUnit]:
     """The org units of the ids in the order of the org tree (a unit, then the units below it, by code), the one order
     of units in every chart and table."""
     ids = set(ids)
-    return [unit for unit, _depth in unit_tree() if unit.id in ids] if ids else []
+    if not ids:
+        return []
+    # read once per request: a page's charts and tables all order their units by it
+    tree = g.setdefault("unit_tree", None) if has_request_context() else None
+    if tree is None:
+        tree = [unit for unit, _depth in unit_tree()]
+        if has_request_context():
+            g.unit_tree = tree
+    return [unit for unit in tree if unit.id in ids]
 
 
 def competency_names(codes) -> dict:
