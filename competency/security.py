@@ -117,7 +117,7 @@ def _headers(response):
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
-    if request.endpoint not in ("static", "analytics.plotly_js"):
+    if request.endpoint not in ("static", "analytics.plotly_js", "analytics.plotly_template"):
         # Personal pages and exports must not stay in a shared browser's or a proxy's cache.
         response.headers["Cache-Control"] = "no-store"
     return response

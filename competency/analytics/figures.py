@@ -8,11 +8,9 @@ from ..extensions import db
 from ..i18n import label, localized
 from ..models import Assessment, Cycle, Grade, ModelVersion, OrgUnit, ResultRow, ReviewAction
 from ..services import analytics, charts
-from ..services.assessments.cycles import progress_by_unit
 from ..services.assessments.results import latest_completed, result_of
 from ..services.ksa.published import parts_of
-from ..services.review.runs import action_counts
-from ..services.training.ledger import compliance_by_unit, my_year
+from ..services.training.ledger import my_year
 
 
 def employee_radars(employee, latest=None, result=None) -> tuple[dict | None, dict | None]:
@@ -22,12 +20,11 @@ def employee_radars(employee, latest=None, result=None) -> tuple[dict | None, di
     if latest is None:
         return None, None
     result = result or result_of(latest)
-    codes = [r.competency.code for r in result.rows]
-    levels = _profile(employee, [r.competency for r in result.rows], {r.competency.code: r.combined for r in result.rows},
-                      latest.cycle)
-    raters = charts.radar(codes, [(_("Self"), {r.competency.code: r.self_level for r in result.rows}),
-                                  (_("Supervisor"), {r.competency.code: r.supervisor_level for r in result.rows})],
-                          _("Self vs supervisor"))
+    comps = [r.competency for r in result.rows]
+    levels = _profile(employee, comps, {r.competency.code: r.combined for r in result.rows}, latest.cycle)
+    raters = charts.radar([c.code for c in comps], [(_("Self"), {r.competency.code: r.self_level for r in result.rows}),
+                                                    (_("Supervisor"), {r.competency.code: r.supervisor_level for r in result.rows})],
+                          _("Self vs supervisor"), names=_names(comps))
     return levels, raters
 
 
@@ -50,7 +47,13 @@ def _profile(employee, comps, combined: dict, cycle) -> dict:
     grades = [employee.grade] + ([employee.grade.next()] if employee.grade.next() else [])
     series = [(_("Assessed level"), {c.code: combined.get(c.code) for c in comps})]
     series += [(_("Target: %(grade)s", grade=label(g)), {c.code: c.target(g) for c in comps}) for g in grades]
-    return charts.radar([c.code for c in comps], series, _("Competency profile (%(cycle)s)", cycle=localized(cycle)))
+    return charts.radar([c.code for c in comps], series, _("Competency profile (%(cycle)s)", cycle=localized(cycle)),
+                        names=_names(comps))
+
+
+def _names(comps) -> dict[str, str]:
+    """{code: name in the user's language} of competencies (or rows with code, name_zh and name_en)."""
+    return {c.code: localized(c) for c in comps}
 
 
 def credit_progress(employee, year: int) -> dict:
@@ -70,18 +73,20 @@ def team_radar(filters, scope) -> dict | None:
     codes, levels, targets = analytics.average_levels(filters, scope)
     if not codes:
         return None
-    return charts.radar(codes, [(_("Team average"), levels), (_("Average target"), targets)], _("Team average against the target"))
+    return charts.radar(codes, [(_("Team average"), levels), (_("Average target"), targets)], _("Team average against the target"),
+                        names=_names(analytics.competency_names(codes).values()))
 
 
 def member_heatmap(filters, scope) -> dict | None:
     rows, codes, cells = analytics.member_gap_heatmap(filters, scope)
     if not rows:
         return None
+    names = _names(analytics.competency_names(codes).values())
     if isinstance(rows[0], OrgUnit):  # a large team, summarised by unit
         return charts.heatmap([localized(u) for u in rows], codes, cells, _("Average gap by org unit of the team"),
-                              row_keys=[u.id for u in rows])
+                              row_keys=[u.id for u in rows], column_names=names)
     return charts.heatmap([f"{localized(m)} {m.staff_no}" for m in rows], codes, cells, _("Gaps by team member"),
-                          row_keys=[m.id for m in rows])
+                          row_keys=[m.id for m in rows], column_names=names)
 
 
 def unit_heatmap(filters) -> dict | None:
@@ -90,7 +95,7 @@ def unit_heatmap(filters) -> dict | None:
         return None
     z = {(u, c): v[0] for (u, c), v in cells.items()}
     return charts.heatmap([localized(u) for u in units], codes, z, _("Average gap by org unit (sub-units included)"),
-                          row_keys=[u.id for u in units])
+                          row_keys=[u.id for u in units], column_names=_names(analytics.competency_names(codes).values()))
 
 
 def grade_distribution(filters, scope) -> dict | None:
@@ -98,44 +103,38 @@ def grade_distribution(filters, scope) -> dict | None:
 
 
 def grade_chart(units, counts) -> dict | None:
-    """Stacked headcount per grade for the units ({(unit id, grade): n})."""
+    """Stacked headcount per grade for the units ({(unit id, grade): n}), each unit with its sub-units."""
     if not units:
         return None
     return charts.stacked_bars([localized(u) for u in units],
                                [(label(g), [counts.get((u.id, g), 0) for u in units]) for g in Grade],
-                               _("Grade distribution by org unit"))
+                               _("Grade distribution by org unit (sub-units included)"))
 
 
-def _unit_names(ids) -> dict:
-    return {u.id: localized(u) for u in db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(list(ids))))}
-
-
-def completion(cycle) -> dict | None:
-    rows = progress_by_unit(cycle) if cycle else []
+def completion(cycle, filters, scope) -> dict | None:
+    """Share of the cycle's assessments completed per org unit (sub-units included), under the filters."""
+    rows = analytics.unit_completion(cycle, filters, scope) if cycle else []
     if not rows:
         return None
-    names = _unit_names(r[0] for r in rows)
-    rows = sorted(rows, key=lambda r: names[r[0]])
-    return charts.bars([names[u] for u, _t, _d in rows], [100 * d / t for _u, t, d in rows],
-                       _("Cycle completion by org unit: %(cycle)s", cycle=localized(cycle)), percent=True)
+    return charts.bars([localized(u) for u, _t, _d in rows], [100 * d / t for _u, t, d in rows],
+                       _("Cycle completion by org unit (sub-units included): %(cycle)s", cycle=localized(cycle)), percent=True)
 
 
-def compliance(year: int, ids) -> dict | None:
-    rows = compliance_by_unit(year, ids)
+def compliance(year: int, filters, scope) -> dict | None:
+    """Share of people meeting the year's credit requirement per org unit (sub-units included), under the filters."""
+    rows = analytics.unit_compliance(year, filters, scope)
     if not rows:
         return None
-    names = _unit_names(r[0] for r in rows)
-    rows = sorted(rows, key=lambda r: names[r[0]])
-    return charts.bars([names[u] for u, _n, _o in rows], [100 * ok / n for _u, n, ok in rows],
-                       _("Credit compliance by org unit, %(year)s", year=year), percent=True, colour=charts.COLOURS[2])
+    return charts.bars([localized(u) for u, _n, _o in rows], [100 * ok / n for _u, n, ok in rows],
+                       _("Credit compliance by org unit (sub-units included), %(year)s", year=year), percent=True,
+                       colour=charts.COLOURS[2])
 
 
-def review_actions(run) -> dict | None:
-    counts = action_counts(run) if run else {}
+def review_actions(run, filters, scope) -> dict | None:
+    """The review run's recommendations per action, under the filters."""
+    counts = analytics.review_actions(run, filters, scope) if run else {}
     if not counts:
         return None
     actions = [a for a in ReviewAction if counts.get(a)]
     return charts.bars([label(a) for a in actions], [counts[a] for a in actions],
                        _("Review %(year)s: recommendations by action", year=run.year), colour=charts.COLOURS[3])
-
-

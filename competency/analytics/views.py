@@ -1,18 +1,18 @@
 """Dashboards for hr and supervisors, my development with charts, the printable report, exports, plotly.js."""
+import hashlib
 from dataclasses import asdict
 from datetime import date
+from functools import cache
 from pathlib import Path
 
-import plotly
-from flask import Response, current_app, redirect, render_template, request, send_file, stream_with_context, url_for
+from flask import Response, abort, current_app, redirect, render_template, request, send_file, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from ..extensions import db
 from ..formutil import grade_options, options, org_unit_options
 from ..i18n import lang, localized
-from ..models import Cycle, Employee
+from ..models import Cycle
 from ..security import permission_required
 from ..services import access, audit, charts, exports, jobs
 from ..services import org as org_service
@@ -20,21 +20,40 @@ from ..services.analytics import Filters
 from ..services.assessments.cycles import latest_started_cycle, started_cycles
 from ..services.assessments.results import latest_completed, result_of
 from ..services.review.path import next_grade_path
-from ..services.review.runs import latest_run
+from ..services.review.runs import get_run, latest_run
 from ..services.training.ledger import my_year
 from ..services.training.recommendations import recommendations
 from . import bp, figures
 from .forms import FilterForm
 
-PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 # Given whole as the Content-Type (a mimetype would have Flask add "; charset=utf-8" to the CSV's a second time).
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-@bp.route("/vendor/plotly.min.js")
-def plotly_js():
-    """plotly.js from the installed plotly package: no CDN, bank intranets have no internet."""
-    return send_file(PLOTLY_JS, mimetype="text/javascript", max_age=86400)
+@bp.app_template_global()
+@cache
+def plotly_version() -> str:
+    """The served bundle's version: plotly.js's own and the start of the file's SHA-256, so that a rebuilt bundle
+    has a new URL and browsers may keep one for a year."""
+    bundle = _plotly_bundle()
+    return f"{(bundle.parent / 'plotly.version').read_text().strip()}-{hashlib.sha256(bundle.read_bytes()).hexdigest()[:10]}"
+
+
+def _plotly_bundle() -> Path:
+    """plotly.js with only the trace types the charts draw, rebuilt by tools/build-plotly-bundle.sh (static/vendor/README.md)."""
+    return Path(current_app.static_folder) / "vendor" / "plotly.min.js"
+
+
+@bp.route("/vendor/plotly-<version>.min.js")
+def plotly_js(version: str):
+    """plotly.js served by the app (no CDN: bank intranets have no internet), cached for a year as immutable: its
+    URL names its version."""
+    if version != plotly_version():
+        abort(404)
+    response = send_file(_plotly_bundle(), mimetype="text/javascript", max_age=365 * 86400, conditional=True)
+    response.cache_control.public = True
+    response.cache_control.immutable = True
+    return response
 
 
 @bp.route("/vendor/plotly-template.js")
@@ -67,10 +86,10 @@ def organisation():
     form, filters, year = _filters()
     scope = access.private_ids(current_user)
     cycle = db.session.get(Cycle, filters.cycle_id) if filters.cycle_id else latest_started_cycle()
-    ids = select(Employee.id).where(Employee.id.in_(scope))
+    run = get_run(year) if form.year.data else latest_run()  # the year chosen, as the recommendations export
     return render_template("analytics/organisation.html", form=form, year=year, charts=[
-        figures.unit_heatmap(filters), figures.grade_distribution(filters, scope), figures.completion(cycle),
-        figures.compliance(year, ids), figures.review_actions(latest_run())])
+        figures.unit_heatmap(filters), figures.grade_distribution(filters, scope), figures.completion(cycle, filters, scope),
+        figures.compliance(year, filters, scope), figures.review_actions(run, filters, scope)])
 
 
 @bp.route("/team/analytics")

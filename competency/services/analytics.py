@@ -6,9 +6,12 @@ from flask import g, has_request_context
 from sqlalchemy import ARRAY, Float, Integer, Select, and_, any_, cast, func, literal, select
 
 from ..extensions import db
-from ..models import LATEST, Employee, EmployeeStatus, Grade, OrgUnit, ResultAggregate, ResultRow
+from ..models import LATEST, Assessment, Competency, Employee, EmployeeStatus, Grade, OrgUnit, ResultAggregate, ResultRow
 from .access import among
-from .org import narrow, org_subtree_ids, rolled_up
+from .assessments.cycles import progress_by_unit
+from .org import narrow, org_subtree_ids, rolled_up, unit_tree
+from .review.runs import action_counts
+from .training.ledger import compliance_by_unit
 
 
 @dataclass
@@ -105,9 +108,60 @@ def _inside(totals: dict, org_unit_id: int | None) -> dict:
 
 
 def _units(cells: dict) -> list[OrgUnit]:
-    """The org units named in {(unit id, key): …}, by code."""
-    ids = {u for u, _ in cells}
-    return db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(ids)).order_by(OrgUnit.code)).all() if ids else []
+    """The org units named in {(unit id, key): …}, in tree order."""
+    return in_tree_order({u for u, _ in cells})
+
+
+def in_tree_order(ids) -> list[OrgUnit]:
+    """The org units of the ids in the order of the org tree (a unit, then the units below it, by code), the one order
+    of units in every chart and table."""
+    ids = set(ids)
+    if not ids:
+        return []
+    # read once per request: a page's charts and tables all order their units by it
+    tree = g.setdefault("unit_tree", None) if has_request_context() else None
+    if tree is None:
+        tree = [unit for unit, _depth in unit_tree()]
+        if has_request_context():
+            g.unit_tree = tree
+    return [unit for unit in tree if unit.id in ids]
+
+
+def competency_names(codes) -> dict:
+    """{code: (code, name_zh, name_en)} for the competency codes, each named as in the newest model version that has it."""
+    found = db.session.execute(select(Competency.code, Competency.name_zh, Competency.name_en)
+                               .where(Competency.code.in_(list(codes))).order_by(Competency.id.desc())).all()
+    names: dict = {}
+    for row in found:
+        names.setdefault(row.code, row)
+    return names
+
+
+def unit_completion(cycle, filters: Filters, scope) -> list[tuple[OrgUnit, int, int]]:
+    """(org unit, assessments in its subtree, completed) of the cycle, in tree order, counting the assessments of the
+    people in scope: each in the unit and grade they had when the cycle opened (like the heatmap), of the filter's
+    position; units are the filter's unit and those below it (all without one)."""
+    where = [among(Assessment.employee_id, scope)]
+    if filters.grade:
+        where.append(Assessment.grade == Grade(filters.grade))
+    if filters.position_id:
+        where.append(Assessment.employee_id.in_(select(Employee.id).where(Employee.position_id == filters.position_id)))
+    totals = _inside({(unit, None): (n, done) for unit, n, done in progress_by_unit(cycle, *where)}, filters.org_unit_id)
+    return [(unit, *totals[(unit.id, None)]) for unit in _units(totals)]
+
+
+def unit_compliance(year: int, filters: Filters, scope) -> list[tuple[OrgUnit, int, int]]:
+    """(org unit, people in its subtree, of whom meeting the year's credit requirement), in tree order, over the
+    people in scope and filters (as the credits export); units are the filter's unit and those below it."""
+    totals = _inside({(unit, None): (n, ok) for unit, n, ok in compliance_by_unit(year, people(filters, scope))},
+                     filters.org_unit_id)
+    return [(unit, *totals[(unit.id, None)]) for unit in _units(totals)]
+
+
+def review_actions(run, filters: Filters, scope) -> dict:
+    """Recommendations of the review run per action, over the people in scope and filters (as the recommendations
+    export)."""
+    return action_counts(run, people(filters, scope))
 
 
 # A team with more people than this is shown by org unit: thousands of rows help nobody and weigh megabytes.
@@ -146,9 +200,10 @@ def member_gap_heatmap(filters: Filters, scope) -> tuple[list, list[str], dict]:
     else:
         cells = {(e, c): float(gap) for e, c, gap in db.session.execute(select(r.employee_id, r.competency_code, r.gap).where(where))}
         model = Employee
+    if model is OrgUnit:
+        return _units(cells), _codes_order(c for _, c in cells), cells
     ids = {e for e, _ in cells}
-    order = Employee.staff_no if model is Employee else OrgUnit.code
-    found = db.session.scalars(select(model).where(model.id.in_(ids)).order_by(order)).all() if ids else []
+    found = db.session.scalars(select(Employee).where(Employee.id.in_(ids)).order_by(Employee.staff_no)).all() if ids else []
     return found, _codes_order(c for _, c in cells), cells
 
 

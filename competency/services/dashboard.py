@@ -7,7 +7,7 @@ from ..extensions import db
 from ..models import AuditEvent, Employee, EmployeeStatus, Grade, OrgUnit, Role, User, UserRole
 from ..timeutil import utcnow
 from .access import among, reads_everyone, team_ids, visible_employee_ids
-from .analytics import Filters, in_scope
+from .analytics import Filters, in_scope, rolled_up_grades
 
 
 def unit_grade_counts(user) -> dict[tuple[int, Grade], int]:
@@ -26,12 +26,13 @@ def grade_counts(counts: dict[tuple[int, Grade], int]) -> dict[Grade, int]:
 
 
 def headcount_by_unit(counts: dict[tuple[int, Grade], int]) -> list[tuple[OrgUnit, int]]:
-    """Headcount per org unit (the unit's own staff), largest first, from `unit_grade_counts`."""
+    """Headcount per org unit, sub-units included (as the grade distribution chart counts), in tree order, from
+    `unit_grade_counts`."""
+    units, totals = rolled_up_grades(counts)
     per_unit: dict[int, int] = {}
-    for (unit, _grade), n in counts.items():
+    for (unit, _grade), n in totals.items():
         per_unit[unit] = per_unit.get(unit, 0) + n
-    units = {u.id: u for u in db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(list(per_unit))))} if per_unit else {}
-    return sorted(((units[u], n) for u, n in per_unit.items()), key=lambda item: (-item[1], item[0].code))
+    return [(unit, per_unit[unit.id]) for unit in units]
 
 
 # Lists on the dashboard show this many rows and link to the full, paginated list.

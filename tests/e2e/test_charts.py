@@ -1,4 +1,6 @@
 """The charts render in a real browser: Plotly draws SVG from the app's own plotly.js, without console errors."""
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -38,4 +40,62 @@ def test_supervisor_team_heatmap_lists_only_the_team(live_server, page_for):
     text = page.locator(".chart").first.inner_text()
     assert "E0003" in text or "E0004" in text
     assert "S0002" not in text and "H0001" not in text
+    assert page.errors_seen == []
+
+
+def _boxes(locator):
+    return [box for box in (locator.nth(i).bounding_box() for i in range(locator.count())) if box]
+
+
+def _overlap(a, b) -> bool:
+    return a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"] and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
+
+
+@pytest.mark.parametrize(("locale", "heatmap_title", "colour_bar", "grades_title"), [
+    ("zh-CN", "各机构平均差距（含下级机构）", None, None),   # the new labels are translated when the catalogue is merged
+    ("en-US", "Average gap by org unit (sub-units included)", "Gap (target − level)",
+     "Grade distribution by org unit (sub-units included)"),
+], ids=["zh", "en"])
+def test_hr_analytics_charts_are_readable(live_server, page_for, locale, heatmap_title, colour_bar, grades_title):
+    """Every cell of the heatmap shows its value, the colour bar says what the colour means, no title is cut off
+    and no legend sits on a title or axis labels; the screenshot of each language is kept (screenshots/)."""
+    page = page_for(locale)
+    login(page, live_server, "H0001")
+    page.goto(f"{live_server}/analytics")
+    charts = page.locator(".chart")
+    expect(charts.nth(3).locator("svg.main-svg").first).to_be_attached()
+    heatmap = charts.first
+    cells = heatmap.locator("g.heatmap-label text")
+    expect(cells.first).to_be_attached()
+    values = cells.all_text_contents()
+    assert len(values) >= 10 and all(re.fullmatch(r"0\.0|[+-]\d+\.\d", v) for v in values)
+    assert _flat(heatmap_title) in _flat(heatmap.locator(".gtitle").first.text_content())
+    bar_title = heatmap.locator(".colorbar .cbtitle").first.text_content().strip()
+    assert bar_title and (colour_bar is None or bar_title == colour_bar)
+    if grades_title:
+        assert _flat(grades_title) in _flat(charts.nth(1).locator(".gtitle").first.text_content())
+    for i in range(charts.count()):
+        chart = charts.nth(i)
+        frame = chart.bounding_box()
+        titles = _boxes(chart.locator(".gtitle"))
+        for title in titles:
+            assert frame["x"] <= title["x"] and title["x"] + title["width"] <= frame["x"] + frame["width"] + 1
+        for legend in _boxes(chart.locator(".legend .bg")):
+            for other in titles + _boxes(chart.locator(".xtick text, .ytick text")):
+                assert not _overlap(legend, other)
+    assert page.errors_seen == []
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def test_radar_axes_name_the_competencies(live_server, page_for):
+    page = page_for("en-US")
+    login(page, live_server, "E0003")
+    page.goto(f"{live_server}/development")
+    radar = page.locator(".chart").first
+    expect(radar.locator(".angularaxistick text").first).to_be_attached()
+    axes = [_flat(a) for a in radar.locator(".angularaxistick text").all_text_contents()]   # long names on two lines
+    assert "Productknowledge" in axes and "Teamwork" in axes and "K1" not in axes
     assert page.errors_seen == []

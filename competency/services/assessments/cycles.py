@@ -144,11 +144,12 @@ def close_cycle(cycle: Cycle, actor=None) -> int:
     return result.rowcount
 
 
-def progress_by_unit(cycle: Cycle) -> list[tuple[int, int, int]]:
-    """(org unit id, assessments in its subtree, completed) for every unit with participants."""
+def progress_by_unit(cycle: Cycle, *where) -> list[tuple[int, int, int]]:
+    """(org unit id, assessments in its subtree, completed) for every unit with participants; `where`: conditions on
+    the assessments counted (e.g. the analytics filters)."""
     totals = rolled_up(db.session.execute(
         select(Assessment.org_unit_id, func.count(Assessment.id), func.sum(case((Assessment.status == S.COMPLETED, 1), else_=0)))
-        .where(Assessment.cycle_id == cycle.id).group_by(Assessment.org_unit_id)))
+        .where(Assessment.cycle_id == cycle.id, *where).group_by(Assessment.org_unit_id)))
     return [(unit_id, total, int(done)) for unit_id, (total, done) in totals.items()]
 
 

@@ -300,10 +300,12 @@ def recommendations_query(run: ReviewRun, action: str | None = None, unit_ids=No
     return query.order_by(Employee.staff_no)
 
 
-def action_counts(run: ReviewRun) -> dict[ReviewAction, int]:
-    """Recommendations per action."""
-    return dict(db.session.execute(select(Recommendation.action, func.count()).where(Recommendation.run_id == run.id)
-                                   .group_by(Recommendation.action)).all())
+def action_counts(run: ReviewRun, employee_ids=None) -> dict[ReviewAction, int]:
+    """Recommendations per action (of the people of a SELECT of employee ids, when given)."""
+    query = select(Recommendation.action, func.count()).where(Recommendation.run_id == run.id)
+    if employee_ids is not None:
+        query = query.where(Recommendation.employee_id.in_(employee_ids))
+    return dict(db.session.execute(query.group_by(Recommendation.action)).all())
 
 
 def latest_finalised(employee_id: int) -> Recommendation | None:
