@@ -301,6 +301,22 @@ def test_my_training_page_shows_the_reason(assessed, client, login_as):
     assert "your level on S1 is 1.0, the target for Junior is 2." in page and "S1-201" in page
 
 
+def test_a_recommended_course_is_named_and_links_its_open_session_with_an_enrol_button(assessed, client, login_as):
+    _cycle, people, _ = assessed
+    with_session = factories.course("S1-201", competencies={"S1": 3})
+    factories.course("S1-301", competencies={"S1": 4})  # no session yet
+    session = _session(with_session, capacity=10)
+    login_as(factories.user(employee_=people["LOW"]))
+    page = client.get("/training", headers={"Accept-Language": "en"}).data.decode()
+    recommended = page.split("Recommended for you")[1].split("Open sessions")[0]
+    assert f'<a href="#session-{session.id}">S1-201 Course S1-201</a>' in recommended
+    assert f"/training/sessions/{session.id}/enrol" in recommended and "Enrol" in recommended
+    assert "S1-301 Course S1-301" in recommended and "no session open yet" in recommended
+    assert f'id="session-{session.id}"' in page  # where the link leads: the session's row among the open sessions
+    report = client.get("/development", headers={"Accept-Language": "en"}).data.decode()
+    assert "S1-201 Course S1-201, S1-301 Course S1-301" in report
+
+
 def test_demand_counts_people_per_course(assessed):
     s1_course = factories.course("S1-201", competencies={"S1": 3})
     k1_course = factories.course("K1-101", competencies={"K1": 3})

@@ -90,16 +90,16 @@ def _visible_changes(assessment, rater):
 @login_required
 def self_form(assessment_id: int):
     """My self-assessment form."""
-    options = workflow.form_options(saving=request.method == "POST")
-    return _form_page(access.self_assessment_or_404(current_user, assessment_id, options), Rater.SELF)
+    query = workflow.form_query(saving=request.method == "POST")
+    return _form_page(access.self_assessment_or_404(current_user, assessment_id, query), Rater.SELF)
 
 
 @bp.route("/assessments/<int:assessment_id>/review", methods=["GET", "POST"])
 @login_required
 def supervisor_form(assessment_id: int):
     """The supervisor's form for one report (no self ratings in it while rating blind)."""
-    options = workflow.form_options(saving=request.method == "POST")
-    return _form_page(access.supervisor_assessment_or_404(current_user, assessment_id, options), Rater.SUPERVISOR)
+    query = workflow.form_query(saving=request.method == "POST")
+    return _form_page(access.supervisor_assessment_or_404(current_user, assessment_id, query), Rater.SUPERVISOR)
 
 
 @bp.route("/assessments/<int:assessment_id>")

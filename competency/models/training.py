@@ -105,6 +105,11 @@ class TrainingSession(db.Model):
         CheckConstraint("ends_at >= starts_at", name="ends_after_start"),
     )
 
+    @property
+    def seats_left(self) -> int:
+        """Seats still free."""
+        return max(0, self.capacity - self.seats_taken)
+
 
 class Enrolment(db.Model):
     __tablename__ = "enrolment"

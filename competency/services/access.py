@@ -232,8 +232,12 @@ def manages_accounts(actor) -> bool:
 # --- assessments ----------------------------------------------------------------------------------
 
 
-def _assessment_or_404(assessment_id: int, allowed, options=()) -> Assessment:
-    assessment = db.session.get(Assessment, assessment_id, options=options)
+def _assessment_or_404(assessment_id: int, allowed, query=None) -> Assessment:
+    """The assessment (read by `query`, a SELECT of it by its "id" parameter, when given) if `allowed`."""
+    if query is None:
+        assessment = db.session.get(Assessment, assessment_id)
+    else:
+        assessment = db.session.execute(query, {"id": assessment_id}).unique().scalar_one_or_none()
     if assessment is None or not allowed(assessment):
         raise NotFound()
     return assessment
@@ -249,14 +253,14 @@ def is_assessing_supervisor(user, assessment: Assessment) -> bool:
     return leads_a_team(user) and assessment.supervisor_id == user.employee_id
 
 
-def self_assessment_or_404(user, assessment_id: int, options=()) -> Assessment:
-    """The user's own assessment (loaded with `options`); NotFound for anybody else's."""
-    return _assessment_or_404(assessment_id, lambda a: is_rated_person(user, a), options)
+def self_assessment_or_404(user, assessment_id: int, query=None) -> Assessment:
+    """The user's own assessment (read by `query`, see _assessment_or_404); NotFound for anybody else's."""
+    return _assessment_or_404(assessment_id, lambda a: is_rated_person(user, a), query)
 
 
-def supervisor_assessment_or_404(user, assessment_id: int, options=()) -> Assessment:
-    """An assessment the user is the assessing supervisor of (loaded with `options`); NotFound otherwise."""
-    return _assessment_or_404(assessment_id, lambda a: is_assessing_supervisor(user, a), options)
+def supervisor_assessment_or_404(user, assessment_id: int, query=None) -> Assessment:
+    """An assessment the user is the assessing supervisor of (read by `query`); NotFound otherwise."""
+    return _assessment_or_404(assessment_id, lambda a: is_assessing_supervisor(user, a), query)
 
 
 def can_read_result(user, assessment: Assessment) -> bool:

@@ -57,15 +57,17 @@ class RatingsIncomplete(DomainError):
         super().__init__(" ".join(parts))
 
 
-def form_options(saving: bool) -> tuple:
-    """What the rating form reads with its assessment, in the query that finds it: the cycle and model version
-    (joined) and the ratings; showing the form also reads the person and the reopenings."""
-    return _SAVE_PARTS if saving else _FORM_PARTS
+def form_query(saving: bool):
+    """The SELECT of an assessment (by its "id" parameter) with what its rating form reads: the cycle and model
+    version (joined) and the ratings; showing the form also reads the person and the reopenings."""
+    return _SAVE_QUERY if saving else _FORM_QUERY
 
 
+# Statements run on every form, save or dashboard, built once: building one (and its options) costs more than
+# running it.
 _SAVE_PARTS = (joinedload(Assessment.cycle), joinedload(Assessment.version), selectinload(Assessment.ratings))
-_FORM_PARTS = _SAVE_PARTS + (joinedload(Assessment.employee), selectinload(Assessment.reopenings))
-# Statements run on every dashboard, built once: building one costs more than running it.
+_SAVE_QUERY = select(Assessment).where(Assessment.id == bindparam("id")).options(*_SAVE_PARTS)
+_FORM_QUERY = _SAVE_QUERY.options(joinedload(Assessment.employee), selectinload(Assessment.reopenings))
 _MINE = (select(Assessment).join(Assessment.cycle).where(Assessment.employee_id == bindparam("employee_id"))
          .order_by(Cycle.period_end.desc(), Cycle.id.desc()).options(contains_eager(Assessment.cycle)))
 
