@@ -1,6 +1,9 @@
 """Factories with overridable defaults; they add to the session and flush, the test commits."""
 import itertools
+from contextlib import contextmanager
 from datetime import date
+
+from sqlalchemy import event
 
 from competency.extensions import db
 from competency.models import Employee, EmployeeStatus, Grade, OrgUnit, OrgUnitKind, Position, User, UserRole
@@ -141,3 +144,18 @@ def course(code="S5-101", credits="3", competencies=None, **fields):
     db.session.add(item)
     db.session.flush()
     return item
+
+
+@contextmanager
+def statements():
+    """The SQL statements run inside the block, as a list filled as they run."""
+    seen = []
+
+    def listen(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)

@@ -1,8 +1,7 @@
 """The parts of published model versions, read once per process: drafts are never kept, and a database rebuilt
 under the same ids (a restore, the next test) is not served another version's parts."""
-from contextlib import contextmanager
 
-from sqlalchemy import delete, event
+from sqlalchemy import delete
 
 from competency.extensions import db
 from competency.models import Grade, ModelVersion
@@ -11,26 +10,11 @@ from competency.services.ksa import published
 from . import factories
 
 
-@contextmanager
-def _statements():
-    """The SQL statements run inside the block."""
-    seen = []
-
-    def listen(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", listen)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listen)
-
-
 def test_a_published_version_is_read_once_with_its_descriptors_and_targets(app):
     version = factories.model_version(publish=True)
     db.session.commit()
     parts = published.parts_of(version)
-    with _statements() as seen:
+    with factories.statements() as seen:
         again = published.parts_of(version)
     assert again is parts and seen == []
     k1 = parts.competencies[0]

@@ -2,10 +2,8 @@
 links to them, a saved draft that opens the form again where they were, a read-only form that says what it waits
 for; and the profile page's links to a person's development report, credits and grade (where the viewer may)."""
 import re
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
 
 from competency.extensions import db
 from competency.models import Assessment, AssessmentStatus, Rater, Rating
@@ -140,19 +138,6 @@ def test_a_read_only_form_says_what_state_it_is_in_and_what_comes_next(org, clie
     assert "Completed: your supervisor has submitted their ratings too" in page and "Save a draft" not in page
 
 
-@contextmanager
-def _statements():
-    seen = []
-
-    def listen(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", listen)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listen)
-
 
 def test_the_guidance_costs_no_statement(org, client, login_as):
     """The form and a draft save run the statements they ran before the guidance (see the load bench)."""
@@ -160,9 +145,9 @@ def test_the_guidance_costs_no_statement(org, client, login_as):
     ids = _ids(a)
     login_as(org["e1"])
     client.get(f"/assessments/{a.id}/self")
-    with _statements() as shown:
+    with factories.statements() as shown:
         assert client.get(f"/assessments/{a.id}/self").status_code == 200
-    with _statements() as saved:
+    with factories.statements() as saved:
         response = client.post(f"/assessments/{a.id}/self", data=_post(a, **{f"level_{ids['K1']}": "4"}))
     assert response.status_code == 302
     assert (len(shown), len(saved)) == STATEMENTS[db.engine.dialect.name]
