@@ -29,9 +29,10 @@ def home():
         if user.employee:
             context["team"] = user.employee.reports
     if access.can(user, "dashboard.organisation"):
-        counts = context["unit_grades"] = dashboard.unit_grade_counts(user)
+        counts = dashboard.unit_grade_counts(user)
         context["grades"] = dashboard.grade_counts(counts)
-        context["units"] = dashboard.headcount_by_unit(counts)
+        rolled = context["rolled_up"] = analytics.rolled_up_grades(counts)  # the table's and the chart's, once
+        context["units"] = dashboard.headcount_by_unit(*rolled)
     if access.can(user, "dashboard.probation"):
         context["probation"], context["probation_total"] = dashboard.probation_ending(user)
     if access.can(user, "dashboard.demand"):
@@ -40,7 +41,7 @@ def home():
         context["accounts"] = dashboard.account_summary()
         context["events"] = audit.recent_events()
         context["event_objects"] = audit.objects_of(context["events"])
-    context["charts"] = _charts(user, context.get("unit_grades"))
+    context["charts"] = _charts(user, context.get("rolled_up"))
     return render_template("main/dashboard.html", **context)
 
 
@@ -52,7 +53,7 @@ def _me(user) -> Employee | None:
         joinedload(Employee.org_unit), joinedload(Employee.position), joinedload(Employee.supervisor)))
 
 
-def _charts(user, unit_grades=None) -> list:
+def _charts(user, rolled_up=None) -> list:
     """The dashboard's charts: own profile and credits, the team's radar, the organisation's grades (from the
     headcounts already counted when the user sees everyone)."""
     found = []
@@ -61,7 +62,7 @@ def _charts(user, unit_grades=None) -> list:
     if access.can(user, "team.lead") and user.employee:
         found.append(figures.team_radar(Filters(), access.team_ids(user)))
     if access.can(user, "analytics.organisation"):
-        counted = unit_grades is not None and access.reads_everyone(user)
-        found.append(figures.grade_chart(*analytics.rolled_up_grades(unit_grades)) if counted
+        counted = rolled_up is not None and access.reads_everyone(user)
+        found.append(figures.grade_chart(*rolled_up) if counted
                      else figures.grade_distribution(Filters(), access.private_ids(user)))
     return [c for c in found if c]

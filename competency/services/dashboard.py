@@ -7,7 +7,7 @@ from ..extensions import db
 from ..models import AuditEvent, Employee, EmployeeStatus, Grade, OrgUnit, Role, User, UserRole
 from ..timeutil import utcnow
 from .access import among, reads_everyone, team_ids, visible_employee_ids
-from .analytics import Filters, in_scope, rolled_up_grades
+from .analytics import Filters, in_scope
 
 
 def unit_grade_counts(user) -> dict[tuple[int, Grade], int]:
@@ -25,10 +25,9 @@ def grade_counts(counts: dict[tuple[int, Grade], int]) -> dict[Grade, int]:
     return {g: sum(n for (_u, grade), n in counts.items() if grade == g) for g in Grade}
 
 
-def headcount_by_unit(counts: dict[tuple[int, Grade], int]) -> list[tuple[OrgUnit, int]]:
+def headcount_by_unit(units: list[OrgUnit], totals: dict) -> list[tuple[OrgUnit, int]]:
     """Headcount per org unit, sub-units included (as the grade distribution chart counts), in tree order, from
-    `unit_grade_counts`."""
-    units, totals = rolled_up_grades(counts)
+    `analytics.rolled_up_grades` of `unit_grade_counts`."""
     per_unit: dict[int, int] = {}
     for (unit, _grade), n in totals.items():
         per_unit[unit] = per_unit.get(unit, 0) + n

@@ -128,7 +128,8 @@ def save_session(course: Course, values: dict, session: TrainingSession | None =
     # to the minute, as the form gives them
     moved = session is None or _minutes(values["starts_at"], values["ends_at"]) != _minutes(session.starts_at, session.ends_at)
     # sessions keep the local time they were planned in, so they are compared with the local time
-    if moved and values["starts_at"] < datetime.now() and not confirm_past:
+    in_past = moved and values["starts_at"] < datetime.now()
+    if in_past and not confirm_past:
         raise PastSession(values["starts_at"])
     if values["capacity"] < 1:
         raise DomainError(_l("Capacity must be at least 1."))
@@ -141,7 +142,7 @@ def save_session(course: Course, values: dict, session: TrainingSession | None =
     db.session.add(session)
     db.session.flush()
     audit.record("session.create" if creating else "session.update", "training_session", session.id, actor=actor,
-                 **({"in_the_past": True} if moved and values["starts_at"] < datetime.now() else {}))
+                 **({"in_the_past": True} if in_past else {}))
     return session
 
 

@@ -126,6 +126,17 @@ def _release_seat(enrolment: Enrolment) -> None:
                            .values(seats_taken=TrainingSession.seats_taken - 1).execution_options(synchronize_session=False))
 
 
+def _claim(enrolment_id: int, statuses, **values) -> tuple[bool, Enrolment]:
+    """Change the enrolment if its status is still one of `statuses`, by one conditional UPDATE, so that of two
+    simultaneous requests (a double click) only one changes it; (whether this call changed it, the enrolment as it
+    now is)."""
+    claimed = db.session.execute(update(Enrolment).where(Enrolment.id == enrolment_id, Enrolment.status.in_(statuses))
+                                 .values(updated_at=utcnow(), **values).execution_options(synchronize_session=False))
+    enrolment = db.session.get(Enrolment, enrolment_id)
+    db.session.refresh(enrolment)
+    return claimed.rowcount == 1, enrolment
+
+
 @unit_of_work()
 def cancel(enrolment: Enrolment, actor=None) -> None:
     """Cancel an active enrolment and free its seat, once however often it is asked (a double click). Unit of work."""
@@ -133,10 +144,8 @@ def cancel(enrolment: Enrolment, actor=None) -> None:
         raise DomainError(_l("Only an assigned or ongoing enrolment can be cancelled."))
     enrolment_id = enrolment.id
     release_snapshot()  # the claim's UPDATE then waits for the write lock instead of failing on a stale snapshot
-    claimed = db.session.execute(update(Enrolment).where(Enrolment.id == enrolment_id, Enrolment.status.in_(ACTIVE_STATUSES))
-                                 .values(status=E.CANCELLED, updated_at=utcnow()).execution_options(synchronize_session=False))
-    db.session.refresh(enrolment)
-    if claimed.rowcount != 1:  # cancelled or closed meanwhile: its seat is no longer this request's to free
+    claimed, enrolment = _claim(enrolment_id, ACTIVE_STATUSES, status=E.CANCELLED)
+    if not claimed:  # cancelled or closed meanwhile: its seat is no longer this request's to free
         raise DomainError(_l("Only an assigned or ongoing enrolment can be cancelled."))
     _release_seat(enrolment)
     audit.record("training.cancel", "enrolment", enrolment_id, actor=actor)
@@ -179,13 +188,8 @@ def _close(enrolment_id: int, outcome: str, score, on: date, actor) -> bool:
     call that recorded it."""
     status, result = OUTCOMES[outcome]
     score = None if score in (None, "") else Decimal(str(score))
-    claimed = db.session.execute(
-        update(Enrolment).where(Enrolment.id == enrolment_id, Enrolment.status.in_(ACTIVE_STATUSES))
-        .values(status=status, result=result, score=score, completed_on=on, updated_at=utcnow())
-        .execution_options(synchronize_session=False))
-    enrolment = db.session.get(Enrolment, enrolment_id)
-    db.session.refresh(enrolment)
-    if claimed.rowcount != 1:
+    claimed, enrolment = _claim(enrolment_id, ACTIVE_STATUSES, status=status, result=result, score=score, completed_on=on)
+    if not claimed:
         if (enrolment.status, enrolment.result) == OUTCOMES[outcome]:
             return False
         raise DomainError(_l("This enrolment is already closed (%(state)s).", state=enrolment.status.value))
@@ -239,12 +243,8 @@ def undo_completion(enrolment: Enrolment, reason: str, actor=None) -> None:
         raise DomainError(_l("Give a reason."))
     enrolment_id = enrolment.id
     release_snapshot()  # the claim's UPDATE then waits for the write lock instead of failing on a stale snapshot
-    claimed = db.session.execute(
-        update(Enrolment).where(Enrolment.id == enrolment_id, Enrolment.status == E.COMPLETED)
-        .values(status=E.IN_PROGRESS, result=None, score=None, completed_on=None, updated_at=utcnow())
-        .execution_options(synchronize_session=False))
-    db.session.refresh(enrolment)
-    if claimed.rowcount != 1:
+    claimed, enrolment = _claim(enrolment_id, (E.COMPLETED,), status=E.IN_PROGRESS, result=None, score=None, completed_on=None)
+    if not claimed:
         raise DomainError(_l("This completion is already undone."))
     ledger.reverse_enrolment_credits(enrolment, reason, actor)
     audit.record("training.undo_completion", "enrolment", enrolment_id, actor=actor, reason=reason.strip())
