@@ -6,10 +6,6 @@ import io
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import select
 
 from ...extensions import db
@@ -39,9 +35,8 @@ DATES = {"hire_date", "probation_end", "completed_on"}
 CODED = {"grade": Grade, "kind": OrgUnitKind, "type": CourseType, "delivery": Delivery, "result": TrainingResult, "rater": Rater}
 # Rows of the data sheet prepared (formats and drop-downs); Excel extends them as rows are added below.
 PREPARED_ROWS = 1_000
-INSTRUCTIONS = "填表说明"
-_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-_REQUIRED_FILL = PatternFill("solid", fgColor="FCE4D6")
+# Fill colours of the header cells (openpyxl is imported when a template is written, not at start-up).
+_HEADER_COLOUR, _REQUIRED_COLOUR = "DDEBF7", "FCE4D6"
 
 
 def _what(column: str) -> str:
@@ -80,10 +75,12 @@ def _choices(column: str, positions: list[str]) -> list[str]:
 def template(kind: str) -> bytes:
     """The .xlsx import template of an import kind, in the current language (headers are always bilingual)."""
     label, command, required, optional, labels, example = KINDS[kind]
+    from openpyxl import Workbook
+
     columns = [*required, *optional]
     book = Workbook()
     notes = book.active
-    notes.title = INSTRUCTIONS
+    notes.title = _("Instructions")[:31]
     sheet = book.create_sheet(str(label)[:31])
     _data_sheet(sheet, columns, required, labels, db.session.scalars(select(Position.code).order_by(Position.code)).all())
     _instructions(notes, label, command, sheet.title, columns, required, labels, example)
@@ -94,10 +91,15 @@ def template(kind: str) -> bytes:
 
 
 def _data_sheet(sheet, columns: list, required: list, labels: dict, positions: list[str]) -> None:
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     for index, column in enumerate(columns, start=1):
         letter = get_column_letter(index)
         cell = sheet.cell(row=1, column=index, value=("*" if column in required else "") + shown(column, labels))
-        cell.font, cell.fill = Font(bold=True), _REQUIRED_FILL if column in required else _HEADER_FILL
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor=_REQUIRED_COLOUR if column in required else _HEADER_COLOUR)
         sheet.column_dimensions[letter].width = max(14, len(cell.value) * 2)
         number_format = "@" if column in IDENTIFIERS else "yyyy-mm-dd" if column in DATES else None
         if number_format:
@@ -114,6 +116,8 @@ def _data_sheet(sheet, columns: list, required: list, labels: dict, positions: l
 
 
 def _instructions(notes, label, command: str, sheet_name: str, columns: list, required: list, labels: dict, example: dict) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+
     lines = [
         _("Import template: %(kind)s", kind=label),
         _("Fill in the sheet %(sheet)s from the line under its header, one record per line; keep the header.", sheet=sheet_name),
@@ -128,7 +132,7 @@ def _instructions(notes, label, command: str, sheet_name: str, columns: list, re
     notes.append([])
     notes.append([_("Column"), _("Required column"), _("What to write"), _("Example")])
     for cell in notes[notes.max_row]:
-        cell.font, cell.fill = Font(bold=True), _HEADER_FILL
+        cell.font, cell.fill = Font(bold=True), PatternFill("solid", fgColor=_HEADER_COLOUR)
     for column in columns:
         notes.append([shown(column, labels), _("Yes") if column in required else _("No"), _what(column), example.get(column, "")])
         notes.cell(row=notes.max_row, column=3).alignment = Alignment(wrap_text=True)
