@@ -173,6 +173,12 @@ def staff_number_twins(staff_nos) -> dict:
     return {unpadded(no): no for no in db.session.scalars(query)}
 
 
+def unknown_people(missing) -> list[RowError]:
+    """An error per (row, staff number) nobody has, each suggesting a number that differs only by leading zeros."""
+    twins = staff_number_twins(no for _row, no in missing)
+    return [RowError(row.line, "staff_no", unknown_person(no, twins)) for row, no in missing]
+
+
 def unknown_person(staff_no: str, twins: dict, supervisor: bool = False):
     """The error for a staff number nobody has, suggesting the one that differs from it only by leading zeros."""
     other = twin(staff_no, twins)

@@ -66,6 +66,7 @@ class _Check:
     manages_accounts: bool
     seen: dict = field(default_factory=dict)     # staff number → first line
     twins: dict = field(default_factory=dict)    # staff number without leading zeros → staff number
+    unit_twins: dict = field(default_factory=dict)  # org unit code without leading zeros → org unit code
     names: dict = field(default_factory=dict)    # coded column → its choices (values.choices)
     emails: dict = field(default_factory=dict)   # lower-case email → first line
     errors: list = field(default_factory=list)
@@ -104,7 +105,7 @@ def _load(actor, probation_months: int) -> _Check:
     positions = db.session.execute(select(Position.code, Position.id, Position.name_zh, Position.name_en)).all()
     return _Check(
         units={r.code: r.id for r in units}, positions={r.code: r.id for r in positions}, named=_by_name(units, positions),
-        existing=existing, twins=zero_twins(existing),
+        existing=existing, twins=zero_twins(existing), unit_twins=zero_twins(r.code for r in units),
         accounts={u.employee_id: _Account(u.id, u.email, frozenset(roles.get(u.id, ()))) for u in users if u.employee_id},
         taken={u.email.lower(): u.id for u in users if u.email},
         probation_months=probation_months, manages_accounts=manages_accounts(actor),
@@ -139,7 +140,7 @@ def _org_unit_and_position(row, item: dict, check: _Check) -> None:
     item["org_unit_id"] = check.units.get(unit) or check.named["org_unit_code"].get(unit)
     item["position_id"] = check.positions.get(position) or check.named["position_code"].get(position)
     if item["org_unit_id"] is None:
-        check.err(row, "org_unit_code", unknown_unit(unit, check.units))
+        check.err(row, "org_unit_code", unknown_unit(unit, check.unit_twins))
     if item["position_id"] is None:
         check.err(row, "position_code", _l("Unknown position %(code)s.", code=row.get("position_code")))
 

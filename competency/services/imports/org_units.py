@@ -34,7 +34,7 @@ def import_org_units(data: bytes, filename: str, *, dry_run=False, actor=None, p
             if kinds[row.line] is None:
                 errors.append(RowError(row.line, "kind", _l("Unknown kind %(value)s: use head_office, tier1_branch, tier2_branch "
                                                             "or sub_branch (总行, 一级分行, 二级分行, 支行).", value=row.get("kind"))))
-        errors += _parent_errors(rows, seen, existing)
+        errors += _parent_errors(rows, seen, existing, twins)
         refuse(errors, rows.sheet)
         steps.at(1, 0)
         result = ImportResult("org_units", dry_run=dry_run, notices=rows.notices)
@@ -43,22 +43,23 @@ def import_org_units(data: bytes, filename: str, *, dry_run=False, actor=None, p
     return result
 
 
-def unknown_unit(code: str, known) -> str:
-    """The error for an org unit code that does not exist, suggesting one that differs only by leading zeros."""
-    other = twin(code, zero_twins(known))
+def unknown_unit(code: str, twins: dict) -> str:
+    """The error for an org unit code that does not exist, suggesting one that differs only by leading zeros
+    (`twins`: values.zero_twins of the codes known)."""
+    other = twin(code, twins)
     if other is not None:
         return _l("Unknown org unit %(code)s: did you mean %(existing)s?", code=code, existing=other)
     return _l("Unknown org unit %(code)s.", code=code)
 
 
-def _parent_errors(rows, seen: dict, existing: dict) -> list[RowError]:
-    """Unknown parents, own parents and parent chains that loop."""
+def _parent_errors(rows, seen: dict, existing: dict, twins: dict) -> list[RowError]:
+    """Unknown parents, own parents and parent chains that loop (`twins`: of the stored codes and the file's)."""
     errors = []
     parent_of = {code: (u.parent.code if u.parent else None) for code, u in existing.items()}
     for row in rows:
         code, parent = row.get("code"), row.get("parent_code") or None
         if parent and parent not in seen and parent not in existing:
-            errors.append(RowError(row.line, "parent_code", unknown_unit(parent, [*existing, *seen])))
+            errors.append(RowError(row.line, "parent_code", unknown_unit(parent, twins)))
         elif parent and parent == code:
             errors.append(RowError(row.line, "parent_code", _l("An org unit cannot be its own parent.")))
         elif code:

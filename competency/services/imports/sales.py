@@ -8,7 +8,7 @@ from sqlalchemy import select
 from ...extensions import db
 from ...models import AnnualSales
 from ..unit_of_work import unit_of_work
-from .common import ImportResult, Progress, finish, people_by_staff_no, refuse, staff_number_twins, too_large, unknown_person
+from .common import ImportResult, Progress, finish, people_by_staff_no, refuse, too_large, unknown_people
 from .headers import STAFF_NO
 from .tabular import RowError, read_rows
 from .values import parse_number, parse_whole
@@ -54,8 +54,7 @@ def import_sales(data: bytes, filename: str, *, dry_run=False, actor=None, progr
                     "The same person and year appear twice (also on line %(line)s).", line=seen[key])))
             seen.setdefault(key, row.line)
             parsed.append((row, person, year, amount))
-        twins = staff_number_twins(no for _, no in missing) if missing else {}
-        errors += [RowError(row.line, "staff_no", unknown_person(no, twins)) for row, no in missing]
+        errors += unknown_people(missing)
         refuse(errors, rows.sheet)
         steps.at(1, 0)
         result = ImportResult("sales", dry_run=dry_run, notices=rows.notices)

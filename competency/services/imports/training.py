@@ -16,7 +16,7 @@ from ...models import Course, Enrolment, EnrolmentStatus, TrainingResult
 from ..org import employees_by_staff_no
 from ..training.enrolment import record_result, result_date_error
 from ..unit_of_work import unit_of_work
-from .common import ImportResult, date_error, finish, refuse, staff_number_twins, unknown_person
+from .common import ImportResult, date_error, finish, refuse, unknown_people
 from .headers import STAFF_NO
 from .tabular import RowError, read_rows
 from .values import choices, choose, parse_date, parse_number, twin, zero_twins
@@ -64,8 +64,7 @@ def _check(rows, people: dict, catalogue: dict) -> list[tuple]:
             errors.append(RowError(row.line, "course_code", _l("The same training appears twice (also on line %(line)s).", line=seen[key])))
         seen.setdefault(key, row.line)
         items.append((row.line, person, course, on, outcome, _score(score) if score else None))
-    twins = staff_number_twins(no for _, no in missing) if missing else {}
-    errors += [RowError(row.line, "staff_no", unknown_person(no, twins)) for row, no in missing]
+    errors += unknown_people(missing)
     refuse(errors, rows.sheet)
     return items
 
