@@ -18,7 +18,7 @@ def parse_weight(value) -> Decimal:
         weight = Decimal(str(value))
     except (InvalidOperation, ValueError):
         raise DomainError(_l("The weight must be a number.")) from None
-    if not weight.is_finite() or weight <= 0:
+    if not weight.is_finite() or weight < Decimal("0.005"):  # stored with two decimals: it must not round to 0.00
         raise DomainError(_l("The weight must be positive."))
     return weight
 

@@ -3,17 +3,19 @@
 Both formats become the same plain structure (the YAML shape), which is validated as a whole before
 anything is written; every error names where it is (YAML section or xlsx sheet, row, column).
 """
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from ...errors import DomainError
 from ...extensions import db
 from ...models import LEVELS, Category, Cluster, Competency, Descriptor, DutyArea, Grade, ModelVersion, Position, Target
 from ...models.limits import holds_number, max_length
 from .. import audit, safe_files
 from ..imports.tabular import ImportFailed, RowError
 from ..unit_of_work import unit_of_work
+from .editor import parse_weight
 from .export import GRADES
 from .reader import int_or_none, read_xlsx, read_yaml
 from .versions import next_number
@@ -120,11 +122,12 @@ def _validate_competency(comp, index, areas, clusters, err) -> None:
 
 
 def _positive(value) -> bool:
+    """A weight the editor would take (editor.parse_weight) that its column holds."""
     try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError):
+        number = parse_weight(value)
+    except DomainError:
         return False
-    return holds_number(Competency.weight, number) and number > 0
+    return holds_number(Competency.weight, number)
 
 
 def _validate_references(comp, index, areas, err) -> None:
