@@ -59,6 +59,10 @@ def create_app(config=None) -> Flask:
                       training_bp, review_bp, appeals_bp, analytics_bp, jobs_bp):
         app.register_blueprint(blueprint)
 
+    from . import api
+
+    api.init_app(app)
+
     from . import cli
     from .services import background, grades, jobs  # noqa: F401 (background registers the kinds of job)
 

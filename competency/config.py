@@ -94,6 +94,8 @@ class Config:
     FILES_DIR = os.environ.get("COMPETENCY_FILES_DIR")
     # Exports of more rows than this run as a background job and are downloaded when ready.
     EXPORT_JOB_ROWS = int(os.environ.get("COMPETENCY_EXPORT_JOB_ROWS", "50000"))
+    # Requests allowed per API token (limits syntax); beyond it, 429 with Retry-After.
+    API_RATE_LIMIT = os.environ.get("COMPETENCY_API_RATE_LIMIT", "600 per minute;20000 per hour")
 
 
 class TestingConfig(Config):

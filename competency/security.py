@@ -90,6 +90,8 @@ def _expired(app) -> bool:
 def _session_gate(app):
     """Before every request of a signed-in user: end a session idle or too old; until the second factor passed
     (hr, admin, or everyone when required) or the forced new password is chosen, only those pages are reachable."""
+    if request.path.startswith("/api/v1/") and request.blueprint != "api_docs":
+        return None  # the API authenticates by token; a session cookie sent along is not looked at
     if not current_user.is_authenticated or request.endpoint == "static":
         return None
     if _expired(app):

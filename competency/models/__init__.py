@@ -1,4 +1,5 @@
 """All models, imported here so that Alembic and the app see every table."""
+from .api_token import SCOPES, ApiToken
 from .appeal import Acknowledgement, Appeal
 from .assessment import Assessment, Cycle, Rating, Reopening
 from .audit import AuditEvent
@@ -42,6 +43,7 @@ from .training import (
 from .user import RecoveryCode, User, UserRole
 
 __all__ = [
+    "SCOPES", "ApiToken",
     "Acknowledgement",
     "AnnualSales",
     "Appeal",

@@ -127,6 +127,9 @@ class Enrolment(db.Model):
     score: Mapped[Decimal | None] = mapped_column(Numeric(5, 1))
     completed_on: Mapped[date | None] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    # The completion's id in the e-learning platform that reported it (the API's completions feed): sent again, it
+    # records nothing twice.
+    external_id: Mapped[str | None] = mapped_column(String(64))
 
     course: Mapped[Course] = relationship()
     employee: Mapped["Employee"] = relationship()  # noqa: F821
@@ -136,6 +139,7 @@ class Enrolment(db.Model):
     __table_args__ = (
         Index("uq_enrolment_one_active", "employee_id", "course_id", unique=True,
               sqlite_where=text(ACTIVE_ENROLMENT), postgresql_where=text(ACTIVE_ENROLMENT)),
+        Index("uq_enrolment_external_id", "external_id", unique=True),
     )
 
     @property

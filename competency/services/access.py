@@ -127,6 +127,12 @@ def private_ids(user) -> Select:
     return EVERYONE if reads_everyone(user) else _self_and_team(user)
 
 
+def credit_ids(user) -> Select:
+    """SELECT of the people whose credit ledger the user may read (`can_see_credits`): everyone for trainers, hr and
+    admin, else themself and their reports."""
+    return EVERYONE if user.has_role(R.TRAINER) else private_ids(user)
+
+
 def assignable_ids(user) -> Select:
     """SELECT of the people the user may assign courses to: everyone for trainers and hr, own reports for
     supervisors, nobody otherwise."""

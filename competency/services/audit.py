@@ -5,7 +5,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from flask_babel import gettext as _
 from sqlalchemy import Integer, case, cast, func, select
 from sqlalchemy.orm import aliased, selectinload
@@ -26,8 +26,16 @@ BULK_COLUMNS = ("at", "actor_id", "action", "object_type", "object_id", "details
 EXPORT_BATCH = 1_000
 
 
+def _channel() -> dict:
+    """What the audit adds to every event of an API request: the name of the token that made it."""
+    token = g.get("api_token") if has_request_context() else None
+    return {} if token is None else {"api_token": token.name}
+
+
 def record(action: str, object_type: str, object_id=None, actor=None, **details) -> AuditEvent:
-    """Add an audit event to the current unit of work (it commits with the change it records)."""
+    """Add an audit event to the current unit of work (it commits with the change it records); an API request's
+    events name its token."""
+    details.update(_channel())
     event = AuditEvent(
         action=action,
         object_type=object_type,
@@ -44,9 +52,11 @@ def record_many(action: str, actor, events: Iterable[tuple[str, object, dict]], 
     returns how many. For imports, where one ORM object per row would not scale. `json_safe`: the details hold only
     str, int, float, bool, None, lists and dicts already (no conversion pass over them)."""
     at = bulk.converter(AuditEvent.at)(utcnow())
-    actor_id, written = getattr(actor, "id", actor), 0
+    actor_id, written, channel = getattr(actor, "id", actor), 0, _channel()
     rows: list[tuple] = []
     for object_type, object_id, details in events:
+        if channel:
+            details = {**details, **channel}
         rows.append((at, actor_id, action, object_type, None if object_id is None else str(object_id),
                      bulk.json_text(details if json_safe else _plain(details))))
         if len(rows) == BULK_SLICE:

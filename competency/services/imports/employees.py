@@ -237,6 +237,13 @@ def import_employees(data: bytes, filename: str, *, dry_run=False, actor=None, p
     """Upsert employees (and accounts when roles are given) by staff number; ImportFailed on any error. A dry run
     reads and plans, and writes nothing."""
     rows = read_rows(data, filename, REQUIRED, OPTIONAL, labels=LABELS)
+    return import_employee_rows(rows, filename, dry_run=dry_run, actor=actor, probation_months=probation_months, today=today,
+                                password=password, hash_method=hash_method, progress=progress)
+
+
+def import_employee_rows(rows, filename: str, *, dry_run=False, actor=None, probation_months=3, today: date | None = None,
+                         password=None, hash_method=None, progress=None) -> ImportResult:
+    """Upsert the rows (of a file, or the API's items) as `import_employees` does; ImportFailed on any error."""
     steps = Progress(progress, len(rows), stages=1 if dry_run else 2)
     with unit_of_work() as work:
         check = _load(actor, probation_months)

@@ -18,7 +18,12 @@ LABELS = {"code": ("机构代码", "机构编号", "机构号"), "parent_code": 
 
 def import_org_units(data: bytes, filename: str, *, dry_run=False, actor=None, progress=None) -> ImportResult:
     """Upsert org units by code from a CSV/.xlsx file; ImportFailed (nothing written) on any error."""
-    rows = read_rows(data, filename, COLUMNS, labels=LABELS)
+    return import_org_unit_rows(read_rows(data, filename, COLUMNS, labels=LABELS), filename, dry_run=dry_run, actor=actor,
+                                progress=progress)
+
+
+def import_org_unit_rows(rows, filename: str, *, dry_run=False, actor=None, progress=None) -> ImportResult:
+    """Upsert the rows (of a file, or the API's items) as `import_org_units` does; ImportFailed on any error."""
     steps = Progress(progress, len(rows), stages=1 if dry_run else 2)
     with unit_of_work() as work, db.session.no_autoflush:  # a dry run must not write, not even by autoflush
         existing = {u.code: u for u in db.session.scalars(select(OrgUnit))}

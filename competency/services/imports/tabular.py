@@ -80,6 +80,12 @@ class Table:
         return self._rows
 
 
+def items_as_rows(items: list[dict]) -> Rows:
+    """Rows of records that came as data rather than a file (the API's JSON items): the n-th item (from 1) is "line" n,
+    so that its errors read like a file's."""
+    return Rows((Row(number, dict(item)) for number, item in enumerate(items, start=1)), Header(None, 0, []))
+
+
 def read_rows(data: bytes, filename: str, required: list[str], optional: list[str] = (), labels: dict | None = None) -> Rows:
     """Rows of a CSV, .xlsx or .xls file; raises ImportFailed when the header is wrong or the file too large."""
     table = iter_rows(data, filename, required, optional, labels=labels)

@@ -1,32 +1,41 @@
-"""Import of past training: `staff_no, course_code, completed_on, result` and optionally `score` (or 工号, 课程代码,
-完成日期, 培训结果, 成绩; results also as 通过/未通过).
+"""Import of past training: `staff_no, course_code, completed_on, result` and optionally `score` and `external_id`
+(or 工号, 课程代码, 完成日期, 培训结果, 成绩; results also as 通过/未通过). The API's completions feed is this import on
+its JSON items.
 
 Each new row becomes a closed enrolment; a pass earns its credits once; a completion date in the future is refused
-(the credits would count in a year not yet begun). A row imported before (same person,
-course and completion date) is left unchanged, so importing the same file twice earns nothing twice.
+(the credits would count in a year not yet begun). A row imported before is left unchanged, so importing the same
+file twice earns nothing twice: a row with an external id (the e-learning platform's id of the completion) when that
+id was recorded before, a row without one when the same person, course and completion date were. Set-based: the
+reference data is read in a fixed number of queries, the enrolments, ledger entries and audit events are written in
+bulk statements.
 """
 from datetime import datetime, time
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from ...extensions import db
-from ...models import Course, Enrolment, EnrolmentStatus, TrainingResult
-from ..org import employees_by_staff_no
-from ..training.enrolment import record_result, result_date_error
+from ...models import Course, CreditEntry, CreditSource, Enrolment, EnrolmentStatus, TrainingResult
+from ...models.limits import max_length
+from ...timeutil import utcnow
+from .. import audit
+from ..training.enrolment import result_date_error
 from ..unit_of_work import unit_of_work
-from .common import ImportResult, date_error, finish, refuse, unknown_people
+from .common import ImportResult, date_error, finish, people_by_staff_no, refuse, unknown_people
 from .headers import STAFF_NO
 from .tabular import RowError, read_rows
 from .values import choices, choose, parse_date, parse_number, twin, zero_twins
 
 COLUMNS = ["staff_no", "course_code", "completed_on", "result"]
-OPTIONAL = ["score"]
+OPTIONAL = ["score", "external_id"]
 LABELS = {"staff_no": STAFF_NO, "course_code": ("课程代码", "课程编号"), "completed_on": ("完成日期", "结业日期", "培训日期"),
-          "result": ("培训结果", "考核结果", "结果"), "score": ("成绩", "分数", "考试成绩")}
+          "result": ("培训结果", "考核结果", "结果"), "score": ("成绩", "分数", "考试成绩"),
+          "external_id": ("外部编号", "学习平台编号")}
 # Besides the labels the app shows (通过, 未通过): the words of a Chinese training record.
 SYNONYMS = {TrainingResult.PASS: ("合格", "及格"), TrainingResult.FAIL: ("不合格", "不及格", "不通过")}
+# Enrolments written per INSERT statement.
+BATCH = 1_000
 
 
 def _score(text: str) -> Decimal | None:
@@ -35,9 +44,9 @@ def _score(text: str) -> Decimal | None:
 
 
 def _check(rows, people: dict, catalogue: dict) -> list[tuple]:
-    """Each row as (line, person, course, date, result, score); ImportFailed on any bad row."""
-    errors, items, seen, missing = [], [], {}, []
-    results, twins = choices(TrainingResult, SYNONYMS), zero_twins(catalogue)
+    """Each row as (line, person, course, date, result, score, external id); ImportFailed on any bad row."""
+    errors, items, seen, external, missing = [], [], {}, {}, []
+    results, twins, longest = choices(TrainingResult, SYNONYMS), zero_twins(catalogue), max_length(Enrolment.external_id)
     for row in rows:
         person, course = people.get(row.get("staff_no")), catalogue.get(row.get("course_code"))
         if person is None:
@@ -59,11 +68,19 @@ def _check(rows, people: dict, catalogue: dict) -> list[tuple]:
         score = row.get("score")
         if score and _score(score) is None:
             errors.append(RowError(row.line, "score", _l("The score must be a number from 0 to 100: %(value)s.", value=score)))
+        external_id = row.get("external_id") or None
+        if external_id and len(external_id) > longest:
+            errors.append(RowError(row.line, "external_id", _l("At most %(n)s characters.", n=longest)))
+        elif external_id in external:
+            errors.append(RowError(row.line, "external_id", _l("The same external id appears twice (also on line %(line)s).",
+                                                               line=external[external_id])))
+        elif external_id:
+            external[external_id] = row.line
         key = (row.get("staff_no"), row.get("course_code"), on or row.get("completed_on"))
-        if key in seen:
+        if key in seen and not external_id:
             errors.append(RowError(row.line, "course_code", _l("The same training appears twice (also on line %(line)s).", line=seen[key])))
         seen.setdefault(key, row.line)
-        items.append((row.line, person, course, on, outcome, _score(score) if score else None))
+        items.append((row.line, person, course, on, outcome, _score(score) if score else None, external_id))
     errors += unknown_people(missing)
     refuse(errors, rows.sheet)
     return items
@@ -76,24 +93,89 @@ def _unknown_course(code: str, twins: dict):
     return _l("Unknown course %(code)s.", code=code)
 
 
-def import_training(data: bytes, filename: str, *, dry_run=False, actor=None) -> ImportResult:
+def import_training(data: bytes, filename: str, *, dry_run=False, actor=None, progress=None) -> ImportResult:
     """Past training; passes earn their credits. ImportFailed (nothing written) on any bad row."""
     rows = read_rows(data, filename, COLUMNS, OPTIONAL, labels=LABELS)
-    with unit_of_work() as work:
-        people = employees_by_staff_no(r.get("staff_no") for r in rows)
-        items = _check(rows, people, {c.code: c for c in db.session.scalars(select(Course))})
-        known = set(db.session.execute(select(Enrolment.employee_id, Enrolment.course_id, Enrolment.completed_on).where(
-            Enrolment.employee_id.in_([p.id for p in people.values()]), Enrolment.completed_on.is_not(None))).all())
+    return import_training_rows(rows, filename, dry_run=dry_run, actor=actor)
+
+
+def _recorded(items: list[tuple]) -> tuple[set, dict]:
+    """What was recorded before: the (person, course, date) of completed enrolments of the people in the rows, and
+    {external id: (person, course, date, result, score)} of the external ids the rows name. Two queries."""
+    people = {person.id for _line, person, *_rest in items}
+    days = [on for *_start, on, _outcome, _score, _external in items]
+    known = set(db.session.execute(select(Enrolment.employee_id, Enrolment.course_id, Enrolment.completed_on).where(
+        Enrolment.employee_id.in_(people), Enrolment.completed_on.is_not(None),
+        Enrolment.completed_on.between(min(days), max(days)))).all()) if items else set()
+    wanted = [external for *_start, external in items if external]
+    external = {row.external_id: tuple(row[1:]) for row in db.session.execute(select(
+        Enrolment.external_id, Enrolment.employee_id, Enrolment.course_id, Enrolment.completed_on, Enrolment.result,
+        Enrolment.score).where(Enrolment.external_id.in_(wanted)))} if wanted else {}
+    return known, external
+
+
+def _conflicts(items: list[tuple], external: dict, sheet) -> None:
+    """Refuse rows whose external id was recorded before for another completion: a correction is an undo on the
+    course's roster (it reverses the credits), not a second report."""
+    errors = []
+    for line, person, course, on, outcome, score, external_id in items:
+        stored = external.get(external_id)
+        if stored is not None and stored != (person.id, course.id, on, TrainingResult(outcome), score):
+            errors.append(RowError(line, "external_id", _l(
+                "The external id %(id)s was recorded before for another completion (another person, course, date, result "
+                "or score): nothing was changed. Correct a recorded completion on the course's roster.", id=external_id)))
+    refuse(errors, sheet)
+
+
+def import_training_rows(rows, filename: str, *, dry_run=False, actor=None) -> ImportResult:
+    """Record the rows (of a file, or the API's completions) as `import_training` does, in bulk; ImportFailed
+    (nothing written) on any bad row."""
+    with unit_of_work() as work, db.session.no_autoflush:
+        people = people_by_staff_no(r.get("staff_no") for r in rows)
+        catalogue = {c.code: c for c in db.session.execute(select(Course.id, Course.code, Course.credits))}
+        items = _check(rows, people, catalogue)
+        known, external = _recorded(items)
+        _conflicts(items, external, rows.sheet)
         result = ImportResult("training", dry_run=dry_run, counts={"passed": 0, "failed": 0}, notices=rows.notices)
-        for line, person, course, on, outcome, score in items:
-            key = f"{person.staff_no} {course.code} {on.isoformat()}"
-            if (person.id, course.id, on) in known:
+        new = []
+        for item in items:
+            line, person, course, on, outcome, score, external_id = item
+            key = external_id or f"{person.staff_no} {course.code} {on.isoformat()}"
+            if external_id in external or (not external_id and (person.id, course.id, on) in known):
                 result.add(line, key, "unchanged")
                 continue
-            enrolment = Enrolment(course=course, employee=person, status=EnrolmentStatus.IN_PROGRESS,
-                                  assigned_by_id=getattr(actor, "id", None), assigned_at=datetime.combine(on, time()))
-            db.session.add(enrolment)
-            record_result(enrolment, outcome, score=score, on=on, actor=actor)
-            result.track(line, key, enrolment, None, {"result": outcome, "score": score})
+            new.append(item)
+            result.add(line, key, "create")
             result.counts["passed" if outcome == "pass" else "failed"] += 1
+        if not dry_run and new:
+            _write(new, result, actor)
         return finish(work, result, actor, filename, **result.counts)
+
+
+def _write(new: list[tuple], result: ImportResult, actor) -> None:
+    """Insert the new enrolments, closed, in bulk; a ledger entry for each pass; a `training.result` event for each,
+    as recording a result on the roster writes; each row's changes for the import's audit."""
+    now, actor_id = utcnow(), getattr(actor, "id", None)
+    status = {"pass": (EnrolmentStatus.COMPLETED, TrainingResult.PASS), "fail": (EnrolmentStatus.FAILED, TrainingResult.FAIL)}
+    ids = []
+    for start in range(0, len(new), BATCH):
+        chunk = new[start:start + BATCH]
+        returned = db.session.execute(insert(Enrolment).returning(Enrolment.id, sort_by_parameter_order=True), [
+            {"course_id": course.id, "employee_id": person.id, "status": status[outcome][0], "result": status[outcome][1],
+             "score": score, "completed_on": on, "assigned_by_id": actor_id, "assigned_at": datetime.combine(on, time()),
+             "updated_at": now, "external_id": external_id}
+            for _line, person, course, on, outcome, score, external_id in chunk])
+        ids += returned.scalars().all()
+    credits = [{"employee_id": person.id, "amount": course.credits, "earned_on": on, "source": CreditSource.ENROLMENT,
+                "reason": course.code, "enrolment_id": enrolment_id, "created_by_id": actor_id, "created_at": now}
+               for enrolment_id, (_line, person, course, on, outcome, _score, _external) in zip(ids, new, strict=True)
+               if outcome == "pass"]
+    for start in range(0, len(credits), BATCH):
+        db.session.execute(insert(CreditEntry), credits[start:start + BATCH])
+    audit.record_many("training.result", actor, (
+        ("enrolment", enrolment_id, {"outcome": outcome, "score": None if score is None else str(score)})
+        for enrolment_id, (_line, _person, _course, _on, outcome, score, _external) in zip(ids, new, strict=True)))
+    for enrolment_id, (line, person, course, on, outcome, score, external_id) in zip(ids, new, strict=True):
+        key = external_id or f"{person.staff_no} {course.code} {on.isoformat()}"
+        changes = {"result": [None, outcome]} | ({"score": [None, str(score)]} if score is not None else {})
+        result.log(("enrolment", enrolment_id), line, key, changes, created=True)

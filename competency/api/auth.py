@@ -1,0 +1,66 @@
+"""Who calls the API: a bearer token (`Authorization: Bearer cmpt_…`), acting as its account with the account's roles
+and relationships, within the token's scopes. A browser session is not an API credential: a request without a token
+is refused (and an unsafe one is first held to CSRF, so that a page can never make a signed-in browser write)."""
+from functools import wraps
+
+from flask import g, request
+from werkzeug.exceptions import Unauthorized
+
+from ..errors import Forbidden
+from ..extensions import csrf
+from ..services import access, api_tokens
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def bearer_secret() -> str | None:
+    """The token of the request's `Authorization: Bearer …` header, or None."""
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    return secret.strip() or None if scheme.lower() == "bearer" else None
+
+
+def rate_key() -> str:
+    """What the API's rate limit counts by: the token (its hash, so that the limiter's storage holds no secret),
+    else the client's address."""
+    secret = bearer_secret()
+    return f"token:{api_tokens.token_hash(secret)}" if secret else f"address:{request.remote_addr}"
+
+
+def authenticate() -> None:
+    """Before every API request: the token's account becomes `g.api_user` (401 without a usable token)."""
+    secret = bearer_secret()
+    if secret is None and request.method not in SAFE_METHODS:
+        csrf.protect()  # a browser's session cookie is not an API credential, and never writes without CSRF
+    token = api_tokens.authenticate(secret)
+    if token is None:
+        raise Unauthorized("Send a valid API token as `Authorization: Bearer <token>`: it may be missing, mistyped, "
+                           "revoked or expired.", www_authenticate=None)
+    g.api_token, g.api_user = token, token.user
+    api_tokens.touch(token)
+
+
+def current_token():
+    return g.api_token
+
+
+def current_user():
+    """The account the request acts as."""
+    return g.api_user
+
+
+def requires(*scopes: str, permission: str | None = None):
+    """View decorator: 403 unless the token holds one of the scopes and (when given) the account's roles allow the
+    permission (`access.can`)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not set(scopes) & set(g.api_token.scope_list):
+                raise Forbidden()
+            if permission is not None:
+                access.require(g.api_user, permission)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator

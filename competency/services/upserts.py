@@ -1,0 +1,111 @@
+"""One org unit or one employee written by its natural key (the API's PUT), through the same import that reads files,
+with optimistic concurrency: the caller's `If-Match` tag must still be the record's, checked under the record's
+write lock so that of two writers who read the same version only the first succeeds."""
+import hashlib
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import aliased, joinedload
+
+from ..errors import DomainError
+from ..extensions import db
+from ..models import Employee, OrgUnit
+from .imports.employees import import_employee_rows
+from .imports.org_units import import_org_unit_rows
+from .imports.tabular import items_as_rows
+from .unit_of_work import release_snapshot, unit_of_work
+
+
+class PreconditionFailed(DomainError):
+    """The record changed since the caller read it (its tag no longer matches `If-Match`)."""
+
+
+@dataclass
+class Upserted:
+    created: bool
+    record: dict
+
+
+def tag(record: dict) -> str:
+    """A strong entity tag of a record as the API shows it: it changes whenever a field does."""
+    digest = hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()
+    return f'"{digest[:32]}"'
+
+
+def matches(if_match: str | None, record: dict | None) -> bool:
+    """Whether an If-Match header holds for the record: absent always; `*` when it exists; else one of its tags."""
+    if if_match is None:
+        return True
+    if record is None:
+        return False
+    wanted = {t.strip().removeprefix("W/") for t in if_match.split(",")}
+    return "*" in wanted or tag(record) in wanted
+
+
+def org_unit_record(code: str) -> dict | None:
+    """An org unit as the API shows it, or None."""
+    parent = aliased(OrgUnit)
+    row = db.session.execute(select(OrgUnit.code, parent.code.label("parent_code"), OrgUnit.kind, OrgUnit.name_zh, OrgUnit.name_en)
+                             .outerjoin(parent, parent.id == OrgUnit.parent_id).where(OrgUnit.code == code)).one_or_none()
+    return None if row is None else {"code": row.code, "parent_code": row.parent_code, "kind": row.kind.value,
+                                     "name_zh": row.name_zh, "name_en": row.name_en}
+
+
+def employee_record(person: Employee) -> dict:
+    """An employee as the API shows it."""
+    return {"staff_no": person.staff_no, "name_zh": person.name_zh, "name_en": person.name_en,
+            "org_unit_code": person.org_unit.code, "position_code": person.position.code, "grade": person.grade.value,
+            "status": person.status.value, "hire_date": person.hire_date, "probation_end": person.probation_end,
+            "supervisor_staff_no": person.supervisor.staff_no if person.supervisor else None}
+
+
+# What an employee's record shows, loaded with the employee.
+EMPLOYEE_LOADS = (joinedload(Employee.org_unit), joinedload(Employee.position), joinedload(Employee.supervisor))
+
+
+def _employee_record_of(staff_no: str) -> dict | None:
+    query = select(Employee).options(*EMPLOYEE_LOADS).where(Employee.staff_no == staff_no)
+    person = db.session.scalar(query.execution_options(populate_existing=True))
+    return None if person is None else employee_record(person)
+
+
+def _lock(table, key_column, key: str) -> None:
+    """Take the record's write lock (a no-op UPDATE) as the transaction's first write, so that the check and the
+    change that follow are not interleaved with another writer's."""
+    release_snapshot()
+    db.session.execute(update(table).where(key_column == key).values({key_column.key: key})
+                       .execution_options(synchronize_session=False))
+
+
+def upsert_org_unit(code: str, values: dict, if_match: str | None, actor=None) -> Upserted:
+    """Create or update one org unit by code (the org unit import's rules); PreconditionFailed when `if_match` no
+    longer holds; ImportFailed with the field errors. Unit of work."""
+    with unit_of_work():
+        _lock(OrgUnit, OrgUnit.code, code)
+        before = org_unit_record(code)
+        if not matches(if_match, before):
+            raise PreconditionFailed()
+        rows = items_as_rows([{**values, "code": code}])
+        result = import_org_unit_rows(rows, "api", actor=actor)
+        return Upserted(result.created == 1, org_unit_record(code))
+
+
+def upsert_employee(staff_no: str, values: dict, if_match: str | None, actor=None, **options) -> Upserted:
+    """Create or update one employee by staff number (the employee import's rules, `options` its settings);
+    PreconditionFailed when `if_match` no longer holds; ImportFailed with the field errors. Unit of work."""
+    with unit_of_work():
+        _lock(Employee, Employee.staff_no, staff_no)
+        before = _employee_record_of(staff_no)
+        if not matches(if_match, before):
+            raise PreconditionFailed()
+        result = import_employee_rows(items_as_rows([employee_row(staff_no, values)]), "api", actor=actor, **options)
+        return Upserted(result.created == 1, _employee_record_of(staff_no))
+
+
+def employee_row(staff_no: str, values: dict) -> dict:
+    """An employee item as the import reads a row: roles as `a;b`."""
+    row = {**values, "staff_no": staff_no}
+    row["roles"] = ";".join(values.get("roles") or ())
+    return row
+
