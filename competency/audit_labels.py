@@ -20,6 +20,8 @@ ACTIONS = {
     "user.roles": _l("Roles changed"),
     "user.password_change": _l("Password changed"),
     "user.password_reset": _l("Password reset"),
+    "api_token.create": _l("API token created"),
+    "api_token.revoke": _l("API token revoked"),
     "employee.update": _l("Employee record changed"),
     "setting.update": _l("Setting changed"),
     "cycle.create": _l("Cycle created"),

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from .errors import DomainError
 from .extensions import db
-from .models import Decision, Job, Role
-from .services import accounts, backup, grades, imports, jobs, safe_files, settings
+from .models import SCOPES, Decision, Job, Role
+from .services import accounts, api_tokens, backup, grades, imports, jobs, safe_files, settings
 from .services import seed as seed_service
 from .services.imports import ImportFailed
 from .services.imports import template as import_template
@@ -299,6 +299,50 @@ def create_user(email, staff_no, roles, password):
     click.echo(f"created account {user.login_name} with roles {', '.join(sorted(roles)) or '-'}")
 
 
+api_token_group = AppGroup("api-token", help="API tokens: create (the token is printed once), list, revoke.")
+
+
+@api_token_group.command("create")
+@click.option("--staff-no", help="The account's staff number.")
+@click.option("--email", help="Or the account's email (a service account without a person).")
+@click.option("--name", required=True, help="Who uses the token, e.g. 'HR nightly sync'.")
+@click.option("--scope", "scopes", multiple=True, required=True, type=click.Choice(SCOPES), help="Repeat for several scopes.")
+@click.option("--expires", type=click.DateTime(formats=["%Y-%m-%d"]), help="Last day the token works (YYYY-MM-DD).")
+def api_token_create(staff_no, email, name, scopes, expires):
+    """Create an API token acting as the account (its roles and relationships), within the scopes; prints it once."""
+    account = api_tokens.account_by_login(staff_no or email or "")
+    if account is None:
+        raise click.ClickException(f"no account with staff number or email {staff_no or email or '(none given)'}")
+    try:
+        token, secret = api_tokens.create_token(account, name, scopes, expires.date() if expires else None)
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"created token {token.prefix}… '{token.name}' for {account.login_name} with scopes {' '.join(token.scope_list)}"
+               f"{f', expires {token.expires_on}' if token.expires_on else ''}")
+    click.echo("Copy it now: it is not shown again.", err=True)
+    click.echo(secret)
+
+
+@api_token_group.command("list")
+def api_token_list():
+    """Every token: id, prefix, name, account, scopes, expiry, last use, revoked."""
+    for token in db.session.scalars(api_tokens.tokens_query()):
+        click.echo(f"{token.id}\t{token.prefix}…\t{token.name}\t{token.user.login_name}\t{token.scopes}\t"
+                   f"expires {token.expires_on or '-'}\tlast used {token.last_used_at or '-'}"
+                   f"{chr(9) + 'revoked' if token.revoked_at else ''}")
+
+
+@api_token_group.command("revoke")
+@click.argument("token_id", type=int)
+def api_token_revoke(token_id):
+    """Revoke a token by its id (see `flask api-token list`): its next request is refused."""
+    try:
+        token = api_tokens.token_or_404(token_id)
+    except DomainError:
+        raise click.ClickException(f"no token {token_id}") from None
+    click.echo(f"revoked {token.prefix}… '{token.name}'" if api_tokens.revoke(token) else "already revoked")
+
+
 backup_group = AppGroup("backup", help="Back up the whole database to a file, and restore it (SQLite or PostgreSQL).")
 
 
@@ -393,3 +437,4 @@ def init_app(app) -> None:
     app.cli.add_command(grade_group)
     app.cli.add_command(seed)
     app.cli.add_command(backup_group)
+    app.cli.add_command(api_token_group)

@@ -2,13 +2,13 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField, SubmitField
-from wtforms.validators import Email, EqualTo, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..audit_labels import action_choices
 from ..formutil import options
 from ..i18n import label
-from ..models import Role
+from ..models import SCOPES, Role
 from ..services.audit import AuditFilters
 
 
@@ -87,3 +87,17 @@ class AuditFilterForm(FlaskForm):
                             since=self.since.data, until=self.until.data,
                             object_type=(self.object_type.data or "").strip(), object_id=(self.object_id.data or "").strip(),
                             subject=(self.subject.data or "").strip())
+
+
+class CreateTokenForm(FlaskForm):
+    account = StringField(_l("Account (staff number, or a service account's email)"), validators=[DataRequired(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)],
+                       description=_l("Who uses the token and for what, e.g. HR nightly sync."))
+    scopes = RolesField(_l("Scopes"), choices=[(s, s) for s in SCOPES])
+    expires_on = DateField(_l("Expires on (optional)"), validators=[Optional()],
+                           description=_l("The last day the token works. Leave empty for no expiry."))
+    submit = SubmitField(_l("Create token"))
+
+
+class RevokeTokenForm(FlaskForm):
+    submit = SubmitField(_l("Revoke"))

@@ -3,13 +3,23 @@ from flask import Response, current_app, flash, redirect, render_template, reque
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..errors import DomainError
+from ..errors import DomainError, FieldError
 from ..extensions import db
 from ..models import User
 from ..security import permission_required
-from ..services import access, accounts, audit, exports, two_factor
+from ..services import access, accounts, api_tokens, audit, exports, two_factor
 from . import bp
-from .forms import ActivationForm, AuditFilterForm, CreateUserForm, ResetPasswordForm, RolesForm, UserSearchForm, role_choices
+from .forms import (
+    ActivationForm,
+    AuditFilterForm,
+    CreateTokenForm,
+    CreateUserForm,
+    ResetPasswordForm,
+    RevokeTokenForm,
+    RolesForm,
+    UserSearchForm,
+    role_choices,
+)
 
 
 @bp.route("/users")
@@ -108,3 +118,36 @@ def audit_export(fmt: str):
         body, content_type = exports.stream_xlsx(audit.export_header(), rows, "audit"), XLSX
     return Response(stream_with_context(body), content_type=content_type,
                     headers={"Content-Disposition": f"attachment; filename={audit.export_filename(filters, fmt)}"})
+
+
+@bp.route("/api-tokens", methods=["GET", "POST"])
+@permission_required("accounts.manage")
+def api_tokens_page():
+    """API tokens: create one (its secret is shown once, on this response only), list them with their last use."""
+    form, secret = CreateTokenForm(), None
+    if form.validate_on_submit():
+        account = api_tokens.account_by_login(form.account.data)
+        try:
+            if account is None:
+                raise FieldError("account", _("No account with this staff number or email."))
+            token, secret = api_tokens.create_token(account, form.name.data, form.scopes.data, form.expires_on.data, actor=current_user)
+        except FieldError as error:
+            getattr(form, error.field if error.field in form else "name").errors.append(str(error))
+        except DomainError as error:
+            flash(str(error), "error")
+        else:
+            flash(_("Token %(name)s created. Copy it now: it is not shown again.", name=token.name), "success")
+            form = CreateTokenForm(formdata=None)
+    page = db.paginate(api_tokens.tokens_query(), per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return render_template("admin/api_tokens.html", form=form, page=page, secret=secret, revoke_form=RevokeTokenForm())
+
+
+@bp.route("/api-tokens/<int:token_id>/revoke", methods=["POST"])
+@permission_required("accounts.manage")
+def revoke_api_token(token_id: int):
+    """Revoke a token: its next request is refused."""
+    if RevokeTokenForm().validate_on_submit():
+        token = api_tokens.token_or_404(token_id)
+        revoked = api_tokens.revoke(token, actor=current_user)
+        flash(_("Token %(name)s revoked.", name=token.name) if revoked else _("This token was already revoked."), "success")
+    return redirect(url_for("admin.api_tokens_page"))

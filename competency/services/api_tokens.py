@@ -5,12 +5,12 @@ import secrets
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
 from ..errors import DomainError, FieldError, NotFound
 from ..extensions import db
-from ..models import SCOPES, ApiToken, User
+from ..models import SCOPES, ApiToken, Employee, User
 from ..models.limits import max_length
 from ..timeutil import utcnow
 from . import audit
@@ -94,6 +94,15 @@ def revoke(token: ApiToken, actor=None) -> bool:
     token.revoked_at = utcnow()
     audit.record("api_token.revoke", "user", token.user_id, actor=actor, token=token.id, name=token.name)
     return True
+
+
+def account_by_login(login: str) -> User | None:
+    """The account a token is made for, by staff number or (a service account without a person) by email."""
+    login = (login or "").strip()
+    if not login:
+        return None
+    return db.session.scalar(select(User).outerjoin(Employee, Employee.id == User.employee_id)
+                             .where((Employee.staff_no == login) | (func.lower(User.email) == login.lower())))
 
 
 def tokens_query():
