@@ -93,7 +93,7 @@ class CreateTokenForm(FlaskForm):
     account = StringField(_l("Account (staff number, or a service account's email)"), validators=[DataRequired(), Length(max=254)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)],
                        description=_l("Who uses the token and for what, e.g. HR nightly sync."))
-    scopes = RolesField(_l("Scopes"), choices=[(s, s) for s in SCOPES])
+    scopes = RolesField(_l("Scopes"), choices=options((s, s) for s in SCOPES))
     expires_on = DateField(_l("Expires on (optional)"), validators=[Optional()],
                            description=_l("The last day the token works. Leave empty for no expiry."))
     submit = SubmitField(_l("Create token"))

@@ -157,15 +157,18 @@ def _write(new: list[tuple], result: ImportResult, actor) -> None:
     as recording a result on the roster writes; each row's changes for the import's audit."""
     now, actor_id = utcnow(), getattr(actor, "id", None)
     status = {"pass": (EnrolmentStatus.COMPLETED, TrainingResult.PASS), "fail": (EnrolmentStatus.FAILED, TrainingResult.FAIL)}
-    ids = []
+    ids = {}
     for start in range(0, len(new), BATCH):
         chunk = new[start:start + BATCH]
-        returned = db.session.execute(insert(Enrolment).returning(Enrolment.id, sort_by_parameter_order=True), [
+        returned = db.session.execute(insert(Enrolment).returning(
+            Enrolment.id, Enrolment.external_id, Enrolment.employee_id, Enrolment.course_id, Enrolment.completed_on), [
             {"course_id": course.id, "employee_id": person.id, "status": status[outcome][0], "result": status[outcome][1],
              "score": score, "completed_on": on, "assigned_by_id": actor_id, "assigned_at": datetime.combine(on, time()),
              "updated_at": now, "external_id": external_id}
             for _line, person, course, on, outcome, score, external_id in chunk])
-        ids += returned.scalars().all()
+        # a row is known by its external id, else by person, course and date (each unique among the new rows)
+        ids.update((row.external_id or (row.employee_id, row.course_id, row.completed_on), row.id) for row in returned)
+    ids = [ids[external_id or (person.id, course.id, on)] for _line, person, course, on, _outcome, _score, external_id in new]
     credits = [{"employee_id": person.id, "amount": course.credits, "earned_on": on, "source": CreditSource.ENROLMENT,
                 "reason": course.code, "enrolment_id": enrolment_id, "created_by_id": actor_id, "created_at": now}
                for enrolment_id, (_line, person, course, on, outcome, _score, _external) in zip(ids, new, strict=True)

@@ -1,0 +1,381 @@
+"""The REST API: tokens, scopes and relationships, each resource's validation, all-or-nothing bulk upserts through the
+imports, idempotent completions, ETag/If-Match, problem details, the rate limit, the audit, the contract."""
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from openapi_spec_validator import validate
+from sqlalchemy import func, select
+
+from competency.extensions import db
+from competency.models import SCOPES, AnnualSales, ApiToken, AuditEvent, CreditEntry, Employee, Enrolment, OrgUnitKind
+from competency.services import api_tokens
+from competency.timeutil import utcnow
+
+from . import factories
+
+JSON = "application/json"
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture
+def token(app):
+    """Make a token: `token(roles, scopes, **employee fields)` → (the secret's headers, the account)."""
+
+    def make(roles=("hr",), scopes=SCOPES, user=None, **fields):
+        user = user or factories.user(roles=roles, **fields)
+        _token, secret = api_tokens.create_token(user, f"{'-'.join(roles)} token", scopes)
+        return {"Authorization": f"Bearer {secret}"}, user
+
+    return make
+
+
+def _employee_item(staff_no, unit="U-API", **fields):
+    return {"staff_no": staff_no, "name_zh": f"员工{staff_no}", "name_en": f"Person {staff_no}", "org_unit_code": unit,
+            "position_code": "CM_CORP", "grade": "junior", "hire_date": "2024-01-01", **fields}
+
+
+@pytest.fixture
+def unit(app):
+    """An org unit U-API and the CM_CORP position."""
+    factories.position()
+    made = factories.org_unit(code="U-API")
+    db.session.commit()
+    return made
+
+
+def test_the_openapi_document_is_valid_openapi_3_1_and_documents_every_route(app, client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    validate(spec)
+    assert spec["openapi"] == "3.1.0"
+    routes = {rule.rule.replace("<", "{").replace(">", "}").replace("int:", "") for rule in app.url_map.iter_rules()
+              if rule.rule.startswith("/api/v1/") and rule.endpoint.startswith("api_") and rule.endpoint != "api_docs.docs"}
+    assert routes == set(spec["paths"])
+    put = spec["paths"]["/api/v1/employees/{staff_no}"]["put"]
+    assert {"200", "201", "401", "403", "412", "422", "429"} <= set(put["responses"])
+    assert "application/problem+json" in spec["components"]["responses"]["UNPROCESSABLE_ENTITY"]["content"]
+
+
+def test_the_docs_page_renders_the_document_with_vendored_assets(app, client):
+    page = client.get("/api/v1/docs").data.decode()
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in page and "/static/js/api-docs.js" in page
+    assert "cdn" not in page.split("<main")[0].lower() and "<script>" not in page
+    assert client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
+
+
+def test_a_token_is_stored_hashed_and_refused_when_missing_wrong_revoked_or_expired(app, client, token):
+    headers, user = token(("hr",), ["org:read"])
+    secret = headers["Authorization"].split()[1]
+    stored = db.session.scalar(select(ApiToken))
+    assert secret.startswith("cmpt_") and stored.token_hash == api_tokens.token_hash(secret)
+    assert secret not in stored.prefix + stored.token_hash
+    assert client.get("/api/v1/token", headers=headers).get_json()["scopes"] == ["org:read"]
+    for bad in ({}, {"Authorization": "Bearer cmpt_wrong"}, {"Authorization": f"Basic {secret}"}):
+        answer = client.get("/api/v1/token", headers=bad)
+        assert answer.status_code == 401 and answer.content_type == PROBLEM and answer.get_json()["status"] == 401
+    stored.expires_on = date.today() - timedelta(days=1)
+    db.session.commit()
+    assert client.get("/api/v1/token", headers=headers).status_code == 401
+    stored.expires_on = None
+    api_tokens.revoke(stored)
+    assert client.get("/api/v1/token", headers=headers).status_code == 401
+
+
+def test_last_use_is_written_at_most_once_a_minute(app, client, token):
+    headers, _user = token(("hr",), ["org:read"])
+    assert client.get("/api/v1/token", headers=headers).status_code == 200
+    first = db.session.scalar(select(ApiToken.last_used_at))
+    assert first is not None and utcnow() - first < timedelta(seconds=30)
+    client.get("/api/v1/token", headers=headers)
+    assert db.session.scalar(select(ApiToken.last_used_at)) == first  # within the minute: not written again
+    db.session.execute(ApiToken.__table__.update().values(last_used_at=first - timedelta(minutes=2)))
+    db.session.commit()
+    client.get("/api/v1/token", headers=headers)
+    assert db.session.scalar(select(ApiToken.last_used_at)) > first
+
+
+ENDPOINTS = [  # (method, path, body, the scope it needs)
+    ("get", "/api/v1/org-units", None, "org:read"),
+    ("get", "/api/v1/employees", None, "org:read"),
+    ("put", "/api/v1/org-units/U-NEW", {"kind": "sub_branch", "name_zh": "新支行", "name_en": "New"}, "org:write"),
+    ("post", "/api/v1/employees/bulk", {"items": [_employee_item("N1")]}, "org:write"),
+    ("post", "/api/v1/sales/bulk", {"items": [{"staff_no": "N1", "year": 2025, "amount": 10}]}, "sales:write"),
+    ("post", "/api/v1/training/completions", {"items": [{"external_id": "x", "staff_no": "N1", "course_code": "C",
+                                                         "completed_on": "2025-01-01", "result": "pass"}]}, "training:write"),
+    ("get", "/api/v1/models", None, "models:read"),
+    ("get", "/api/v1/results", None, "results:read"),
+    ("get", "/api/v1/credits", None, "results:read"),
+    ("get", "/api/v1/reviews/2025/recommendations", None, "reviews:read"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "scope"), ENDPOINTS, ids=[f"{m} {p}" for m, p, _b, _s in ENDPOINTS])
+def test_a_token_without_the_scope_gets_403_and_writes_nothing(app, client, token, method, path, body, scope):
+    headers, _user = token(("hr", "admin"), [s for s in SCOPES if s != scope])
+    answer = getattr(client, method)(path, json=body, headers=headers)
+    assert answer.status_code == 403 and answer.content_type == PROBLEM
+    assert db.session.scalar(select(func.count(Employee.id))) == 1  # the token's own account only
+
+
+def test_the_course_catalogue_needs_models_read_or_training_write(app, client, token):
+    factories.course("S5-101")
+    db.session.commit()
+    reader, _user = token(("trainer",), ["training:write"])
+    assert [c["code"] for c in client.get("/api/v1/courses", headers=reader).get_json()["items"]] == ["S5-101"]
+    other, _user = token(("trainer",), ["org:read"])
+    assert client.get("/api/v1/courses", headers=other).status_code == 403
+
+
+def test_a_supervisor_token_sees_its_team_and_writes_nothing(app, client, token, unit):
+    boss = factories.user(roles=["supervisor"], staff_no="S1", org_unit=unit)
+    member = factories.employee(staff_no="M1", supervisor=boss.employee, org_unit=unit)
+    factories.employee(staff_no="X1", org_unit=unit)
+    headers, _user = token(("supervisor",), SCOPES, user=boss)
+    listed = client.get("/api/v1/employees", headers=headers).get_json()
+    assert [p["staff_no"] for p in listed["items"]] == ["M1", "S1"] and listed["next"] is None
+    assert client.get("/api/v1/employees/X1", headers=headers).status_code == 404
+    assert client.get(f"/api/v1/employees/{member.staff_no}", headers=headers).get_json()["supervisor_staff_no"] == "S1"
+    assert client.get("/api/v1/org-units", headers=headers).status_code == 200  # supervisors browse the org tree, as on the pages
+    assert client.post("/api/v1/employees/bulk", json={"items": [_employee_item("N9")]}, headers=headers).status_code == 403
+    assert client.get("/api/v1/reviews/2025/recommendations", headers=headers).status_code == 403
+    assert db.session.scalar(select(func.count(Employee.id)).where(Employee.staff_no == "N9")) == 0
+
+
+def test_an_employee_token_sees_only_its_own_record_results_and_credits(app, client, token, unit):
+    me = factories.user(roles=["employee"], staff_no="E1", org_unit=unit)
+    other = factories.employee(staff_no="E2", org_unit=unit)
+    course = factories.course("C1", credits="2")
+    db.session.commit()
+    from competency.services.imports import import_training
+
+    import_training(b"staff_no,course_code,completed_on,result\nE1,C1,2025-05-01,pass\nE2,C1,2025-05-01,pass\n", "t.csv")
+    headers, _user = token(("employee",), SCOPES, user=me)
+    assert [p["staff_no"] for p in client.get("/api/v1/employees", headers=headers).get_json()["items"]] == ["E1"]
+    assert client.get("/api/v1/org-units", headers=headers).status_code == 403  # the org tree is not an employee's page
+    assert client.get(f"/api/v1/employees/{other.staff_no}", headers=headers).status_code == 404
+    credits = client.get("/api/v1/credits", headers=headers).get_json()["items"]
+    assert [(c["staff_no"], c["amount"], c["course_code"]) for c in credits] == [("E1", "2.00", course.code)]
+    assert client.get("/api/v1/credits?staff_no=E2", headers=headers).get_json()["items"] == []
+
+
+def test_employees_are_listed_with_filters_and_cursor_pagination(app, client, token, unit):
+    for n in range(5):
+        factories.employee(staff_no=f"P{n}", org_unit=unit, grade="senior" if n % 2 else "junior")
+    headers, _user = token(("hr",), ["org:read"], with_employee=False, email="hr@bank.example")
+    first = client.get("/api/v1/employees?limit=2", headers=headers).get_json()
+    second = client.get(f"/api/v1/employees?limit=2&after={first['next']}", headers=headers).get_json()
+    third = client.get(f"/api/v1/employees?limit=2&after={second['next']}", headers=headers).get_json()
+    assert [p["staff_no"] for page in (first, second, third) for p in page["items"]] == ["P0", "P1", "P2", "P3", "P4"]
+    assert third["next"] is None
+    seniors = client.get("/api/v1/employees?grade=senior&org_unit=U-API", headers=headers).get_json()["items"]
+    assert [p["staff_no"] for p in seniors] == ["P1", "P3"]
+    unknown = client.get("/api/v1/employees?org_unit=NOPE", headers=headers)
+    assert unknown.status_code == 422 and unknown.get_json()["errors"][0]["pointer"] == "/org_unit"
+    bad = client.get("/api/v1/employees?after=%%%", headers=headers)
+    assert bad.status_code == 422 and bad.content_type == PROBLEM
+    wrong = client.get("/api/v1/employees?grade=boss&limit=0", headers=headers).get_json()
+    assert {e["pointer"] for e in wrong["errors"]} == {"/query/grade", "/query/limit"}
+
+
+def test_bulk_employees_are_all_or_nothing_with_the_import_files_row_errors(app, client, token, unit):
+    headers, _user = token(("hr",), ["org:write", "org:read"], with_employee=False, email="hr@bank.example")
+    items = [_employee_item("A1"), _employee_item("A2", org_unit_code="NOPE"), _employee_item("A3", supervisor_staff_no="A3")]
+    answer = client.post("/api/v1/employees/bulk", json={"items": items}, headers=headers)
+    assert answer.status_code == 422 and answer.content_type == PROBLEM
+    errors = answer.get_json()["errors"]
+    assert [(e["row"], e["field"], e["pointer"]) for e in errors] == [
+        (2, "org_unit_code", "/items/1/org_unit_code"), (3, "supervisor_staff_no", "/items/2/supervisor_staff_no")]
+    assert "Unknown org unit NOPE" in errors[0]["detail"]
+    assert db.session.scalar(select(func.count(Employee.id))) == 0
+    ok = client.post("/api/v1/employees/bulk", json={"items": [_employee_item("A1"), _employee_item("A2", supervisor_staff_no="A1")]},
+                     headers=headers)
+    assert ok.status_code == 200 and ok.get_json()["created"] == 2
+    assert ok.get_json()["items"][1] == {"row": 2, "key": "A2", "action": "create"}
+    again = client.post("/api/v1/employees/bulk", json={"items": [_employee_item("A1", grade="intermediate")]}, headers=headers).get_json()
+    assert (again["updated"], db.session.scalar(select(Employee.grade).where(Employee.staff_no == "A1")).value) == (1, "intermediate")
+
+
+def test_schema_errors_point_at_the_field_and_an_hr_token_cannot_give_roles(app, client, token, unit):
+    headers, _user = token(("hr",), ["org:write"], with_employee=False, email="hr@bank.example")
+    answer = client.post("/api/v1/employees/bulk", json={"items": [_employee_item("A1", grade="boss", hire_date="1.1.2024")]},
+                         headers=headers).get_json()
+    assert {e["pointer"] for e in answer["errors"]} == {"/items/0/grade", "/items/0/hire_date"}
+    assert client.post("/api/v1/employees/bulk", json={"items": []}, headers=headers).status_code == 422
+    roles = client.post("/api/v1/employees/bulk", json={"items": [_employee_item("A1", roles=["admin"])]}, headers=headers).get_json()
+    assert roles["errors"][0]["field"] == "roles" and "Only an administrator" in roles["errors"][0]["detail"]
+
+
+def test_put_upserts_one_employee_with_etag_and_if_match(app, client, token, unit):
+    headers, _user = token(("hr",), ["org:write", "org:read"], with_employee=False, email="hr@bank.example")
+    body = {k: v for k, v in _employee_item("B1").items() if k != "staff_no"}
+    created = client.put("/api/v1/employees/B1", json=body, headers=headers)
+    assert created.status_code == 201 and created.get_json()["status"] in ("active", "probation") and created.headers["ETag"]
+    read = client.get("/api/v1/employees/B1", headers=headers)
+    assert read.headers["ETag"] == created.headers["ETag"]
+    changed = client.put("/api/v1/employees/B1", json={**body, "name_en": "Renamed"}, headers={**headers, "If-Match": read.headers["ETag"]})
+    assert changed.status_code == 200 and changed.headers["ETag"] != read.headers["ETag"]
+    stale = client.put("/api/v1/employees/B1", json={**body, "name_en": "Lost update"},
+                       headers={**headers, "If-Match": read.headers["ETag"]})
+    assert stale.status_code == 412 and stale.content_type == PROBLEM
+    assert db.session.scalar(select(Employee.name_en).where(Employee.staff_no == "B1")) == "Renamed"
+    invalid = client.put("/api/v1/employees/B1", json={**body, "org_unit_code": "NOPE"}, headers=headers)
+    assert invalid.status_code == 422 and invalid.get_json()["errors"][0]["pointer"] == "/org_unit_code"
+    unit_put = client.put("/api/v1/org-units/U-NEW", json={"parent_code": "U-API", "kind": "sub_branch", "name_zh": "新", "name_en": "New"},
+                          headers={**headers, "If-Match": "*"})
+    assert unit_put.status_code == 412  # If-Match: * — only if it exists
+
+
+def test_completions_are_idempotent_by_external_id_and_earn_credits_once(app, client, token, unit):
+    factories.employee(staff_no="C1", org_unit=unit)
+    factories.course("S5-101", credits="3")
+    headers, _user = token(("hr",), ["training:write"], with_employee=False, email="lms@bank.example")
+    item = {"external_id": "lms-42", "staff_no": "C1", "course_code": "S5-101", "completed_on": "2025-06-01", "result": "pass", "score": 91}
+    first = client.post("/api/v1/training/completions", json={"items": [item]}, headers=headers).get_json()
+    second = client.post("/api/v1/training/completions", json={"items": [item]}, headers=headers).get_json()
+    assert (first["created"], second["created"], second["unchanged"]) == (1, 0, 1)
+    assert db.session.scalar(select(func.count(Enrolment.id))) == 1
+    assert db.session.scalars(select(CreditEntry.amount)).all() == [Decimal("3.00")]
+    changed = client.post("/api/v1/training/completions", json={"items": [{**item, "result": "fail"}]}, headers=headers)
+    assert changed.status_code == 422 and changed.get_json()["errors"][0]["field"] == "external_id"
+    future = client.post("/api/v1/training/completions", json={"items": [
+        {**item, "external_id": "lms-43"},
+        {**item, "external_id": "lms-44", "completed_on": (date.today() + timedelta(days=1)).isoformat()}]},
+        headers=headers)
+    assert future.status_code == 422 and [e["row"] for e in future.get_json()["errors"]] == [2]
+    assert db.session.scalar(select(func.count(Enrolment.id))) == 1  # all or nothing: lms-43 was not written either
+
+
+def test_sales_are_upserted_all_or_nothing(app, client, token, unit):
+    factories.employee(staff_no="S9", org_unit=unit)
+    headers, _user = token(("hr",), ["sales:write"], with_employee=False, email="core@bank.example")
+    bad = client.post("/api/v1/sales/bulk", json={"items": [{"staff_no": "S9", "year": 2025, "amount": 100},
+                                                            {"staff_no": "NOBODY", "year": 2025, "amount": 1}]}, headers=headers)
+    assert bad.status_code == 422 and bad.get_json()["errors"][0]["pointer"] == "/items/1/staff_no"
+    assert db.session.scalar(select(func.count(AnnualSales.id))) == 0
+    ok = client.post("/api/v1/sales/bulk", json={"items": [{"staff_no": "S9", "year": 2025, "amount": "1234.5"}]}, headers=headers)
+    assert ok.get_json()["created"] == 1 and db.session.scalar(select(AnnualSales.amount)) == Decimal("1234.50")
+
+
+def test_every_write_is_audited_with_the_tokens_name(app, client, token, unit):
+    headers, _user = token(("hr",), ["org:write"], with_employee=False, email="hr@bank.example")
+    client.post("/api/v1/employees/bulk", json={"items": [_employee_item("D1")]}, headers=headers)
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action.startswith("import.employees"))).all()
+    assert events and all(e.details.get("api_token") == "hr token" for e in events)
+    assert {e.details.get("file") for e in events} == {"api:hr token"}
+
+
+def test_models_results_and_recommendations_read(seeded, client, token):
+    headers, _user = token(("hr",), ["models:read", "results:read", "reviews:read"], with_employee=False, email="dw@bank.example")
+    models = client.get("/api/v1/models", headers=headers).get_json()["items"]
+    assert {m["position_code"] for m in models} == {"CM_CORP", "CM_RETAIL"}
+    k1 = next(c for c in models[0]["competencies"] if c["code"] == "K1")
+    assert [d["level"] for d in k1["descriptors"]] == [1, 2, 3, 4, 5]
+    assert set(k1["targets"]) == {"trainee", "junior", "intermediate", "senior"}
+    results = client.get("/api/v1/results?limit=50", headers=headers).get_json()
+    assert results["items"] and results["next"] and {"gap", "target", "combined", "overall_score"} <= set(results["items"][0])
+    assert client.get("/api/v1/reviews/2025/recommendations", headers=headers).status_code == 404  # not run yet
+    from competency.services.review.runs import run_review
+
+    run_review(2025)
+    page = client.get("/api/v1/reviews/2025/recommendations?limit=5", headers=headers).get_json()
+    first = page["items"][0]
+    assert len(page["items"]) == 5 and page["next"] and first["run_status"] == "draft" and first["decision"] == "pending"
+    assert first["explanation"] and first["action"] in ("confirm", "refer", "promote", "keep", "demote", "transfer")
+    assert client.get("/api/v1/reviews/1999/recommendations", headers=headers).status_code == 404
+
+
+def test_a_browser_session_cannot_write_through_the_api(app, client, login_as, unit):
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        login_as("admin", "hr")
+        answer = client.post("/api/v1/employees/bulk", json={"items": [_employee_item("Z1")]})
+        assert answer.status_code == 400 and answer.content_type == PROBLEM
+        assert client.get("/api/v1/employees").status_code == 401  # a session is not an API credential
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    assert db.session.scalar(select(func.count(Employee.id)).where(Employee.staff_no == "Z1")) == 0
+
+
+def test_the_rate_limit_answers_429_with_retry_after(make_app):
+    limited = make_app(RATELIMIT_ENABLED=True, API_RATE_LIMIT="2 per minute")
+    with limited.app_context():
+        user = factories.user(roles=["hr"], with_employee=False, email="busy@bank.example")
+        _token, secret = api_tokens.create_token(user, "busy", ["org:read"])
+        client = limited.test_client()
+        headers = {"Authorization": f"Bearer {secret}"}
+        assert [client.get("/api/v1/token", headers=headers).status_code for _ in range(2)] == [200, 200]
+        answer = client.get("/api/v1/token", headers=headers)
+        assert answer.status_code == 429 and answer.content_type == PROBLEM and int(answer.headers["Retry-After"]) > 0
+        db.session.execute(ApiToken.__table__.delete())
+        db.session.execute(ApiToken.__table__.metadata.tables["user_role"].delete())
+        db.session.execute(ApiToken.__table__.metadata.tables["app_user"].delete())
+        db.session.commit()
+
+
+def test_the_cli_creates_a_token_shown_once(app, unit):
+    factories.user(roles=["hr"], staff_no="H9", org_unit=unit)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["api-token", "create", "--staff-no", "H9", "--name", "HR nightly sync",
+                                                "--scope", "org:write", "--scope", "org:read", "--expires", "2099-12-31"])
+    assert result.exit_code == 0, result.output
+    secret = result.output.strip().splitlines()[-1]
+    token = db.session.scalar(select(ApiToken))
+    assert secret.startswith("cmpt_") and token.scope_list == ["org:read", "org:write"] and token.expires_on == date(2099, 12, 31)
+    assert api_tokens.authenticate(secret).id == token.id
+    listed = app.test_cli_runner().invoke(args=["api-token", "list"]).output
+    assert "HR nightly sync" in listed and secret not in listed
+    unknown = app.test_cli_runner().invoke(args=["api-token", "create", "--staff-no", "NOPE", "--name", "x", "--scope", "org:read"])
+    assert unknown.exit_code != 0
+
+
+def test_the_admin_page_creates_shows_once_and_revokes(app, client, login_as, unit):
+    login_as("admin")
+    service = factories.user(roles=["hr"], with_employee=False, email="svc@bank.example")
+    db.session.commit()
+    page = client.post("/admin/api-tokens", data={"account": "svc@bank.example", "name": "Warehouse", "scopes": ["results:read"]},
+                       follow_redirects=True).data.decode()
+    token = db.session.scalar(select(ApiToken))
+    assert token.user_id == service.id and "cmpt_" in page
+    again = client.get("/admin/api-tokens").data.decode()
+    assert "Warehouse" in again and token.prefix in again and "Never" in again
+    assert token.token_hash not in again and page.count("cmpt_") >= 1 and again.count(token.prefix + "…") == 1
+    client.post(f"/admin/api-tokens/{token.id}/revoke", follow_redirects=True)
+    assert db.session.get(ApiToken, token.id).revoked_at is not None
+    nobody = client.post("/admin/api-tokens", data={"account": "nobody", "name": "x", "scopes": ["org:read"]}).data.decode()
+    assert "No account with this staff number or email" in nobody
+    login_as("hr")
+    assert client.get("/admin/api-tokens").status_code == 403
+
+
+def test_org_units_are_listed_got_and_bulk_upserted(app, client, token, unit):
+    headers, _user = token(("hr",), ["org:read", "org:write"], with_employee=False, email="hr@bank.example")
+    answer = client.post("/api/v1/org-units/bulk", json={"items": [
+        {"code": "B2", "parent_code": "B1", "kind": "sub_branch", "name_zh": "二", "name_en": "Two"},
+        {"code": "B1", "parent_code": "U-API", "kind": "tier2_branch", "name_zh": "一", "name_en": "One"}]}, headers=headers)
+    assert answer.get_json()["created"] == 2
+    got = client.get("/api/v1/org-units/B2", headers=headers)
+    assert got.get_json() == {"code": "B2", "parent_code": "B1", "kind": OrgUnitKind.SUB_BRANCH.value, "name_zh": "二", "name_en": "Two"}
+    loop = client.post("/api/v1/org-units/bulk", json={"items": [
+        {"code": "B1", "parent_code": "B2", "kind": "tier2_branch", "name_zh": "一", "name_en": "One"}]}, headers=headers)
+    assert loop.status_code == 422 and "loops" in loop.get_json()["errors"][0]["detail"]
+    assert [u["code"] for u in client.get("/api/v1/org-units", headers=headers).get_json()["items"]] == ["B1", "B2", "U-API"]
+
+
+def test_a_bulk_batch_runs_a_fixed_number_of_queries(app, client, token, unit):
+    headers, _user = token(("hr",), ["org:write", "training:write"], with_employee=False, email="hr@bank.example")
+    factories.course("C1")
+    db.session.commit()
+    client.get("/api/v1/token", headers=headers)  # the token's first use is noted (once a minute): not counted below
+
+    def count(path, items):
+        with factories.statements() as seen:
+            assert client.post(path, json={"items": items}, headers=headers).status_code == 200
+        return len(seen)
+
+    small = count("/api/v1/employees/bulk", [_employee_item("Q0")] + [_employee_item(f"Q{n}", supervisor_staff_no="Q0") for n in (1, 2)])
+    large = count("/api/v1/employees/bulk", [_employee_item(f"R{n}", supervisor_staff_no="Q0") for n in range(300)])
+    assert small == large
+    done = [{"staff_no": f"R{n}", "course_code": "C1", "completed_on": "2025-03-01", "result": "pass"} for n in range(300)]
+    small = count("/api/v1/training/completions", [dict(d, external_id=f"a{n}") for n, d in enumerate(done[:3])])
+    large = count("/api/v1/training/completions", [dict(d, external_id=f"b{n}") for n, d in enumerate(done)])
+    assert small == large
