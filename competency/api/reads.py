@@ -1,5 +1,7 @@
 """What the data warehouse and the e-learning platform read: the course catalogue, published competency models,
 assessment results, review recommendations and the credit ledger — each within the account's scope (access.py)."""
+from datetime import UTC
+
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
@@ -68,7 +70,7 @@ def list_models():
 def _model(version: ModelVersion) -> dict:
     parts = parts_of(version)
     return {"position_code": version.position.code, "version": version.number, "name_zh": version.name_zh,
-            "name_en": version.name_en, "published_at": version.published_at,
+            "name_en": version.name_en, "published_at": version.published_at.replace(tzinfo=UTC),
             "competencies": [{"code": c.code, "category": c.category.value, "name_zh": c.name_zh, "name_en": c.name_en,
                               "description_zh": c.description_zh, "description_en": c.description_en, "weight": c.weight,
                               "descriptors": [{"level": d.level, "text_zh": d.text_zh, "text_en": d.text_en}

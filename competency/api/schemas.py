@@ -31,6 +31,22 @@ def optional_text(length: int, **kwargs) -> fields.String:
     return fields.String(validate=validate.Length(max=length), allow_none=True, load_default=None, **kwargs)
 
 
+def between(low, high=None):
+    """A bound on a decimal, documented as a number (apispec writes a Range's decimal bounds as strings, which is not
+    JSON Schema): the field's metadata says "minimum" and "maximum"."""
+    check = validate.Range(low, high)
+
+    def validator(value):
+        return check(value)
+
+    return validator
+
+
+def decimal_text(**metadata) -> fields.Decimal:
+    """A decimal answered as text ("8.00": exact, as stored), documented as a string."""
+    return fields.Decimal(required=True, as_string=True, metadata={"type": "string", "pattern": r"^-?\d+(\.\d+)?$", **metadata})
+
+
 class Strict(Schema):
     class Meta:
         ordered = True
@@ -135,7 +151,7 @@ class EmployeeBulk(Strict):
 class SalesItem(Strict):
     staff_no = text(32, required=True)
     year = fields.Integer(required=True, validate=validate.Range(2000, 2100))
-    amount = fields.Decimal(required=True, validate=validate.Range(min=0), metadata={"description": "The year's sales volume."})
+    amount = fields.Decimal(required=True, validate=between(0), metadata={"description": "The year's sales volume.", "minimum": 0})
 
 
 class SalesBulk(Strict):
@@ -149,7 +165,7 @@ class CompletionItem(Strict):
     course_code = text(32, required=True)
     completed_on = fields.Date(required=True, metadata={"description": "Not after today."})
     result = fields.String(required=True, validate=validate.OneOf(["pass", "fail"]))
-    score = fields.Decimal(allow_none=True, load_default=None, validate=validate.Range(0, 100))
+    score = fields.Decimal(allow_none=True, load_default=None, validate=between(0, 100), metadata={"minimum": 0, "maximum": 100})
 
 
 class CompletionBulk(Strict):
@@ -183,8 +199,8 @@ class CourseOut(Strict):
     title_en = fields.String(required=True)
     type = fields.String(required=True, validate=codes(CourseType))
     delivery = fields.String(required=True, validate=codes(Delivery))
-    hours = fields.Decimal(required=True, as_string=True)
-    credits = fields.Decimal(required=True, as_string=True)
+    hours = decimal_text()
+    credits = decimal_text()
     active = fields.Boolean(required=True)
     competencies = fields.List(fields.Nested(CourseCompetencyOut), required=True)
 
@@ -206,7 +222,7 @@ class CompetencyOut(Strict):
     name_en = fields.String(required=True)
     description_zh = fields.String(required=True)
     description_en = fields.String(required=True)
-    weight = fields.Decimal(required=True, as_string=True)
+    weight = decimal_text()
     descriptors = fields.List(fields.Nested(DescriptorOut), required=True)
     targets = fields.Dict(keys=fields.String(validate=codes(Grade)), values=fields.Integer(), required=True,
                           metadata={"description": "The level each grade requires."})
@@ -281,7 +297,7 @@ class CreditArgs(PageArgs):
 class CreditOut(Strict):
     id = fields.Integer(required=True)
     staff_no = fields.String(required=True)
-    amount = fields.Decimal(required=True, as_string=True)
+    amount = decimal_text(description="Negative for a reversing entry.")
     earned_on = fields.Date(required=True)
     source = fields.String(required=True)
     reason = fields.String(required=True)
