@@ -26,7 +26,7 @@ def create_app(config=None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"], x_proto=app.config["PROXY_HOPS"])
 
-    from . import extensions, handlers, i18n, security
+    from . import extensions, handlers, i18n, navigation, security
 
     extensions.db.init_app(app)
     with app.app_context():
@@ -38,6 +38,7 @@ def create_app(config=None) -> Flask:
     with app.app_context():  # the limiter reads the app's RATELIMIT_ENABLED
         extensions.limiter.init_app(app)
     i18n.init_app(app)
+    navigation.init_app(app)
     security.init_app(app)
     handlers.init_app(app)  # before the blueprints: it bounds the `<int:…>` URL converter their routes use
 

@@ -157,3 +157,30 @@ def test_templates_and_views_ask_the_access_module(org, client, login_as):
     login_as(lead)
     nav = client.get("/").data.decode()
     assert 'href="/team"' in nav and 'href="/review"' not in nav and 'href="/catalogue"' not in nav
+
+
+def _menu(page: str) -> list[tuple[str, list[str]]]:
+    """The main menu as a user reads it: (area, [link labels]); a plain link is its own area."""
+    nav = page.split('<ul class="menubar">', 1)[1].split("</nav>", 1)[0]
+    found = []
+    for summary, links, plain in re.findall(
+            r'<details class="menu">\s*<summary[^>]*>(.*?)</summary>\s*<ul>(.*?)</ul>|<li><a [^>]*>(.*?)</a></li>', nav, flags=re.S):
+        found.append((summary, re.findall(r"<a [^>]*>(.*?)</a>", links)) if summary else (plain, [plain]))
+    return found
+
+
+def test_the_menu_shows_each_role_its_links_in_its_language_and_marks_where_the_user_is(org, client, login_as):
+    member = login_as("employee")
+    page = client.get("/assessments", headers={"Accept-Language": "en"}).data.decode()
+    assert _menu(page) == [("Dashboard", ["Dashboard"]), ("Me", ["My profile", "My assessments", "My training", "My development",
+                                                                   "My grade", "My competency model"])]
+    assert f'href="/employees/{member.employee_id}"' in page  # the profile link names the person
+    assert '<summary class="current">Me</summary>' in page and 'href="/assessments" aria-current="page"' in page
+    login_as(factories.user(roles=["hr"], with_employee=False, email="menu-hr@example.com"))
+    page = client.get("/", headers={"Accept-Language": "zh"}).data.decode()
+    areas = dict(_menu(page))
+    assert "我的" not in areas and "仪表板" in page and 'class="current"' not in page
+    assert all(labels for labels in areas.values()) and len(areas) >= 4
+    assert "审计日志" not in str(areas)  # audit log is admin's
+    login_as(factories.user(roles=["admin"], with_employee=False, email="menu-admin@example.com"))
+    assert "审计日志" in str(dict(_menu(client.get("/", headers={"Accept-Language": "zh"}).data.decode())))

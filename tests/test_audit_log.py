@@ -112,7 +112,7 @@ def test_the_log_stays_paginated_with_its_filters(log, client, login_as, app):
 def test_the_export_holds_the_filtered_log_as_the_page_shows_it(log, client, login_as):
     login_as(log["admin"])
     response = client.get("/admin/audit/export.xlsx?subject=P1&since=2026-01-02", headers=EN)
-    sheet = load_workbook(io.BytesIO(response.data))["audit"]
+    sheet = load_workbook(io.BytesIO(response.data))["Audit log"]
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0] == ("Event id", "Time (Asia/Shanghai)", "Who", "Action", "Action code", "About", "Object type", "Object id",
                        "Details")

@@ -71,7 +71,7 @@ def test_rows_carry_names_beside_codes_and_labels_for_codes(hr, client, login_as
 
 def test_xlsx_cells_have_real_types_a_frozen_header_an_autofilter_and_widths(hr, client, login_as):
     login_as(hr)
-    sheet = _book(client.get("/exports/results.xlsx", headers=EN))["results"]
+    sheet = _book(client.get("/exports/results.xlsx", headers=EN))["Results"]
     header = [c.value for c in sheet[1]]
     row = {h: c for h, c in zip(header, sheet[2], strict=True)}
     assert row["Staff number"].data_type == "s" and row["Name"].data_type == "s"
@@ -82,6 +82,10 @@ def test_xlsx_cells_have_real_types_a_frozen_header_an_autofilter_and_widths(hr,
     assert all(c.font.b for c in sheet[1]) and not row["Name"].font.b
     assert sheet.freeze_panes == "A2"
     assert sheet.auto_filter.ref == f"A1:{sheet.cell(row=1, column=len(header)).column_letter}{sheet.max_row}"
+    # printed: A4 landscape, one page wide (these columns fit), the header row on every page, page numbers
+    assert (sheet.page_setup.paperSize, sheet.page_setup.orientation) == (9, "landscape")
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage and (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+    assert sheet.print_title_rows == "$1:$1" and sheet.oddFooter.center.text == "&P / &N"
     widths = {h: sheet.column_dimensions[sheet.cell(row=1, column=i).column_letter].width for i, h in enumerate(header, 1)}
     assert widths["Org unit"] > widths["Gap"] >= len("Gap") and all(6 <= w <= 60 for w in widths.values())
 
@@ -98,12 +102,15 @@ def test_csv_starts_with_a_bom_and_is_served_as_utf8_once(hr, client, login_as):
 
 def test_the_wide_results_have_a_column_per_competency_and_the_stored_scores(hr, client, login_as):
     login_as(hr)
-    sheet = _book(client.get("/exports/results_wide.xlsx", headers=EN))["results_wide"]
+    sheet = _book(client.get("/exports/results_wide.xlsx", headers=EN))["Results, one row per person"]
     header = [c.value for c in sheet[1]]
     codes = [h.split(" ", 1)[0] for h in header[8:-4]]
     assert header[:8] == ["Staff number", "Name", "Org unit code", "Org unit", "Cycle code", "Cycle", "Period end", "Grade when assessed"]
     assert header[-4:] == ["Knowledge score", "Skills score", "Abilities score", "Overall score"]
     assert codes[:4] == ["K1", "K2", "K3", "K4"] and codes[-1] == "A7" and len(codes) == len(set(codes))
+    # too wide for one page: printed over several, each repeating the staff number and name beside the header row
+    assert not (sheet.sheet_properties.pageSetUpPr and sheet.sheet_properties.pageSetUpPr.fitToPage)
+    assert (sheet.print_title_rows, sheet.print_title_cols) == ("$1:$1", "$A:$B")
     assert header[8] == "K1 " + db.session.scalar(select(Competency.name_en).where(Competency.code == "K1").limit(1))
     stored = db.session.scalars(select(ResultRow).where(ResultRow.is_latest.is_(True))).all()
     people = {r.employee_id for r in stored}
@@ -166,6 +173,6 @@ def test_a_job_writes_the_export_in_the_language_of_its_owner(hr, make_app, tmp_
         started = client.get("/exports/results_wide.xlsx", headers=ZH)
         state = client.get(started.headers["Location"] + "/status").get_json()
         file = client.get(state["next"])
-    sheet = load_workbook(io.BytesIO(file.data))["results_wide"]
+    sheet = load_workbook(io.BytesIO(file.data))["评估结果（每人一行）"]
     assert [c.value for c in sheet[1]][:2] == ["工号", "姓名"] and sheet.freeze_panes == "A2"
     assert "filename=results_wide-latest-" in file.headers["Content-Disposition"]

@@ -59,7 +59,7 @@ def _padded(padding: int) -> bytes:
 
 def test_xlsx_export_writes_formula_like_text_as_text_and_numbers_as_numbers():
     content = b"".join(exports.stream_xlsx(["a"] * 10, [[*FORMULAS, -0.6, 3, None, "a\x01b"]], "results"))
-    cells = list(load_workbook(io.BytesIO(content))["results"].iter_rows(min_row=2))[0]
+    cells = list(load_workbook(io.BytesIO(content)).active.iter_rows(min_row=2))[0]
     assert [c.value for c in cells[:6]] == FORMULAS and {c.data_type for c in cells[:6]} == {"s"}
     assert (cells[6].value, cells[6].data_type, cells[7].value, cells[8].value) == (-0.6, "n", 3, None)
     assert cells[9].value == "ab"  # a control character .xlsx cannot hold is dropped instead of failing the export

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 
+from .. import audit_labels
 from ..extensions import db
 from ..i18n import label, lang
 from ..models import Assessment, Competency, Cycle, Employee, OrgUnit, Recommendation, ResultRow
@@ -282,14 +283,22 @@ def stream_csv(header: list[str], data: Iterable[list]) -> Iterator[bytes]:
         yield buffer.getvalue().encode("utf-8")
 
 
-def stream_xlsx(header: list[str], data: Iterable[list], sheet: str, max_rows: int = xlsx_writer.MAX_ROWS) -> Iterator[bytes]:
-    """An .xlsx workbook written row by row to a temporary file, then handed out in chunks (constant memory). Text
+def sheet_title(kind: str) -> str:
+    """The title of an export's sheet: what it holds, in the user's language ("Results, one row per person",
+    "评估结果（每人一行）")."""
+    title = str(audit_labels.WHAT[kind])
+    return title[:1].upper() + title[1:]
+
+
+def stream_xlsx(header: list[str], data: Iterable[list], kind: str, max_rows: int = xlsx_writer.MAX_ROWS) -> Iterator[bytes]:
+    """An .xlsx workbook written row by row to a temporary file, then handed out in chunks (constant memory), its
+    sheet titled with what the export of this kind holds (`sheet_title`). Text
     is stored as text (never a formula), without the characters .xlsx cannot hold and cut to what a cell holds;
     numbers, dates and times keep their types; the header row stays in view and carries an autofilter. After
     `max_rows` rows (header included) the rows go on in a new sheet, "<sheet> (2)" and so on, under the header.
     When it ends or is closed early, the rows are closed and the memory given back."""
     with released(data), tempfile.TemporaryFile() as file:
-        xlsx_writer.write(file, header, data, sheet, max_rows)
+        xlsx_writer.write(file, header, data, sheet_title(kind), max_rows)
         file.seek(0)
         while chunk := file.read(CHUNK_BYTES):
             yield chunk

@@ -7,6 +7,7 @@ from the header and the first rows. Why not a library: writing 200,000 rows of t
 with openpyxl's write-only mode and 11.2 s with XlsxWriter's constant-memory mode (both check and convert every
 cell through several calls), 2.3 s here; at 1.6 M rows only this stays within the 90 s an export may take.
 """
+import re
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -52,21 +53,24 @@ def write(file, header: list[str], data: Iterable[list], name: str, max_rows: in
     """Write a workbook of the header and rows to the binary file (seekable). After `max_rows` rows (header
     included) the rows go on in a new sheet, "<name> (2)" and so on, under the header again. Every sheet keeps its
     header row in view, has an autofilter over its rows, and the column widths of the header and the first rows."""
+    name = _sheet_name(name)
     rows = iter(data)
     sample = list(islice(rows, WIDTH_SAMPLE))
     widths = column_widths(header, sample)
+    fits = sum(widths) <= FIT_WIDTH
     rows = chain(sample, rows)
     row = next(rows, None)
     sheets: list[tuple[str, int]] = []  # (name, rows written, header included)
     with zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED) as archive:
         while True:
-            title = name if not sheets else f"{name} ({len(sheets) + 1})"
+            suffix = f" ({len(sheets) + 1})" if sheets else ""
+            title = name[:31 - len(suffix)] + suffix
             with archive.open(f"xl/worksheets/sheet{len(sheets) + 1}.xml", "w") as part:
-                row, lines = _write_sheet(part, header, widths, row, rows, max_rows)
+                row, lines = _write_sheet(part, header, widths, fits, row, rows, max_rows)
             sheets.append((title, lines))
             if row is None:
                 break
-        for path, xml in _package(sheets, len(header)):
+        for path, xml in _package(sheets, len(header), fits):
             archive.writestr(path, xml)
 
 
@@ -90,12 +94,24 @@ def _width(value) -> int:
     return len(text) + sum(1 for c in text if unicodedata.east_asian_width(c) in "WF")
 
 
-def _write_sheet(part, header: list[str], widths: list[int], row, rows: Iterator[list], max_rows: int):
+# Printed on A4 landscape with the header row on every page and "page n / N" in the footer. A sheet whose columns
+# fit one page at a readable size (FIT_WIDTH characters of column width: printed at 55 % of full size or more) is
+# printed one page wide; a wider one goes on over several pages, each repeating the first two columns (staff number
+# and name, in every export).
+FIT_WIDTH = 250
+_FIT = '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
+_PRINT = ('<pageMargins left="0.4" right="0.4" top="0.5" bottom="0.6" header="0.3" footer="0.3"/>'
+          '<pageSetup paperSize="9" orientation="landscape"{fit}/>'
+          '<headerFooter><oddFooter>&amp;C&amp;P / &amp;N</oddFooter></headerFooter>')
+
+
+def _write_sheet(part, header: list[str], widths: list[int], fits: bool, row, rows: Iterator[list], max_rows: int):
     """Write the header and rows from `row` on until the sheet is full; returns the first row left (None: none) and
     the lines written."""
     columns = [_column(i) for i in range(len(header))]
     cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>' for i, w in enumerate(widths, 1))
-    pieces = [f'{_XML}<worksheet xmlns="{_MAIN}"><sheetViews><sheetView workbookViewId="0">'
+    printed = _PRINT.format(fit=' fitToWidth="1" fitToHeight="0"' if fits else "")
+    pieces = [f'{_XML}<worksheet xmlns="{_MAIN}">{_FIT if fits else ""}<sheetViews><sheetView workbookViewId="0">'
               '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
               '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
               f'<cols>{cols}</cols><sheetData>',
@@ -110,7 +126,8 @@ def _write_sheet(part, header: list[str], widths: list[int], row, rows: Iterator
             part.write("".join(pieces).encode("utf-8"))
             pieces, size = [], 0
         row = next(rows, None)
-    pieces.append(f'</sheetData><autoFilter ref="A1:{columns[-1]}{line}"/></worksheet>' if columns else "</sheetData></worksheet>")
+    pieces.append(f'</sheetData><autoFilter ref="A1:{columns[-1]}{line}"/>{printed}</worksheet>' if columns
+                  else f"</sheetData>{printed}</worksheet>")
     part.write("".join(pieces).encode("utf-8"))
     return row, line
 
@@ -146,9 +163,9 @@ def _column(index: int) -> str:
     return letters
 
 
-def _package(sheets: list[tuple[str, int]], width: int) -> list[tuple[str, str]]:
+def _package(sheets: list[tuple[str, int]], width: int, fits: bool) -> list[tuple[str, str]]:
     """The parts besides the sheets: content types, relationships, the workbook (its sheets in order, and the range
-    of each sheet's autofilter as Excel names it), styles."""
+    of each sheet's autofilter and its printed title row as Excel names them), styles."""
     names = [title for title, _lines in sheets]
     numbers = range(1, len(names) + 1)
     types = "".join(f'<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="{_TYPES}.worksheet+xml"/>' for n in numbers)
@@ -157,7 +174,10 @@ def _package(sheets: list[tuple[str, int]], width: int) -> list[tuple[str, str]]
     last = _column(width - 1) if width else "A"
     filters = "".join(
         f'<definedName name="_xlnm._FilterDatabase" localSheetId="{n}" hidden="1">'
-        f'{escape(_quoted(title))}!$A$1:${last}${lines}</definedName>' for n, (title, lines) in enumerate(sheets))
+        f'{escape(_quoted(title))}!$A$1:${last}${lines}</definedName>'
+        f'<definedName name="_xlnm.Print_Titles" localSheetId="{n}">'
+        f'{"" if fits else escape(_quoted(title)) + "!$A:$B,"}{escape(_quoted(title))}!$1:$1</definedName>'
+        for n, (title, lines) in enumerate(sheets))
     return [
         ("[Content_Types].xml",
          f'{_XML}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
@@ -174,6 +194,11 @@ def _package(sheets: list[tuple[str, int]], width: int) -> list[tuple[str, str]]
          f'<Relationship Id="rId{len(names) + 1}" Type="{_DOC_RELS}/styles" Target="styles.xml"/></Relationships>'),
         ("xl/styles.xml", _STYLES),
     ]
+
+
+def _sheet_name(name: str) -> str:
+    """A name Excel accepts for a sheet: none of : \\ / ? * [ ], at most 31 characters."""
+    return re.sub(r"[:\\/?*\[\]]", " ", name).strip()[:31] or "Sheet"
 
 
 def _quoted(title: str) -> str:
