@@ -9,13 +9,10 @@ from werkzeug.security import check_password_hash
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Employee, Role, User, UserRole
-from . import audit, passwords
+from . import audit, bulk, passwords
 from .auth import hash_password, unusable_password_hash
 from .org import employee_by_staff_no
 from .unit_of_work import unit_of_work
-
-# Accounts written per INSERT by `create_users`.
-BULK_ROWS = 1_000
 
 
 def user_query(q: str = ""):
@@ -73,15 +70,12 @@ def create_users(people: list[tuple[int, str, str | None, list[Role]]], *, passw
     if not people:
         return {}
     shared = hash_password(password, _hash_method(hash_method)) if password else None
-    user_ids: dict[int, int] = {}
-    for start in range(0, len(people), BULK_ROWS):
-        part = people[start:start + BULK_ROWS]
-        returned = db.session.execute(insert(User.__table__).returning(User.id, User.employee_id), [
-            {"email": email or None, "employee_id": employee_id, "password_hash": shared or unusable_password_hash(), "active": True,
-             "session_version": 1} for employee_id, _, email, _ in part])
-        user_ids.update((employee_id, user_id) for user_id, employee_id in returned)
-        db.session.execute(insert(UserRole.__table__), [{"user_id": user_ids[employee_id], "role": role}
-                                                        for employee_id, _, _, roles in part for role in sorted(set(roles))])
+    ids = bulk.insert_returning_ids(User.__table__, [
+        {"email": email or None, "employee_id": employee_id, "password_hash": shared or unusable_password_hash(), "active": True,
+         "session_version": 1} for employee_id, _, email, _ in people])
+    user_ids = {employee_id: user_id for (employee_id, *_rest), user_id in zip(people, ids, strict=True)}
+    bulk.execute_many(insert(UserRole.__table__), [{"user_id": user_ids[employee_id], "role": role}
+                                                   for employee_id, _, _, roles in people for role in sorted(set(roles))])
     audit.record_many("user.create", actor, (("user", user_ids[employee_id], {"login": staff_no})
                                              for employee_id, staff_no, _, _ in people))
     audit.record_many("user.roles", actor, (("user", user_ids[employee_id], {"granted": sorted(set(roles)), "revoked": []})

@@ -62,7 +62,7 @@ def record_many(action: str, actor, events: Iterable[tuple[str, object, dict]], 
         if len(rows) == BULK_SLICE:
             written += bulk.insert_rows(AuditEvent.__table__, BULK_COLUMNS, rows)
             rows = []
-    return written + bulk.insert_rows(AuditEvent.__table__, BULK_COLUMNS, rows)
+    return written + (bulk.insert_rows(AuditEvent.__table__, BULK_COLUMNS, rows) if rows else 0)
 
 
 @unit_of_work()

@@ -8,7 +8,7 @@ database's own work."""
 import json
 from collections.abc import Callable, Iterable
 
-from sqlalchemy import Table
+from sqlalchemy import Table, func, insert, select
 
 from ..extensions import db
 
@@ -69,3 +69,39 @@ def analyze(*tables: Table) -> None:
     if connection.dialect.name == "postgresql":
         for table in tables:
             connection.exec_driver_sql(f"ANALYZE {table.name}")
+
+
+# Rows written per statement by `execute_many` and `insert_returning_ids`: an API batch (at most 5,000 items) in one,
+# so that a batch runs the same statements whatever its size; a large file's in slices that bound the memory held.
+ROWS_PER_STATEMENT = 10_000
+
+
+def _slices(rows: list) -> list[list]:
+    return [rows[start:start + ROWS_PER_STATEMENT] for start in range(0, len(rows), ROWS_PER_STATEMENT)]
+
+
+def execute_many(statement, rows: list[dict]) -> None:
+    """Run an INSERT or UPDATE with many parameter sets in the current transaction: one executemany per
+    ROWS_PER_STATEMENT rows, none without rows."""
+    for part in _slices(rows):
+        db.session.execute(statement, part)
+
+
+def insert_returning_ids(table: Table, rows: list[dict]) -> list[int]:
+    """Insert rows (dicts of the same columns; the columns' defaults apply) in the current transaction and return their
+    ids in the rows' order, in two statements per ROWS_PER_STATEMENT rows — an INSERT … RETURNING of many rows is sent
+    in pages of 1,000, so a batch's statements would grow with it. On PostgreSQL the ids are drawn from the table's
+    sequence first; on SQLite the rows are inserted and are then the table's last ids, since the transaction holds
+    the database's one write lock from its first write (and SQLite gives a new row the largest id plus one)."""
+    ids: list[int] = []
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    for part in _slices(rows):
+        if postgresql:
+            drawn = sorted(db.session.scalars(select(func.nextval(func.pg_get_serial_sequence(table.name, "id")))
+                                              .select_from(func.generate_series(1, len(part)))))
+            db.session.execute(insert(table), [{"id": row_id, **row} for row_id, row in zip(drawn, part, strict=True)])
+        else:
+            db.session.execute(insert(table), part)
+            drawn = db.session.scalars(select(table.c.id).order_by(table.c.id.desc()).limit(len(part))).all()[::-1]
+        ids += drawn
+    return ids

@@ -15,13 +15,11 @@ from sqlalchemy import exists, insert, select, update
 from ..extensions import db
 from ..models import Employee, EmployeeStatus, Grade, GradeHistory
 from ..timeutil import utcnow
-from . import audit
+from . import audit, bulk
 from .assessments import stored
 from .unit_of_work import unit_of_work
 
 REASON_CODES = ("review", "appeal", "employee_page", "import")
-# History rows written per INSERT by `record_grade_changes`.
-BULK_ROWS = 1_000
 
 
 def _status_after(status: EmployeeStatus, to_grade: Grade, to_status: EmployeeStatus | None) -> EmployeeStatus | None:
@@ -84,6 +82,8 @@ def record_grade_changes(changes: dict[int, tuple[Grade, EmployeeStatus, Grade]]
     caller's unit of work."""
     if reason_code not in REASON_CODES:
         raise ValueError(reason_code)
+    if not changes:
+        return
     _supersede_scheduled_many(list(changes), actor)
     applied_at = utcnow() if effective <= (today or date.today()) else None
     rows = []
@@ -95,8 +95,7 @@ def record_grade_changes(changes: dict[int, tuple[Grade, EmployeeStatus, Grade]]
                          "to_status": after[1] if after[1] != status else None, "effective_date": effective,
                          "reason_code": reason_code, "reason_data": reason_data or {}, "reason": "",
                          "approved_by_id": getattr(actor, "id", None), "recommendation_id": None, "applied_at": applied_at})
-    for start in range(0, len(rows), BULK_ROWS):
-        db.session.execute(insert(GradeHistory.__table__), rows[start:start + BULK_ROWS])
+    bulk.execute_many(insert(GradeHistory.__table__), rows)
 
 
 def _supersede_scheduled_many(employee_ids: list[int], actor) -> None:

@@ -63,9 +63,14 @@ class ImportResult:
             self.rows.append((entity, line, key, created, changes))
 
 
+_PLAIN = frozenset({str, int, float, bool})
+
+
 def shown(value):
     """A value as the audit trail shows it: an entity by its code (or a person by staff number), a code by its
     value, a number without trailing zeros, a date as YYYY-MM-DD."""
+    if value is None or type(value) in _PLAIN:  # most values: checked first, as every row's every field comes here
+        return value
     if isinstance(value, db.Model):
         return getattr(value, "code", None) or getattr(value, "staff_no", None)
     if isinstance(value, enum.Enum):
@@ -148,29 +153,32 @@ def _reference(entity) -> tuple[str, int]:
     return entity if isinstance(entity, tuple) else (entity.__tablename__, entity.id)
 
 
-# Up to this many staff numbers are looked up with IN (…); more, and every employee is read in one go, as SQLite
-# takes at most 32,766 values per statement and reading a whole bank costs less than many lookups.
-LOOKUP_IN = 1_000
+# Values per IN (…) of a lookup: an API batch's keys (up to 5,000 items, and as many supervisors) in one statement, a
+# large file's in a few; SQLite takes at most 32,766 values per statement, PostgreSQL 65,535.
+LOOKUP_IN = 10_000
+
+
+def in_chunks(values) -> list[list]:
+    """The distinct, non-empty values in lists of at most LOOKUP_IN, each for one `IN (…)`."""
+    wanted = sorted({v for v in values if v})
+    return [wanted[start:start + LOOKUP_IN] for start in range(0, len(wanted), LOOKUP_IN)]
 
 
 def people_by_staff_no(staff_nos, *columns) -> dict:
-    """{staff number: row of (Employee.id, Employee.staff_no, *columns)} of the staff numbers that exist, in one query
-    and without loading model objects."""
-    wanted = {s for s in staff_nos if s}
+    """{staff number: row of (Employee.id, Employee.staff_no, *columns)} of the staff numbers that exist, looked up by the
+    staff number's index (one query per LOOKUP_IN numbers), without loading model objects."""
     query = select(Employee.id, Employee.staff_no, *columns)
-    if len(wanted) <= LOOKUP_IN:
-        query = query.where(Employee.staff_no.in_(wanted))
-    return {row.staff_no: row for row in db.session.execute(query) if row.staff_no in wanted}
+    return {row.staff_no: row for chunk in in_chunks(staff_nos) for row in db.session.execute(query.where(Employee.staff_no.in_(chunk)))}
 
 
 def staff_number_twins(staff_nos) -> dict:
     """{staff number without leading zeros: staff number} of the people whose number differs from one of these only
-    by leading zeros (one query, made only for numbers that were not found)."""
-    wanted = {unpadded(s) for s in staff_nos if s}
-    if not wanted:
-        return {}
-    query = select(Employee.staff_no).where(func.ltrim(Employee.staff_no, "0").in_(wanted) | Employee.staff_no.in_(wanted))
-    return {unpadded(no): no for no in db.session.scalars(query)}
+    by leading zeros (one query per LOOKUP_IN numbers, made only for numbers that were not found)."""
+    twins = {}
+    for wanted in in_chunks(unpadded(s) for s in staff_nos if s):
+        query = select(Employee.staff_no).where(func.ltrim(Employee.staff_no, "0").in_(wanted) | Employee.staff_no.in_(wanted))
+        twins.update((unpadded(no), no) for no in db.session.scalars(query))
+    return twins
 
 
 def unknown_people(missing) -> list[RowError]:

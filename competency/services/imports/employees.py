@@ -3,8 +3,10 @@
 Columns `staff_no, name_zh, name_en, org_unit_code, position_code, grade, hire_date` and optionally
 `probation_end, supervisor_staff_no, email, roles`, or their Chinese labels (LABELS); grades, roles, dates as Chinese
 staff write them (values.py). Each column has its validator; all or nothing.
-The reference data is read once per file (one query per kind), the changes are planned in Python and written in
-bulk statements, so the work grows with the file, not with the file times the bank; a dry run only reads.
+The reference data the rows need is read in a fixed number of set-based queries (the people the rows name and
+their reporting chains, by the staff number's index; those people's accounts; all org units and positions, which are
+few), the changes are planned in Python and written in bulk statements, so the work grows with the rows, not with
+the bank, and an API batch of any size runs the same statements; a dry run only reads.
 """
 from dataclasses import dataclass, field
 from datetime import date
@@ -12,16 +14,27 @@ from typing import NamedTuple
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Row, bindparam, insert, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Row, bindparam, func, select, update
+from sqlalchemy.orm import aliased, selectinload
 
 from ...extensions import db
 from ...models import Employee, EmployeeStatus, Grade, OrgUnit, Position, Role, User, UserRole
 from ...timeutil import utcnow
-from .. import accounts, grades
+from .. import accounts, bulk, grades
 from ..access import manages_accounts
 from ..unit_of_work import unit_of_work
-from .common import ImportResult, Progress, date_error, find_cycle, finish, refuse, too_long, unknown_person
+from .common import (
+    ImportResult,
+    Progress,
+    date_error,
+    find_cycle,
+    finish,
+    in_chunks,
+    refuse,
+    staff_number_twins,
+    too_long,
+    unknown_person,
+)
 from .headers import STAFF_NO
 from .org_units import unknown_unit
 from .tabular import RowError, add_months, read_rows
@@ -37,8 +50,6 @@ LABELS = {"staff_no": STAFF_NO, "name_zh": ("姓名", "中文姓名", "员工姓
           "roles": ("角色", "系统角色")}
 
 
-# Rows written per INSERT or UPDATE statement.
-BATCH = 1_000
 _PERSON_COLUMNS = (Employee.id, Employee.staff_no, Employee.name_zh, Employee.name_en, Employee.org_unit_id,
                    Employee.position_id, Employee.hire_date, Employee.probation_end, Employee.grade, Employee.status,
                    Employee.supervisor_id)
@@ -53,19 +64,20 @@ class _Account(NamedTuple):
 
 @dataclass
 class _Check:
-    """What the validators share: the reference data (codes and staff numbers to ids, existing people as rows,
-    accounts by employee id, emails in use), what the file has shown so far, the errors."""
+    """What the validators share: the reference data (codes to ids, the people the rows name as stored rows with their
+    supervisor's staff number, their accounts by employee id, the emails in use among the rows'), what the rows have
+    shown so far, the errors."""
 
     units: dict                                  # code → id (from the rows read)
     positions: dict
     named: dict                                  # column → {unique name: id}
-    existing: dict
+    existing: dict                               # staff number → stored row, of the people named and their chains
     accounts: dict
     taken: dict                                  # lower-case email in use → account id
+    twins: dict                                  # staff number without leading zeros → staff number (stored, then the rows')
     probation_months: int
     manages_accounts: bool
     seen: dict = field(default_factory=dict)     # staff number → first line
-    twins: dict = field(default_factory=dict)    # staff number without leading zeros → staff number
     unit_twins: dict = field(default_factory=dict)  # org unit code without leading zeros → org unit code
     names: dict = field(default_factory=dict)    # coded column → its choices (values.choices)
     emails: dict = field(default_factory=dict)   # lower-case email → first line
@@ -94,20 +106,55 @@ def _by_name(*tables) -> dict:
     return named
 
 
-def _load(actor, probation_months: int) -> _Check:
-    """The reference data of a whole file, one query per kind, as plain rows rather than model objects."""
-    roles: dict[int, set] = {}
-    for user_id, role in db.session.execute(select(UserRole.user_id, UserRole.role)):
-        roles.setdefault(user_id, set()).add(role)
-    users = db.session.execute(select(User.id, User.employee_id, User.email)).all()
-    existing = {row.staff_no: row for row in db.session.execute(select(*_PERSON_COLUMNS))}
+def _people(staff_nos: list[str]) -> dict:
+    """{staff number: stored row} of these people and everyone above them (their supervisors, theirs, …), each row with
+    its supervisor's staff number: one recursive query per LOOKUP_IN numbers, on the staff number's and the id's
+    indexes. The chains let a row's new supervisor be checked for a loop without reading the whole bank."""
+    people = {}
+    for chunk in in_chunks(staff_nos):
+        chain = select(*_PERSON_COLUMNS).where(Employee.staff_no.in_(chunk)).cte("chain", recursive=True)
+        above = aliased(Employee)
+        chain = chain.union(select(*(getattr(above, c.key) for c in _PERSON_COLUMNS)).join(chain, above.id == chain.c.supervisor_id))
+        boss = aliased(Employee)
+        query = select(chain, boss.staff_no.label("supervisor_staff_no")).outerjoin(boss, boss.id == chain.c.supervisor_id)
+        people.update((row.staff_no, row) for row in db.session.execute(query))
+    return people
+
+
+def _accounts(people: list) -> dict:
+    """{employee id: _Account} of these stored people's accounts, with their roles (one query per LOOKUP_IN people)."""
+    found: dict[int, tuple] = {}
+    for chunk in in_chunks(p.id for p in people):
+        query = (select(User.id, User.employee_id, User.email, UserRole.role).outerjoin(UserRole, UserRole.user_id == User.id)
+                 .where(User.employee_id.in_(chunk)))
+        for user_id, employee_id, email, role in db.session.execute(query):
+            found.setdefault(employee_id, (user_id, email, set()))[2].update([role] if role is not None else [])
+    return {employee_id: _Account(user_id, email, frozenset(roles)) for employee_id, (user_id, email, roles) in found.items()}
+
+
+def _emails_taken(rows) -> dict:
+    """{lower-case email: account id} of the accounts that use an email the rows give."""
+    taken = {}
+    for chunk in in_chunks((r.get("email") or "").lower() for r in rows):
+        taken.update((email.lower(), user_id) for user_id, email in db.session.execute(
+            select(User.id, User.email).where(func.lower(User.email).in_(chunk))))
+    return taken
+
+
+def _load(rows, actor, probation_months: int) -> _Check:
+    """The reference data the rows need, as plain rows rather than model objects: the people they name (each row's
+    person and supervisor) with their reporting chains and accounts, the emails they give that are in use, the staff
+    numbers that differ from the new ones only by leading zeros, and every org unit and position."""
+    staff_nos = {r.get("staff_no") for r in rows}
+    named_people = staff_nos | {r.get("supervisor_staff_no") for r in rows}
+    existing = _people(named_people)
     units = db.session.execute(select(OrgUnit.code, OrgUnit.id, OrgUnit.name_zh, OrgUnit.name_en)).all()
     positions = db.session.execute(select(Position.code, Position.id, Position.name_zh, Position.name_en)).all()
     return _Check(
         units={r.code: r.id for r in units}, positions={r.code: r.id for r in positions}, named=_by_name(units, positions),
-        existing=existing, twins=zero_twins(existing), unit_twins=zero_twins(r.code for r in units),
-        accounts={u.employee_id: _Account(u.id, u.email, frozenset(roles.get(u.id, ()))) for u in users if u.employee_id},
-        taken={u.email.lower(): u.id for u in users if u.email},
+        existing=existing, twins=staff_number_twins(no for no in named_people if no and no not in existing),
+        unit_twins=zero_twins(r.code for r in units),
+        accounts=_accounts([existing[no] for no in staff_nos if no in existing]), taken=_emails_taken(rows),
         probation_months=probation_months, manages_accounts=manages_accounts(actor),
         names={"grade": choices(Grade), "roles": choices(Role)})
 
@@ -217,8 +264,7 @@ VALIDATORS = (_staff_no, _names, _org_unit_and_position, _grade, _dates, _email,
 
 def _supervisor_errors(rows, check: _Check) -> None:
     """Unknown supervisors, people supervising themselves, and reporting lines that loop."""
-    staff_no_of = {e.id: e.staff_no for e in check.existing.values()}
-    supervisor_of = {e.staff_no: staff_no_of.get(e.supervisor_id) for e in check.existing.values()}
+    supervisor_of = {e.staff_no: e.supervisor_staff_no for e in check.existing.values()}
     for row in rows:
         staff_no, boss = row.get("staff_no"), row.get("supervisor_staff_no") or None
         if boss and boss not in check.seen and boss not in check.existing:
@@ -246,7 +292,7 @@ def import_employee_rows(rows, filename: str, *, dry_run=False, actor=None, prob
     """Upsert the rows (of a file, or the API's items) as `import_employees` does; ImportFailed on any error."""
     steps = Progress(progress, len(rows), stages=1 if dry_run else 2)
     with unit_of_work() as work:
-        check = _load(actor, probation_months)
+        check = _load(rows, actor, probation_months)
         parsed = {}
         for done, row in enumerate(rows, start=1):
             item = parsed[row.line] = {}
@@ -264,7 +310,7 @@ def import_employee_rows(rows, filename: str, *, dry_run=False, actor=None, prob
         codes = _codes(check)
         for person in plan:
             result.track(person.line, person.staff_no, None,
-                         None if person.old is None else _fields(person.old, codes, check.accounts.get(person.old.id)),
+                         None if person.old is None else _fields(person.old._asdict(), codes, check.accounts.get(person.old.id)),
                          _fields(person.new, codes, person.account))
         if not dry_run:
             ids = _write(plan, check, today, filename, actor, password, hash_method)
@@ -307,35 +353,33 @@ def _plan(row, item: dict, check: _Check, today: date) -> _Person:
 
 
 def _codes(check: _Check) -> dict:
-    """Codes and staff numbers by id, as the audit trail shows references."""
-    return {"org_unit_id": {i: c for c, i in check.units.items()}, "position_id": {i: c for c, i in check.positions.items()},
-            "supervisor_id": {e.id: e.staff_no for e in check.existing.values()}}
+    """Codes by id, as the audit trail shows references."""
+    return {"org_unit_id": {i: c for c, i in check.units.items()}, "position_id": {i: c for c, i in check.positions.items()}}
 
 
-def _fields(person, codes: dict, account: _Account | None) -> dict:
-    """What an import sets on a person (a stored row, or a planned dict) and their account, as the audit trail
+def _fields(person: dict, codes: dict, account: _Account | None) -> dict:
+    """What an import sets on a person (a stored row as a dict, or a planned one) and their account, as the audit trail
     compares it."""
-    get = person.get if isinstance(person, dict) else person._asdict().get
-    supervisor = get("supervisor") if isinstance(person, dict) else codes["supervisor_id"].get(get("supervisor_id"))
-    return {"name_zh": get("name_zh"), "name_en": get("name_en"), "org_unit": codes["org_unit_id"][get("org_unit_id")],
-            "position": codes["position_id"][get("position_id")], "hire_date": get("hire_date"),
-            "probation_end": get("probation_end"), "grade": get("grade"), "status": get("status"), "supervisor": supervisor,
+    return {"name_zh": person["name_zh"], "name_en": person["name_en"], "org_unit": codes["org_unit_id"][person["org_unit_id"]],
+            "position": codes["position_id"][person["position_id"]], "hire_date": person["hire_date"],
+            "probation_end": person["probation_end"], "grade": person["grade"], "status": person["status"],
+            "supervisor": person["supervisor"] if "supervisor" in person else person["supervisor_staff_no"],
             "email": account.email if account else None, "roles": sorted(r.value for r in account.roles) if account else []}
 
 
 def _write(plan: list[_Person], check: _Check, today: date, filename: str, actor, password, hash_method) -> dict:
-    """Write the plan in bulk: new people, grade changes (history first), changed people and reporting lines,
-    accounts. Returns every person's id by staff number."""
+    """Write the plan in bulk, a statement per kind of change however many rows: new people, grade changes (history
+    first), changed people and reporting lines, accounts. Returns every person's id by staff number."""
     table = Employee.__table__
+    now = utcnow()
     new = [p for p in plan if p.old is None]
     ids = {e.staff_no: e.id for e in check.existing.values()}
-    for start in range(0, len(new), BATCH):
-        returned = db.session.execute(insert(table).returning(table.c.id, table.c.staff_no), [
-            {"staff_no": p.staff_no, "supervisor_id": None, **{k: p.new[k] for k in _VALUES}} for p in new[start:start + BATCH]])
-        ids.update((staff_no, person_id) for person_id, staff_no in returned)
+    ids.update(zip((p.staff_no for p in new), bulk.insert_returning_ids(table, [
+        {"staff_no": p.staff_no, "supervisor_id": None, "created_at": now, "updated_at": now, **{k: p.new[k] for k in _VALUES}}
+        for p in new]), strict=True))
     grades.record_grade_changes({p.old.id: (p.old.grade, p.old.status, p.new["grade"]) for p in plan if p.old is not None},
                                 effective=today, reason_code="import", reason_data={"file": filename}, actor=actor, today=today)
-    now, changed, reporting = utcnow(), [], []
+    changed, reporting = [], []
     for p in plan:
         supervisor_id = ids.get(p.new["supervisor"])
         if p.old is None:  # inserted above with every value but the supervisor's id
@@ -345,9 +389,8 @@ def _write(plan: list[_Person], check: _Check, today: date, filename: str, actor
         values = {k: p.new[k] for k in _VALUES} | {"supervisor_id": supervisor_id}
         if any(getattr(p.old, k) != v for k, v in values.items()):
             changed.append({"person_id": ids[p.staff_no], "updated_at": now, **values})
-    for batch, rows in ((update(table), changed), (update(table).values(supervisor_id=bindparam("supervisor_id")), reporting)):
-        for start in range(0, len(rows), BATCH):
-            db.session.execute(batch.where(table.c.id == bindparam("person_id")), rows[start:start + BATCH])
+    for statement, rows in ((update(table), changed), (update(table).values(supervisor_id=bindparam("supervisor_id")), reporting)):
+        bulk.execute_many(statement.where(table.c.id == bindparam("person_id")), rows)
     _write_accounts(plan, check, ids, actor, password, hash_method)
     return ids
 
@@ -362,13 +405,10 @@ def _write_accounts(plan: list[_Person], check: _Check, ids: dict, actor, passwo
     emails = [{"account_id": p.account.id, "email": p.account.email} for p in plan
               if p.account is not None and p.account.id is not None and p.account.email != stored[p.account.id].email]
     table = User.__table__
-    for start in range(0, len(emails), BATCH):
-        db.session.execute(update(table).where(table.c.id == bindparam("account_id")), emails[start:start + BATCH])
+    bulk.execute_many(update(table).where(table.c.id == bindparam("account_id")), emails)
     roles = {p.account.id: p.account.roles for p in plan
              if p.account is not None and p.account.id is not None and p.account.roles != stored[p.account.id].roles}
-    wanted = list(roles)
-    for start in range(0, len(wanted), BATCH):
-        users = db.session.scalars(select(User).where(User.id.in_(wanted[start:start + BATCH])).options(selectinload(User.role_rows)))
-        for user in users:
+    for chunk in in_chunks(roles):
+        for user in db.session.scalars(select(User).where(User.id.in_(chunk)).options(selectinload(User.role_rows))):
             accounts.set_roles(user, roles[user.id], actor=actor)
     db.session.flush()

@@ -36,16 +36,31 @@ class Row:
 
     def get(self, column: str) -> str:
         """The cell as stripped text ('' when empty), without characters the database cannot store."""
-        value = self.values.get(column)
-        if value is None:
-            return ""
-        if isinstance(value, datetime):
-            return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(sep=" ")
-        if isinstance(value, date):
-            return value.isoformat()
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        return safe_files.clean_text(str(value)).strip()
+        return cell_text(self.values.get(column))
+
+
+class TextRow(Row):
+    """A row of data rather than a file (the API's items), its cells made text once: the checks read a cell several
+    times, and a file's rows would hold each cell twice."""
+
+    def __init__(self, line: int, values: dict):
+        super().__init__(line, {column: cell_text(value) for column, value in values.items()})
+
+    def get(self, column: str) -> str:
+        return self.values.get(column, "")
+
+
+def cell_text(value) -> str:
+    """A cell's value as stripped text ('' when empty), without characters the database cannot store."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return safe_files.clean_text(str(value)).strip()
 
 
 @dataclass
@@ -83,7 +98,7 @@ class Table:
 def items_as_rows(items: list[dict]) -> Rows:
     """Rows of records that came as data rather than a file (the API's JSON items): the n-th item (from 1) is "line" n,
     so that its errors read like a file's."""
-    return Rows((Row(number, dict(item)) for number, item in enumerate(items, start=1)), Header(None, 0, []))
+    return Rows((TextRow(number, item) for number, item in enumerate(items, start=1)), Header(None, 0, []))
 
 
 def read_rows(data: bytes, filename: str, required: list[str], optional: list[str] = (), labels: dict | None = None) -> Rows:

@@ -6,8 +6,8 @@ Each new row becomes a closed enrolment; a pass earns its credits once; a comple
 (the credits would count in a year not yet begun). A row imported before is left unchanged, so importing the same
 file twice earns nothing twice: a row with an external id (the e-learning platform's id of the completion) when that
 id was recorded before, a row without one when the same person, course and completion date were. Set-based: the
-reference data is read in a fixed number of queries, the enrolments, ledger entries and audit events are written in
-bulk statements.
+reference data is read in a fixed number of queries (the people by the staff number's index), the enrolments,
+ledger entries and audit events are written in a statement each, however many rows.
 """
 from datetime import datetime, time
 from decimal import Decimal
@@ -19,10 +19,10 @@ from ...extensions import db
 from ...models import Course, CreditEntry, CreditSource, Enrolment, EnrolmentStatus, TrainingResult
 from ...models.limits import max_length
 from ...timeutil import utcnow
-from .. import audit
+from .. import audit, bulk
 from ..training.enrolment import result_date_error
 from ..unit_of_work import unit_of_work
-from .common import ImportResult, date_error, finish, people_by_staff_no, refuse, unknown_people
+from .common import ImportResult, date_error, finish, in_chunks, people_by_staff_no, refuse, unknown_people
 from .headers import STAFF_NO
 from .tabular import RowError, read_rows
 from .values import choices, choose, parse_date, parse_number, twin, zero_twins
@@ -34,8 +34,6 @@ LABELS = {"staff_no": STAFF_NO, "course_code": ("课程代码", "课程编号"),
           "external_id": ("外部编号", "学习平台编号")}
 # Besides the labels the app shows (通过, 未通过): the words of a Chinese training record.
 SYNONYMS = {TrainingResult.PASS: ("合格", "及格"), TrainingResult.FAIL: ("不合格", "不及格", "不通过")}
-# Enrolments written per INSERT statement.
-BATCH = 1_000
 
 
 def _score(text: str) -> Decimal | None:
@@ -101,16 +99,20 @@ def import_training(data: bytes, filename: str, *, dry_run=False, actor=None, pr
 
 def _recorded(items: list[tuple]) -> tuple[set, dict]:
     """What was recorded before: the (person, course, date) of completed enrolments of the people in the rows, and
-    {external id: (person, course, date, result, score)} of the external ids the rows name. Two queries."""
-    people = {person.id for _line, person, *_rest in items}
+    {external id: (person, course, date, result, score)} of the external ids the rows name. Two queries (per
+    LOOKUP_IN people or ids)."""
+    known, external = set(), {}
+    if not items:
+        return known, external
     days = [on for *_start, on, _outcome, _score, _external in items]
-    known = set(db.session.execute(select(Enrolment.employee_id, Enrolment.course_id, Enrolment.completed_on).where(
-        Enrolment.employee_id.in_(people), Enrolment.completed_on.is_not(None),
-        Enrolment.completed_on.between(min(days), max(days)))).all()) if items else set()
-    wanted = [external for *_start, external in items if external]
-    external = {row.external_id: tuple(row[1:]) for row in db.session.execute(select(
-        Enrolment.external_id, Enrolment.employee_id, Enrolment.course_id, Enrolment.completed_on, Enrolment.result,
-        Enrolment.score).where(Enrolment.external_id.in_(wanted)))} if wanted else {}
+    for people in in_chunks(person.id for _line, person, *_rest in items):
+        known.update(db.session.execute(select(Enrolment.employee_id, Enrolment.course_id, Enrolment.completed_on).where(
+            Enrolment.employee_id.in_(people), Enrolment.completed_on.is_not(None),
+            Enrolment.completed_on.between(min(days), max(days)))).all())
+    for wanted in in_chunks(external for *_start, external in items):
+        external.update((row.external_id, tuple(row[1:])) for row in db.session.execute(select(
+            Enrolment.external_id, Enrolment.employee_id, Enrolment.course_id, Enrolment.completed_on, Enrolment.result,
+            Enrolment.score).where(Enrolment.external_id.in_(wanted))))
     return known, external
 
 
@@ -154,27 +156,20 @@ def import_training_rows(rows, filename: str, *, dry_run=False, actor=None) -> I
 
 def _write(new: list[tuple], result: ImportResult, actor) -> None:
     """Insert the new enrolments, closed, in bulk; a ledger entry for each pass; a `training.result` event for each,
-    as recording a result on the roster writes; each row's changes for the import's audit."""
+    as recording a result on the roster writes; each row's changes for the import's audit. A statement per table
+    however many rows."""
     now, actor_id = utcnow(), getattr(actor, "id", None)
     status = {"pass": (EnrolmentStatus.COMPLETED, TrainingResult.PASS), "fail": (EnrolmentStatus.FAILED, TrainingResult.FAIL)}
-    ids = {}
-    for start in range(0, len(new), BATCH):
-        chunk = new[start:start + BATCH]
-        returned = db.session.execute(insert(Enrolment).returning(
-            Enrolment.id, Enrolment.external_id, Enrolment.employee_id, Enrolment.course_id, Enrolment.completed_on), [
-            {"course_id": course.id, "employee_id": person.id, "status": status[outcome][0], "result": status[outcome][1],
-             "score": score, "completed_on": on, "assigned_by_id": actor_id, "assigned_at": datetime.combine(on, time()),
-             "updated_at": now, "external_id": external_id}
-            for _line, person, course, on, outcome, score, external_id in chunk])
-        # a row is known by its external id, else by person, course and date (each unique among the new rows)
-        ids.update((row.external_id or (row.employee_id, row.course_id, row.completed_on), row.id) for row in returned)
-    ids = [ids[external_id or (person.id, course.id, on)] for _line, person, course, on, _outcome, _score, external_id in new]
+    ids = bulk.insert_returning_ids(Enrolment.__table__, [
+        {"course_id": course.id, "employee_id": person.id, "status": status[outcome][0], "result": status[outcome][1],
+         "score": score, "completed_on": on, "assigned_by_id": actor_id, "assigned_at": datetime.combine(on, time()),
+         "updated_at": now, "external_id": external_id}
+        for _line, person, course, on, outcome, score, external_id in new])
     credits = [{"employee_id": person.id, "amount": course.credits, "earned_on": on, "source": CreditSource.ENROLMENT,
                 "reason": course.code, "enrolment_id": enrolment_id, "created_by_id": actor_id, "created_at": now}
                for enrolment_id, (_line, person, course, on, outcome, _score, _external) in zip(ids, new, strict=True)
                if outcome == "pass"]
-    for start in range(0, len(credits), BATCH):
-        db.session.execute(insert(CreditEntry), credits[start:start + BATCH])
+    bulk.execute_many(insert(CreditEntry.__table__), credits)
     audit.record_many("training.result", actor, (
         ("enrolment", enrolment_id, {"outcome": outcome, "score": None if score is None else str(score)})
         for enrolment_id, (_line, _person, _course, _on, outcome, score, _external) in zip(ids, new, strict=True)))
