@@ -13,6 +13,7 @@ from ..models import (
     ReviewAction,
     Role,
 )
+from .items import Items
 
 # Items of one bulk request: a nightly sync sends its rows in batches of at most this many.
 MAX_BATCH = 5_000
@@ -90,7 +91,7 @@ class OrgUnitPage(PageOut):
 
 
 class OrgUnitBulk(Strict):
-    items = fields.List(fields.Nested(OrgUnitItem), required=True, validate=validate.Length(1, MAX_BATCH))
+    items = Items(OrgUnitItem, required=True, validate=validate.Length(1, MAX_BATCH))
 
 
 # --- employees ---------------------------------------------------------------------------------------
@@ -142,7 +143,7 @@ class EmployeeArgs(PageArgs):
 
 
 class EmployeeBulk(Strict):
-    items = fields.List(fields.Nested(EmployeeItem), required=True, validate=validate.Length(1, MAX_BATCH))
+    items = Items(EmployeeItem, required=True, validate=validate.Length(1, MAX_BATCH))
 
 
 # --- feeds -------------------------------------------------------------------------------------------
@@ -155,7 +156,7 @@ class SalesItem(Strict):
 
 
 class SalesBulk(Strict):
-    items = fields.List(fields.Nested(SalesItem), required=True, validate=validate.Length(1, MAX_BATCH))
+    items = Items(SalesItem, required=True, validate=validate.Length(1, MAX_BATCH))
 
 
 class CompletionItem(Strict):
@@ -169,7 +170,7 @@ class CompletionItem(Strict):
 
 
 class CompletionBulk(Strict):
-    items = fields.List(fields.Nested(CompletionItem), required=True, validate=validate.Length(1, MAX_BATCH))
+    items = Items(CompletionItem, required=True, validate=validate.Length(1, MAX_BATCH))
 
 
 class RowAction(Strict):
