@@ -70,12 +70,12 @@ def create_users(people: list[tuple[int, str, str | None, list[Role]]], *, passw
     if not people:
         return {}
     shared = hash_password(password, _hash_method(hash_method)) if password else None
-    ids = bulk.insert_returning_ids(User.__table__, [
+    ids = bulk.insert_returning_ids(User.__table__, (
         {"email": email or None, "employee_id": employee_id, "password_hash": shared or unusable_password_hash(), "active": True,
-         "session_version": 1} for employee_id, _, email, _ in people])
+         "session_version": 1} for employee_id, _, email, _ in people))
     user_ids = {employee_id: user_id for (employee_id, *_rest), user_id in zip(people, ids, strict=True)}
-    bulk.execute_many(insert(UserRole.__table__), [{"user_id": user_ids[employee_id], "role": role}
-                                                   for employee_id, _, _, roles in people for role in sorted(set(roles))])
+    bulk.execute_many(insert(UserRole.__table__), ({"user_id": user_ids[employee_id], "role": role}
+                                                   for employee_id, _, _, roles in people for role in sorted(set(roles))))
     audit.record_many("user.create", actor, (("user", user_ids[employee_id], {"login": staff_no})
                                              for employee_id, staff_no, _, _ in people))
     audit.record_many("user.roles", actor, (("user", user_ids[employee_id], {"granted": sorted(set(roles)), "revoked": []})

@@ -6,7 +6,8 @@ For the writes whose size grows with a bank (a ratings import's millions of rati
 review's recommendations), where building and processing a parameter dictionary per row cost more than the
 database's own work."""
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 
 from sqlalchemy import Table, func, insert, select
 
@@ -76,18 +77,22 @@ def analyze(*tables: Table) -> None:
 ROWS_PER_STATEMENT = 10_000
 
 
-def _slices(rows: list) -> list[list]:
-    return [rows[start:start + ROWS_PER_STATEMENT] for start in range(0, len(rows), ROWS_PER_STATEMENT)]
+def _slices(rows: Iterable) -> Iterator[list]:
+    """The rows in lists of at most ROWS_PER_STATEMENT, taken from the iterable as they are needed (a generator's rows
+    are made one slice at a time)."""
+    rows = iter(rows)
+    while part := list(islice(rows, ROWS_PER_STATEMENT)):
+        yield part
 
 
-def execute_many(statement, rows: list[dict]) -> None:
+def execute_many(statement, rows: Iterable[dict]) -> None:
     """Run an INSERT or UPDATE with many parameter sets in the current transaction: one executemany per
     ROWS_PER_STATEMENT rows, none without rows."""
     for part in _slices(rows):
         db.session.execute(statement, part)
 
 
-def insert_returning_ids(table: Table, rows: list[dict]) -> list[int]:
+def insert_returning_ids(table: Table, rows: Iterable[dict]) -> list[int]:
     """Insert rows (dicts of the same columns; the columns' defaults apply) in the current transaction and return their
     ids in the rows' order, in two statements per ROWS_PER_STATEMENT rows — an INSERT … RETURNING of many rows is sent
     in pages of 1,000, so a batch's statements would grow with it. On PostgreSQL the ids are drawn from the table's

@@ -374,9 +374,9 @@ def _write(plan: list[_Person], check: _Check, today: date, filename: str, actor
     now = utcnow()
     new = [p for p in plan if p.old is None]
     ids = {e.staff_no: e.id for e in check.existing.values()}
-    ids.update(zip((p.staff_no for p in new), bulk.insert_returning_ids(table, [
+    ids.update(zip((p.staff_no for p in new), bulk.insert_returning_ids(table, (
         {"staff_no": p.staff_no, "supervisor_id": None, "created_at": now, "updated_at": now, **{k: p.new[k] for k in _VALUES}}
-        for p in new]), strict=True))
+        for p in new)), strict=True))
     grades.record_grade_changes({p.old.id: (p.old.grade, p.old.status, p.new["grade"]) for p in plan if p.old is not None},
                                 effective=today, reason_code="import", reason_data={"file": filename}, actor=actor, today=today)
     changed, reporting = [], []

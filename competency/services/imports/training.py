@@ -160,16 +160,16 @@ def _write(new: list[tuple], result: ImportResult, actor) -> None:
     however many rows."""
     now, actor_id = utcnow(), getattr(actor, "id", None)
     status = {"pass": (EnrolmentStatus.COMPLETED, TrainingResult.PASS), "fail": (EnrolmentStatus.FAILED, TrainingResult.FAIL)}
-    ids = bulk.insert_returning_ids(Enrolment.__table__, [
+    ids = bulk.insert_returning_ids(Enrolment.__table__, (
         {"course_id": course.id, "employee_id": person.id, "status": status[outcome][0], "result": status[outcome][1],
          "score": score, "completed_on": on, "assigned_by_id": actor_id, "assigned_at": datetime.combine(on, time()),
          "updated_at": now, "external_id": external_id}
-        for _line, person, course, on, outcome, score, external_id in new])
-    credits = [{"employee_id": person.id, "amount": course.credits, "earned_on": on, "source": CreditSource.ENROLMENT,
-                "reason": course.code, "enrolment_id": enrolment_id, "created_by_id": actor_id, "created_at": now}
-               for enrolment_id, (_line, person, course, on, outcome, _score, _external) in zip(ids, new, strict=True)
-               if outcome == "pass"]
-    bulk.execute_many(insert(CreditEntry.__table__), credits)
+        for _line, person, course, on, outcome, score, external_id in new))
+    bulk.execute_many(insert(CreditEntry.__table__), (
+        {"employee_id": person.id, "amount": course.credits, "earned_on": on, "source": CreditSource.ENROLMENT,
+         "reason": course.code, "enrolment_id": enrolment_id, "created_by_id": actor_id, "created_at": now}
+        for enrolment_id, (_line, person, course, on, outcome, _score, _external) in zip(ids, new, strict=True)
+        if outcome == "pass"))
     audit.record_many("training.result", actor, (
         ("enrolment", enrolment_id, {"outcome": outcome, "score": None if score is None else str(score)})
         for enrolment_id, (_line, _person, _course, _on, outcome, score, _external) in zip(ids, new, strict=True)))
