@@ -24,6 +24,16 @@ def test_benchmark_script_runs(script, expected):
     assert expected in result.stdout
 
 
+def test_api_benchmark_runs_a_fixed_number_of_statements_per_batch():
+    """Every batch of the API's bulk feeds, the last and smaller one included, runs the same number of statements."""
+    result = subprocess.run([sys.executable, str(BENCH / "api.py"), "--employees", "400", "--batch", "150"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    for name in ("api_employees_upsert", "api_employees_sync", "api_completions"):
+        assert f"RESULT name={name} db=sqlite employees=400 " in result.stdout
+    assert len(re.findall(r"statements per batch: \[\d+\],", result.stdout)) == 3, result.stdout
+
+
 def test_load_benchmark_runs():
     """gunicorn under a few clients for a moment: every scenario answers without an error, and says so."""
     result = subprocess.run([sys.executable, str(BENCH / "load.py"), "--employees", "400", "--repeat", "1", "--workers", "2",
