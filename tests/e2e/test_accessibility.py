@@ -66,7 +66,7 @@ PAGES = {
            "/org", "/imports/", "/jobs/", "/catalogue",
            "/mentoring"],
     "admin": ["/", "/admin/users", "/admin/users/new", Link("/admin/users", r"^/admin/users/\d+$"), "/admin/audit",
-              "/analytics", "/review", "/settings", "/imports/", "/jobs/"],
+              "/admin/api-tokens", "/api/v1/docs", "/analytics", "/review", "/settings", "/imports/", "/jobs/"],
 }
 
 
@@ -99,10 +99,12 @@ def failing(violations: list[dict]) -> list[dict]:
 
 
 def settle(page) -> None:
-    """Wait until every chart is drawn (axe must see Plotly's controls) and the layout has been recomputed."""
+    """Wait until every chart is drawn (axe must see Plotly's controls), the API reference its operations, and the
+    layout has been recomputed."""
     page.wait_for_load_state("load")
     page.wait_for_function(
         "() => [...document.querySelectorAll('.chart[data-figure]')].every(el => el.querySelector('svg.main-svg'))")
+    page.wait_for_function("() => !document.getElementById('swagger-ui') || document.querySelector('#swagger-ui .opblock')")
     page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
 
 
