@@ -7,7 +7,7 @@ from . import blueprint, schemas
 from .auth import current_token, current_user, requires
 from .common import bulk_result, responds
 
-bp = blueprint("api_feeds", "Annual sales (`sales:write`) and training completions (`training:write`).")
+bp = blueprint("feeds", "Annual sales (`sales:write`) and training completions (`training:write`).")
 
 
 @bp.route("/sales/bulk", methods=["POST"])

@@ -19,7 +19,7 @@ from .auth import current_token, current_user, requires
 from .common import ETAG, IF_MATCH, bulk_result, responds
 from .problems import problem, row_errors
 
-bp = blueprint("api_org", "Org units and employees (scopes `org:read`, `org:write`).")
+bp = blueprint("organisation", "Org units and employees (scopes `org:read`, `org:write`).")
 
 
 def _source() -> str:

@@ -27,7 +27,7 @@ from . import blueprint, paging, schemas
 from .auth import current_token, current_user, requires
 from .common import responds
 
-bp = blueprint("api_reads", "Catalogue, models, results, recommendations, credits.")
+bp = blueprint("reads", "Catalogue, models, results, recommendations, credits.")
 
 
 @bp.route("/token")

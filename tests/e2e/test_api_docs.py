@@ -39,8 +39,8 @@ def test_the_reference_renders_every_operation_under_the_apps_csp(live_server, b
         assert page.locator("#swagger-ui .opblock").count() == OPERATIONS
         paths = page.eval_on_selector_all(".opblock-summary-path", "spans => spans.map(s => s.dataset.path)")
         assert {"/api/v1/employees/bulk", "/api/v1/training/completions", "/api/v1/results"} <= set(paths)
-        page.locator("#operations-api_org-post_api_v1_employees_bulk .opblock-summary-control").click()
-        body = page.locator("#operations-api_org-post_api_v1_employees_bulk")
+        page.locator("#operations-organisation-post_api_v1_employees_bulk .opblock-summary-control").click()
+        body = page.locator("#operations-organisation-post_api_v1_employees_bulk")
         assert "staff_no" in body.inner_text() and "422" in body.locator(".responses-table").inner_text()
         assert page.evaluate("window.cspViolations") == []
         assert tab.errors == []
@@ -61,7 +61,7 @@ def test_the_reference_has_no_accessibility_violation_with_every_operation_open(
                 closed.first.click()
             page.wait_for_function(f"() => document.querySelectorAll('.opblock.is-open').length === {OPERATIONS}")
             problems += [(f"/api/v1/docs, every operation open @{width} ({locale})", v) for v in axe_run(page)]
-            employees = page.locator("#operations-api_org-get_api_v1_employees")
+            employees = page.locator("#operations-organisation-get_api_v1_employees")
             employees.get_by_role("button", name="Try it out").click()
             problems += [(f"/api/v1/docs, Try it out @{width} ({locale})", v) for v in axe_run(page)]
             employees.get_by_role("button", name="Cancel").click()
@@ -88,7 +88,7 @@ def test_an_administrators_new_token_answers_from_the_reference(live_server, pag
     secret = page.locator("code.token-secret").inner_text()
     assert re.fullmatch(r"cmpt_[\w-]{40,}", secret)
     page.goto(f"{live_server}/api/v1/docs")
-    operation = page.locator("#operations-api_reads-get_api_v1_token")
+    operation = page.locator("#operations-reads-get_api_v1_token")
     operation.locator(".opblock-summary-control").click()
     operation.locator(".authorization__btn").click()
     page.locator(".dialog-ux input[type=text], .dialog-ux input[type=password]").first.fill(secret)
