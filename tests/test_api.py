@@ -260,9 +260,16 @@ def test_sales_are_upserted_all_or_nothing(app, client, token, unit):
 def test_every_write_is_audited_with_the_tokens_name(app, client, token, unit):
     headers, _user = token(("hr",), ["org:write"], with_employee=False, email="hr@bank.example")
     client.post("/api/v1/employees/bulk", json={"items": [_employee_item("D1")]}, headers=headers)
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action.startswith("import.employees"))).all()
-    assert events and all(e.details.get("api_token") == "hr token" for e in events)
+    body = {k: v for k, v in _employee_item("D2").items() if k != "staff_no"}
+    assert client.put("/api/v1/employees/D2", json=body, headers=headers).status_code == 201
+    unit_put = client.put("/api/v1/org-units/U-D", json={"parent_code": "U-API", "kind": "sub_branch", "name_zh": "新", "name_en": "New"},
+                          headers=headers)
+    assert unit_put.status_code == 201
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action.startswith("import."))).all()
+    assert {e.action for e in events} >= {"import.employees", "import.employees.row", "import.org_units", "import.org_units.row"}
+    assert all(e.details.get("api_token") == "hr token" for e in events)
     assert {e.details.get("file") for e in events} == {"api:hr token"}
+    assert {e.details.get("key") for e in events if e.action.endswith(".row")} == {"D1", "D2", "U-D"}
 
 
 def test_models_results_and_recommendations_read(seeded, client, token):
@@ -274,6 +281,8 @@ def test_models_results_and_recommendations_read(seeded, client, token):
     assert set(k1["targets"]) == {"trainee", "junior", "intermediate", "senior"}
     results = client.get("/api/v1/results?limit=50", headers=headers).get_json()
     assert results["items"] and results["next"] and {"gap", "target", "combined", "overall_score"} <= set(results["items"][0])
+    gaps = [item["gap"] for item in results["items"] if item["gap"] is not None]
+    assert gaps and all(round(gap, 4) == gap for gap in gaps)  # no floating-point noise (0.2999999999999998)
     assert client.get("/api/v1/reviews/2025/recommendations", headers=headers).status_code == 404  # not run yet
     from competency.services.review.runs import run_review
 

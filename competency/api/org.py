@@ -62,7 +62,7 @@ def get_org_unit(code: str):
 @requires("org:write", permission="imports.run")
 def put_org_unit(values, code: str):
     """Create or update one org unit by code (the org unit import's rules)."""
-    return _upserted(lambda: upserts.upsert_org_unit(code, values, request.headers.get("If-Match"), actor=current_user()))
+    return _upserted(lambda: upserts.upsert_org_unit(code, values, request.headers.get("If-Match"), _source(), actor=current_user()))
 
 
 @bp.route("/org-units/bulk", methods=["POST"])
@@ -121,8 +121,8 @@ def get_employee(staff_no: str):
 @requires("org:write", permission="imports.run")
 def put_employee(values, staff_no: str):
     """Create or update one employee by staff number (the employee import's rules; accounts and roles: admin only)."""
-    return _upserted(lambda: upserts.upsert_employee(staff_no, values, request.headers.get("If-Match"), actor=current_user(),
-                                                     **import_options("employees")))
+    return _upserted(lambda: upserts.upsert_employee(staff_no, values, request.headers.get("If-Match"), _source(),
+                                                     actor=current_user(), **import_options("employees")))
 
 
 @bp.route("/employees/bulk", methods=["POST"])

@@ -99,7 +99,17 @@ def list_results(args):
     if args.get("staff_no"):
         query = query.where(Employee.staff_no == args["staff_no"])
     rows, cursor = paging.page(query, r.id, args, scalars=False, key_of=lambda row: row.id)
-    return {"items": [{**row._asdict(), "grade": row.grade.value} for row in rows], "next": cursor}
+    return {"items": [{**row._asdict(), "grade": row.grade.value, **{k: _plain(getattr(row, k)) for k in NUMBERS}} for row in rows],
+            "next": cursor}
+
+
+# The results' computed numbers (weighted means and their differences, stored as floating point).
+NUMBERS = ("overall_score", "combined", "gap")
+
+
+def _plain(value: float | None) -> float | None:
+    """A computed number without floating-point noise (4 − 3.7 is stored as 0.2999999999999998): 4 decimals."""
+    return None if value is None else round(value, 4)
 
 
 @bp.route("/reviews/<int:year>/recommendations")

@@ -78,28 +78,30 @@ def _lock(table, key_column, key: str) -> None:
                        .execution_options(synchronize_session=False))
 
 
-def upsert_org_unit(code: str, values: dict, if_match: str | None, actor=None) -> Upserted:
-    """Create or update one org unit by code (the org unit import's rules); PreconditionFailed when `if_match` no
-    longer holds; ImportFailed with the field errors. Unit of work."""
+def upsert_org_unit(code: str, values: dict, if_match: str | None, source: str, actor=None) -> Upserted:
+    """Create or update one org unit by code (the org unit import's rules; `source` names the writer in the audit
+    trail as a file would be); PreconditionFailed when `if_match` no longer holds; ImportFailed with the field errors.
+    Unit of work."""
     with unit_of_work():
         _lock(OrgUnit, OrgUnit.code, code)
         before = org_unit_record(code)
         if not matches(if_match, before):
             raise PreconditionFailed()
         rows = items_as_rows([{**values, "code": code}])
-        result = import_org_unit_rows(rows, "api", actor=actor)
+        result = import_org_unit_rows(rows, source, actor=actor)
         return Upserted(result.created == 1, org_unit_record(code))
 
 
-def upsert_employee(staff_no: str, values: dict, if_match: str | None, actor=None, **options) -> Upserted:
-    """Create or update one employee by staff number (the employee import's rules, `options` its settings);
-    PreconditionFailed when `if_match` no longer holds; ImportFailed with the field errors. Unit of work."""
+def upsert_employee(staff_no: str, values: dict, if_match: str | None, source: str, actor=None, **options) -> Upserted:
+    """Create or update one employee by staff number (the employee import's rules, `options` its settings; `source` as
+    for `upsert_org_unit`); PreconditionFailed when `if_match` no longer holds; ImportFailed with the field errors.
+    Unit of work."""
     with unit_of_work():
         _lock(Employee, Employee.staff_no, staff_no)
         before = _employee_record_of(staff_no)
         if not matches(if_match, before):
             raise PreconditionFailed()
-        result = import_employee_rows(items_as_rows([employee_row(staff_no, values)]), "api", actor=actor, **options)
+        result = import_employee_rows(items_as_rows([employee_row(staff_no, values)]), source, actor=actor, **options)
         return Upserted(result.created == 1, _employee_record_of(staff_no))
 
 
