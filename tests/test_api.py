@@ -372,7 +372,7 @@ def test_org_units_are_listed_got_and_bulk_upserted(app, client, token, unit):
 
 
 def test_a_bulk_batch_runs_the_same_statements_for_3_items_as_for_5000(app, client, token, unit):
-    headers, _user = token(("hr",), ["org:write", "training:write"], with_employee=False, email="hr@bank.example")
+    headers, _user = token(("hr",), ["org:write", "training:write", "sales:write"], with_employee=False, email="hr@bank.example")
     factories.course("C1")
     db.session.commit()
     client.get("/api/v1/token", headers=headers)  # the token's last use is noted (once a minute): not counted below
@@ -395,8 +395,15 @@ def test_a_bulk_batch_runs_the_same_statements_for_3_items_as_for_5000(app, clie
     updated = count(employees, people("q", 3, grade="senior")), count(employees, people("r", 5000, grade="senior"))
     recorded = count("/api/v1/training/completions", completions("q", 3)), count("/api/v1/training/completions", completions("r", 5000))
     resent = count("/api/v1/training/completions", completions("q", 3)), count("/api/v1/training/completions", completions("r", 5000))
-    assert created[0] == created[1] and updated[0] == updated[1] and recorded[0] == recorded[1] and resent[0] == resent[1]
-    assert max(created + updated + recorded + resent) <= 14
+
+    def sales(prefix, n, amount):
+        return [{"staff_no": f"{prefix}{i}", "year": 2025, "amount": amount} for i in range(n)]
+
+    sold = count("/api/v1/sales/bulk", sales("q", 3, 10)), count("/api/v1/sales/bulk", sales("r", 5000, 10))
+    resold = count("/api/v1/sales/bulk", sales("q", 3, 20)), count("/api/v1/sales/bulk", sales("r", 5000, 20))
+    for small, large in (created, updated, recorded, resent, sold, resold):
+        assert small == large
+    assert max(created + updated + recorded + resent + sold + resold) <= 14
     assert db.session.scalar(select(func.count(CreditEntry.id))) == 2 + 3333
 
 

@@ -1,14 +1,16 @@
 """Import of annual sales: `staff_no, year, amount` (or 工号, 年度, 年销量 …), upsert by (person, year); amounts as
-1,234.5, ¥1,234.50 or ￥987654.32."""
+1,234.5, ¥1,234.50 or ￥987654.32. Set-based: the people and their stored figures are looked up by index, new figures
+and changed ones written in a statement each, however many rows."""
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 
 from ...extensions import db
 from ...models import AnnualSales
+from .. import bulk
 from ..unit_of_work import unit_of_work
-from .common import ImportResult, Progress, finish, people_by_staff_no, refuse, too_large, unknown_people
+from .common import ImportResult, Progress, finish, in_chunks, people_by_staff_no, refuse, too_large, unknown_people
 from .headers import STAFF_NO
 from .tabular import RowError, read_rows
 from .values import parse_number, parse_whole
@@ -27,6 +29,17 @@ def _year(text: str) -> str:
     """The year as four digits ("2025", "2025.0" and "2025年" are 2025), or the text as given when it is not one."""
     year = parse_whole(text.removesuffix("年"))
     return str(year) if year is not None else text
+
+
+def _stored(parsed: list) -> dict:
+    """{(employee id, year): stored row} of the sales figures the rows name (one query per LOOKUP_IN people)."""
+    years = {int(year) for _row, _person, year, _amount in parsed}
+    stored = {}
+    for people in in_chunks(person.id for _row, person, *_rest in parsed):
+        stored.update(((r.employee_id, r.year), r) for r in db.session.execute(
+            select(AnnualSales.id, AnnualSales.employee_id, AnnualSales.year, AnnualSales.amount)
+            .where(AnnualSales.employee_id.in_(people), AnnualSales.year.in_(years))))
+    return stored
 
 
 def import_sales(data: bytes, filename: str, *, dry_run=False, actor=None, progress=None) -> ImportResult:
@@ -63,17 +76,21 @@ def import_sales_rows(rows, filename: str, *, dry_run=False, actor=None, progres
         refuse(errors, rows.sheet)
         steps.at(1, 0)
         result = ImportResult("sales", dry_run=dry_run, notices=rows.notices)
-        existing = {(s.employee_id, s.year): s for s in db.session.scalars(
-            select(AnnualSales).where(AnnualSales.year.in_({int(year) for _, _, year, _ in parsed})))}
-        for row, person, year, amount in parsed:
-            key, item = f"{person.staff_no} {year}", existing.get((person.id, int(year)))
-            before = None if item is None else {"amount": item.amount}
-            if item is None:
-                item = AnnualSales(employee_id=person.id, year=int(year), amount=amount)
-                db.session.add(item)
-            elif item.amount != amount:
-                item.amount = amount
-            result.track(row.line, key, item, before, {"amount": amount})
+        stored = _stored(parsed)
+        plan = [(row, f"{person.staff_no} {year}", person.id, int(year), amount, stored.get((person.id, int(year))))
+                for row, person, year, amount in parsed]
+        new = [item for item in plan if item[-1] is None]
+        ids = [None] * len(new) if dry_run else bulk.insert_returning_ids(AnnualSales.__table__, (
+            {"employee_id": person_id, "year": year, "amount": amount} for _row, _key, person_id, year, amount, _old in new))
+        new_ids = {id(item): sales_id for item, sales_id in zip(new, ids, strict=True)}
+        if not dry_run:
+            table = AnnualSales.__table__
+            bulk.execute_many(update(table).where(table.c.id == bindparam("sales_id")), [
+                {"sales_id": old.id, "amount": amount} for *_item, amount, old in plan if old is not None and old.amount != amount])
+        for item in plan:
+            row, key, *_item, amount, old = item
+            entity = ("annual_sales", new_ids[id(item)] if old is None else old.id)
+            result.track(row.line, key, entity, None if old is None else {"amount": old.amount}, {"amount": amount})
         result = finish(work, result, actor, filename)
     steps.finish()
     return result
