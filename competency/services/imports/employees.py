@@ -106,7 +106,7 @@ def _by_name(*tables) -> dict:
     return named
 
 
-def _people(staff_nos: list[str]) -> dict:
+def _people(staff_nos: set) -> dict:
     """{staff number: stored row} of these people and everyone above them (their supervisors, theirs, …), each row with
     its supervisor's staff number: one recursive query per LOOKUP_IN numbers, on the staff number's and the id's
     indexes. The chains let a row's new supervisor be checked for a loop without reading the whole bank."""
