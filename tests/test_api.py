@@ -346,8 +346,9 @@ def test_the_admin_page_creates_shows_once_and_revokes(app, client, login_as, un
                        follow_redirects=True).data.decode()
     token = db.session.scalar(select(ApiToken))
     assert token.user_id == service.id and "cmpt_" in page
-    again = client.get("/admin/api-tokens").data.decode()
+    again = client.get("/admin/api-tokens", headers={"Accept-Language": "en"}).data.decode()
     assert "Warehouse" in again and token.prefix in again and "Never" in again
+    assert "results:read — read assessment results and credit ledgers" in again  # what each scope allows
     assert token.token_hash not in again and page.count("cmpt_") >= 1 and again.count(token.prefix + "…") == 1
     client.post(f"/admin/api-tokens/{token.id}/revoke", follow_redirects=True)
     assert db.session.get(ApiToken, token.id).revoked_at is not None

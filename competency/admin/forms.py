@@ -89,11 +89,23 @@ class AuditFilterForm(FlaskForm):
                             subject=(self.subject.data or "").strip())
 
 
+# What each scope lets a token do (within its account's roles and relationships), as the form offers them.
+SCOPE_LABELS = {
+    "org:read": _l("org:read — read org units and employees"),
+    "org:write": _l("org:write — create and update org units and employees"),
+    "sales:write": _l("sales:write — send annual sales"),
+    "training:write": _l("training:write — send training completions, read the course catalogue"),
+    "results:read": _l("results:read — read assessment results and credit ledgers"),
+    "reviews:read": _l("reviews:read — read grade review recommendations"),
+    "models:read": _l("models:read — read competency models and the course catalogue"),
+}
+
+
 class CreateTokenForm(FlaskForm):
     account = StringField(_l("Account (staff number, or a service account's email)"), validators=[DataRequired(), Length(max=254)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)],
                        description=_l("Who uses the token and for what, e.g. HR nightly sync."))
-    scopes = RolesField(_l("Scopes"), choices=options((s, s) for s in SCOPES))
+    scopes = RolesField(_l("Scopes"), choices=options((s, SCOPE_LABELS[s]) for s in SCOPES))
     expires_on = DateField(_l("Expires on (optional)"), validators=[Optional()],
                            description=_l("The last day the token works. Leave empty for no expiry."))
     submit = SubmitField(_l("Create token"))
