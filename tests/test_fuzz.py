@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from competency.extensions import db
 from competency.models import (
+    ApiToken,
     Appeal,
     Assessment,
     Competency,
@@ -42,7 +43,10 @@ ID_MODELS = {
     "course_id": Course, "competency_id": Competency, "area_id": DutyArea, "session_id": TrainingSession,
     "enrolment_id": Enrolment, "user_id": User, "entry_id": CreditEntry, "unit_id": OrgUnit,
     "mentoring_id": Mentoring, "item_id": Recommendation, "recommendation_id": Recommendation, "appeal_id": Appeal,
+    "token_id": ApiToken,
 }
+# The natural keys in the API's paths: a real one (the first), as for ids.
+KEYS = {"code": OrgUnit.code, "staff_no": Employee.staff_no}
 HOSTILE = [
     "", " ", "\x00", "a\x00b", "1e400", "-1e400", "1e30", "NaN", "Infinity", "-0", "99999999999999999999999",
     "-2147483649", "2147483648", "0.0000001", "²", "１２", "٣", "9999-12-31", "0000-00-00", "2026-02-30", "<script>alert(1)</script>",
@@ -65,9 +69,10 @@ def _account(staff_no: str) -> User:
 
 
 def _ids() -> dict[str, int]:
-    """A real id per path variable (the first row), or an id no row has."""
+    """A real id per path variable (the first row), or an id no row has; a real key of the API's records."""
     found = {name: db.session.scalar(select(func.min(model.id))) for name, model in ID_MODELS.items()}
-    return {name: value if value is not None else 1 for name, value in found.items()}
+    keys = {name: db.session.scalar(select(func.min(column))) for name, column in KEYS.items()}
+    return {name: value if value is not None else 1 for name, value in found.items()} | keys
 
 
 def _urls(rule, ids: dict) -> list[str]:
@@ -184,7 +189,7 @@ def test_the_crawl_sends_every_query_parameter_a_view_reads():
 def test_the_crawl_knows_every_path_variable(seeded):
     """A new route with an id the crawl cannot fill fails here, so the crawl keeps covering every route."""
     assert set(name for r in seeded.url_map.iter_rules() for name in r.arguments
-               if not hasattr(r._converters[name], "items")) <= set(ID_MODELS) | {"year", "filename", "job_id", "version"}
+               if not hasattr(r._converters[name], "items")) <= set(ID_MODELS) | set(KEYS) | {"year", "filename", "job_id", "version"}
 
 
 def _complete_forms(course) -> list[tuple[str, dict, str]]:
