@@ -490,3 +490,24 @@ def test_assigning_by_gap_names_an_unknown_competency_code(app, client, login_as
     page = client.post("/assign", data=form | {"competency": "z9"}, headers=EN).data.decode()
     assert "Unknown competency code Z9" in page
     assert "Unknown competency code" not in client.post("/assign", data=form | {"competency": "s1"}, headers=EN).data.decode()
+
+
+# --- a refusal on the roster speaks plainly --------------------------------------------------------
+
+
+@pytest.mark.parametrize(("headers", "expected"), [
+    (EN, "The enrolment of Ann Lee (R0001) is already closed: Failed. Nothing was recorded."),
+    ({"Accept-Language": "zh"}, "李安（R0001）的培训记录已结束：未通过。未记录任何结果。"),
+])
+def test_a_result_for_an_enrolment_closed_meanwhile_is_refused_in_plain_words(app, client, login_as, headers, expected):
+    course = factories.course(credits="2")
+    first, second = _assigned(course, [factories.employee(staff_no="R0001", name_zh="李安", name_en="Ann Lee"),
+                                       factories.employee()])
+    login_as("trainer")
+    ticked = {"enrolments": [first.id, second.id], "outcome": "pass"}  # the roster as it was before someone else's click
+    enrolments.record_result(first, "fail")
+    db.session.commit()
+    page = client.post(f"/catalogue/{course.id}/roster", data=ticked, headers=headers, follow_redirects=True).data.decode()
+    assert _flashes(page) == [expected]
+    assert "(failed)" not in page and "failed" not in _flashes(page)[0]
+    assert _credits() == 0 and db.session.get(Enrolment, second.id).status == E.ASSIGNED
