@@ -28,6 +28,7 @@ from ...timeutil import utcnow
 from .. import audit
 from ..unit_of_work import release_snapshot, unit_of_work
 from . import ledger
+from .catalogue import unknown_codes, unknown_codes_message
 
 E = EnrolmentStatus
 
@@ -73,7 +74,10 @@ def assign(course: Course, employee_ids, due_date: date | None, actor=None) -> A
 
 def gap_candidates(competency_code: str, cycle_id: int, min_gap: float | None, within=None) -> list[int]:
     """Ids of the people whose gap (target − combined level) on the competency in the cycle is at least `min_gap`
-    (None: any gap, i.e. below the target), optionally among `within` (a SELECT of employee ids)."""
+    (None: any gap, i.e. below the target), optionally among `within` (a SELECT of employee ids). A code no
+    published model has is refused (FieldError on `competency`), not answered with nobody."""
+    if unknown_codes([competency_code]):
+        raise FieldError("competency", unknown_codes_message([competency_code]))
     r = ResultRow  # the stored results
     query = select(r.employee_id).where(r.cycle_id == cycle_id, r.competency_code == competency_code, r.target.is_not(None),
                                         r.gap > 0 if min_gap is None else r.gap >= min_gap - 1e-9)
