@@ -259,6 +259,16 @@ def test_nobody_and_a_wrong_name_are_clear_errors(team, app):
     assert people.resolve_person(access.EVERYONE, "  ") is None
 
 
+def test_part_of_a_name_suggests_the_people_it_could_mean(team, client, login_as):
+    course = factories.course()
+    db.session.commit()
+    login_as("hr")
+    page = client.post("/assign", data={"course": course.id, "mode": "one", "staff_no": "王", "preview": "1"}, headers=EN).data.decode()
+    assert ("王 is not the whole staff number or name of anyone you may choose. Did you mean E0101 Wang Wei (Haidian); "
+            "E0201 Wang Wei (Chaoyang); S-LEAD Lead Wang (Haidian)? Choose from the list, or type the staff number.") in page
+    assert db.session.scalar(select(func.count(Enrolment.id))) == 0
+
+
 def test_the_resolver_looks_only_within_its_scope(team):
     team_scope = access.team_ids(team["lead"])
     assert people.resolve_person(team_scope, "王伟") == team["mine"]  # the namesake outside the team does not count

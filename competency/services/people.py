@@ -22,6 +22,7 @@ from ..models import Employee, EmployeeStatus, OrgUnit
 from .access import among
 
 SEARCH_LIMIT = 20
+CLOSE = 5  # people an error suggests for a text that is only part of a staff number or name
 LONGEST = 120  # characters of a search looked at (the longest name a person may have)
 _LAST = "\U0010ffff"  # sorts after every character, so [text, text + _LAST) holds every string starting with text
 _ESCAPE = "\\"
@@ -89,6 +90,11 @@ class PersonNotFound(DomainError):
                             "part of a name and choose from the list.", text=text))
 
 
+def _listed(people) -> str:
+    """People as an error lists them to choose from: staff number, name and org unit, in the user's language."""
+    return "; ".join(f"{p.staff_no} {localized(p)} ({localized(p, 'unit')})" for p in people)
+
+
 class SeveralPeople(DomainError):
     """What was typed is the name of several people within the scope; `people` lists them (rows as search_people's)."""
 
@@ -97,9 +103,17 @@ class SeveralPeople(DomainError):
         super().__init__(text)
 
     def __str__(self) -> str:
-        listed = "; ".join(f"{p.staff_no} {localized(p)} ({localized(p, 'unit')})" for p in self.people)
         return str(_l("Several people are called %(text)s: %(people)s. Choose one from the list, or type the staff "
-                      "number.", text=self.text, people=listed))
+                      "number.", text=self.text, people=_listed(self.people)))
+
+
+class NotWhole(SeveralPeople):
+    """What was typed is only part of some people's staff numbers or names (what the list would offer): `people`
+    lists the first of them."""
+
+    def __str__(self) -> str:
+        return str(_l("%(text)s is not the whole staff number or name of anyone you may choose. Did you mean %(people)s? "
+                      "Choose from the list, or type the staff number.", text=self.text, people=_listed(self.people)))
 
 
 class NameMismatch(DomainError):
@@ -113,8 +127,9 @@ class NameMismatch(DomainError):
 def resolve_person(scope, text: str) -> Employee | None:
     """The one person within the scope that a picker's text names: a staff number (as typed, or in capitals), a staff
     number and the person's name (what the picker's list fills in), or the exact name of a single person who has not
-    left (Chinese, or English as written or capitalised). None for empty text; PersonNotFound, SeveralPeople or
-    NameMismatch otherwise."""
+    left (Chinese, or English as written or capitalised). None for empty text; otherwise SeveralPeople (a name several
+    bear), NameMismatch (a staff number with another's name), NotWhole (part of a staff number or name: the first
+    few people the list would offer) or PersonNotFound."""
     text = " ".join((text or "").split())
     if not text:
         return None
@@ -130,6 +145,9 @@ def resolve_person(scope, text: str) -> Employee | None:
         raise SeveralPeople(text, named)
     if person is not None:
         raise NameMismatch(person, rest)
+    close = search_people(scope, text, limit=CLOSE)
+    if close:
+        raise NotWhole(text, close)
     raise PersonNotFound(text)
 
 
