@@ -51,7 +51,7 @@ HOSTILE = [
 # Every query parameter a view reads (the filter forms' fields and request.args); a test below keeps it complete.
 QUERY_NAMES = ("page", "q", "year", "unit", "cycle", "status", "grade", "session", "position", "next", "all", "print",
                "action", "org_unit", "actor", "since", "until", "object_type", "object_id", "effective", "mode", "after",
-               "before")
+               "before", "scope")
 hostile_text = st.one_of(st.sampled_from(HOSTILE), st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=300))
 
 
@@ -190,8 +190,9 @@ def test_the_crawl_knows_every_path_variable(seeded):
 def _complete_forms(course) -> list[tuple[str, dict, str]]:
     """(url, a complete valid form, the numeric field to spoil) of the course, requirements and standards forms."""
     course_form = {"code": course.code, "title_zh": course.title_zh, "title_en": course.title_en, "type": course.type.value,
-                   "delivery": course.delivery.value, "hours": "8", "credits": "2", "competencies": course.competency_text,
-                   "active": "y"}
+                   "delivery": course.delivery.value, "hours": "8", "credits": "2", "active": "y"}
+    for i, row in enumerate(course.competencies):
+        course_form |= {f"competencies-{i}-competency_code": row.competency_code, f"competencies-{i}-up_to_level": str(row.up_to_level)}
     requirements = {"trainee": "10", "junior": "20", "intermediate": "30", "senior": "40"}
     standards = {"unit": "万元"} | {f"{g}_{k}": v for g in ("junior", "intermediate", "senior")
                                    for k, v in (("sales", "100"), ("score", "60"), ("credits", "20"))}

@@ -177,21 +177,24 @@ def test_moving_a_session_into_the_past_needs_the_confirmation_but_editing_a_pas
 # --- 3. competency codes must be those of a published model ---------------------------------------
 
 
-def _course_form(competencies):
+def _course_form(competencies: dict):
+    rows = {}
+    for i, (code, level) in enumerate(competencies.items()):
+        rows |= {f"competencies-{i}-competency_code": code, f"competencies-{i}-up_to_level": str(level)}
     return {"code": "NEW-1", "title_zh": "新课", "title_en": "New course", "type": "industry", "delivery": "classroom",
-            "hours": "8", "credits": "2", "competencies": competencies, "active": "y"}
+            "hours": "8", "credits": "2", "active": "y"} | rows
 
 
 def test_the_course_editor_refuses_an_unknown_competency_code_naming_it(app, client, login_as):
     factories.model_version(publish=True, codes=("K1", "S1"))
     factories.model_version(codes=("K1", "S1", "S9"), position_code="CM_RETAIL")  # a draft: its codes do not count
     login_as("trainer")
-    for wrong, named in (("S1:3;Z9:2", "Z9"), ("S9:3", "S9")):
+    for wrong, named in (({"S1": 3, "Z9": 2}, "Z9"), ({"S9": 3}, "S9")):
         page = client.post("/catalogue/new", data=_course_form(wrong), headers=EN).data.decode()
         assert f"Unknown competency code {named}: use the codes of a published competency model" in page
         assert 'class="field has-error"' in page
     assert db.session.scalar(select(func.count(Course.id))) == 0
-    assert client.post("/catalogue/new", data=_course_form("S1:3;K1:2")).status_code == 302
+    assert client.post("/catalogue/new", data=_course_form({"S1": 3, "K1": 2})).status_code == 302
     assert db.session.scalar(select(Course.code)) == "NEW-1"
 
 
@@ -490,3 +493,24 @@ def test_assigning_by_gap_names_an_unknown_competency_code(app, client, login_as
     page = client.post("/assign", data=form | {"competency": "z9"}, headers=EN).data.decode()
     assert "Unknown competency code Z9" in page
     assert "Unknown competency code" not in client.post("/assign", data=form | {"competency": "s1"}, headers=EN).data.decode()
+
+
+# --- a refusal on the roster speaks plainly --------------------------------------------------------
+
+
+@pytest.mark.parametrize(("headers", "expected"), [
+    (EN, "The enrolment of Ann Lee (R0001) is already closed: Failed. Nothing was recorded."),
+    ({"Accept-Language": "zh"}, "李安（R0001）的培训记录已结束：未通过。未记录任何结果。"),
+])
+def test_a_result_for_an_enrolment_closed_meanwhile_is_refused_in_plain_words(app, client, login_as, headers, expected):
+    course = factories.course(credits="2")
+    first, second = _assigned(course, [factories.employee(staff_no="R0001", name_zh="李安", name_en="Ann Lee"),
+                                       factories.employee()])
+    login_as("trainer")
+    ticked = {"enrolments": [first.id, second.id], "outcome": "pass"}  # the roster as it was before someone else's click
+    enrolments.record_result(first, "fail")
+    db.session.commit()
+    page = client.post(f"/catalogue/{course.id}/roster", data=ticked, headers=headers, follow_redirects=True).data.decode()
+    assert _flashes(page) == [expected]
+    assert "(failed)" not in page and "failed" not in _flashes(page)[0]
+    assert _credits() == 0 and db.session.get(Enrolment, second.id).status == E.ASSIGNED

@@ -4,10 +4,10 @@ from functools import lru_cache
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..formutil import Whole, options
+from ..formutil import PersonField, Whole, options
 from ..models import LEVELS
 from ..services.ksa.versions import SCALE
 
@@ -74,5 +74,5 @@ class ReopenForm(FlaskForm):
 
 
 class ChangeSupervisorForm(FlaskForm):
-    staff_no = StringField(_l("Assessing supervisor's staff number"), validators=[DataRequired(), Length(max=32)])
+    staff_no = PersonField(_l("Assessing supervisor"), validators=[DataRequired(), Length(max=200)])
     submit = SubmitField(_l("Change supervisor"))

@@ -135,6 +135,20 @@ def assignable_ids(user) -> Select:
     return team_ids(user)
 
 
+PICKER_SCOPES = ("visible", "assignable", "mentoring")
+
+
+def picker_scope(user, name: str) -> Select:
+    """SELECT of the people a person picker offers and accepts (services/people.py), by the picker's scope name:
+    "assignable" those the user may assign courses to, "mentoring" those whose pairings they manage, anything else
+    the people the user may see."""
+    if name == "assignable":
+        return assignable_ids(user)
+    if name == "mentoring" and mentoring_scope(user) is not None:
+        return mentoring_scope(user)
+    return visible_employee_ids(user)
+
+
 def export_scope(user) -> Select:
     """SELECT of the people whose rows the user's exports may hold: everyone for hr and admin, else the team."""
     return private_ids(user) if reads_everyone(user) else team_ids(user)

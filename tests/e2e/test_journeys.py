@@ -219,7 +219,7 @@ def test_trainer_assigns_by_gap_and_records_completion(live_server, page_for):
     page.select_option("select[name=mode]", "gap")
     expect(page.locator("fieldset.mode-gap")).to_be_visible()
     expect(page.locator("fieldset.mode-one")).to_be_hidden()
-    page.fill("input[name=competency]", "S5")
+    page.select_option("select[name=competency]", "S5")
     cycles = page.locator("select[name=cycle] option")
     cycle = next(o for o in cycles.all() if o.inner_text().startswith("2025"))
     page.select_option("select[name=cycle]", value=cycle.get_attribute("value"))

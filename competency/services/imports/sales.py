@@ -31,7 +31,7 @@ def _year(text: str) -> str:
 
 def import_sales(data: bytes, filename: str, *, dry_run=False, actor=None, progress=None) -> ImportResult:
     """Annual sales per person and year, upserted; ImportFailed (nothing written) on any bad row."""
-    rows = read_rows(data, filename, COLUMNS, labels=LABELS)
+    rows = read_rows(data, filename, COLUMNS, labels=LABELS, totals="staff_no")
     steps = Progress(progress, len(rows), stages=1 if dry_run else 2)
     with unit_of_work() as work, db.session.no_autoflush:  # a dry run must not write, not even by autoflush
         people = people_by_staff_no(r.get("staff_no") for r in rows)

@@ -78,7 +78,7 @@ def _unknown_course(code: str, twins: dict):
 
 def import_training(data: bytes, filename: str, *, dry_run=False, actor=None) -> ImportResult:
     """Past training; passes earn their credits. ImportFailed (nothing written) on any bad row."""
-    rows = read_rows(data, filename, COLUMNS, OPTIONAL, labels=LABELS)
+    rows = read_rows(data, filename, COLUMNS, OPTIONAL, labels=LABELS, totals="staff_no")
     with unit_of_work() as work:
         people = employees_by_staff_no(r.get("staff_no") for r in rows)
         items = _check(rows, people, {c.code: c for c in db.session.scalars(select(Course))})

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from ...errors import DomainError, FieldError
 from ...extensions import db
+from ...i18n import label, localized
 from ...models import (
     Course,
     Employee,
@@ -27,6 +28,7 @@ from ...timeutil import utcnow
 from .. import audit
 from ..unit_of_work import release_snapshot, unit_of_work
 from . import ledger
+from .catalogue import unknown_codes, unknown_codes_message
 
 E = EnrolmentStatus
 
@@ -72,7 +74,10 @@ def assign(course: Course, employee_ids, due_date: date | None, actor=None) -> A
 
 def gap_candidates(competency_code: str, cycle_id: int, min_gap: float | None, within=None) -> list[int]:
     """Ids of the people whose gap (target − combined level) on the competency in the cycle is at least `min_gap`
-    (None: any gap, i.e. below the target), optionally among `within` (a SELECT of employee ids)."""
+    (None: any gap, i.e. below the target), optionally among `within` (a SELECT of employee ids). A code no
+    published model has is refused (FieldError on `competency`), not answered with nobody."""
+    if unknown_codes([competency_code]):
+        raise FieldError("competency", unknown_codes_message([competency_code]))
     r = ResultRow  # the stored results
     query = select(r.employee_id).where(r.cycle_id == cycle_id, r.competency_code == competency_code, r.target.is_not(None),
                                         r.gap > 0 if min_gap is None else r.gap >= min_gap - 1e-9)
@@ -167,6 +172,15 @@ def result_date_error(on: date, session_start: date | None = None, today: date |
     return None
 
 
+class AlreadyClosed(DomainError):
+    """A result for an enrolment closed otherwise (someone recorded another result meanwhile, or cancelled it): the
+    message names the person and the enrolment's state in words, not its code."""
+
+    def __init__(self, enrolment: Enrolment):
+        super().__init__(_l("The enrolment of %(name)s (%(no)s) is already closed: %(state)s. Nothing was recorded.",
+                            name=localized(enrolment.employee), no=enrolment.employee.staff_no, state=label(enrolment.status)))
+
+
 def _needs_recording(enrolment: Enrolment, outcome: str, on: date) -> bool:
     """Whether the result is still to be recorded: False when exactly this outcome is recorded already (a second
     submit changes nothing); DomainError for an unknown outcome, a bad date or an enrolment closed otherwise."""
@@ -175,7 +189,7 @@ def _needs_recording(enrolment: Enrolment, outcome: str, on: date) -> bool:
     if (enrolment.status, enrolment.result) == OUTCOMES[outcome]:
         return False
     if not enrolment.is_active:
-        raise DomainError(_l("This enrolment is already closed (%(state)s).", state=enrolment.status.value))
+        raise AlreadyClosed(enrolment)
     problem = result_date_error(on, enrolment.session.starts_at.date() if enrolment.session else None)
     if problem is not None:
         raise FieldError("on", problem)
@@ -192,7 +206,7 @@ def _close(enrolment_id: int, outcome: str, score, on: date, actor) -> bool:
     if not claimed:
         if (enrolment.status, enrolment.result) == OUTCOMES[outcome]:
             return False
-        raise DomainError(_l("This enrolment is already closed (%(state)s).", state=enrolment.status.value))
+        raise AlreadyClosed(enrolment)
     audit.record("training.result", "enrolment", enrolment_id, actor=actor, outcome=outcome, score=score)
     if enrolment.is_completed:
         ledger.award_once(enrolment, on, actor)
