@@ -71,7 +71,7 @@ register(Kind("appeal_resolved", _l("My appeal was resolved"),
               mandatory=True, object_type="appeal", link="{target}"))
 register(Kind("course_assigned", _l("A course was assigned to me"),
               _l("You are assigned the course %(course)s, due %(due)s. Enrol in one of its open sessions."),
-              mandatory=True, object_type="enrolment", link="/training#enrolment-{object_id}"))
+              mandatory=True, object_type="course", link="{target}"))
 register(Kind("enrolment_result", _l("A training result was recorded"),
               _l("Your result in %(course)s is recorded: %(outcome)s."),
               mandatory=False, object_type="enrolment", link="/training/credits"))

@@ -40,10 +40,15 @@ def label_of(notification) -> str:
         return notification.kind
 
 
-def both(value) -> dict:
-    """A translatable value (a label, a lazy string) in both languages, for params: {"zh": …, "en": …}."""
+def in_each_language(write) -> dict:
+    """{"zh": …, "en": …}: what write(locale) returns in each language (for params that hold words)."""
     out = {}
     for locale in ("zh", "en"):
         with force_locale(locale):
-            out[locale] = str(value)
+            out[locale] = str(write(locale))
     return out
+
+
+def both(value) -> dict:
+    """A translatable value (a label, a lazy string) in both languages, for params: {"zh": …, "en": …}."""
+    return in_each_language(lambda _locale: value)
