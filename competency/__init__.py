@@ -35,6 +35,7 @@ def create_app(config=None) -> Flask:
     extensions.migrate.init_app(app, extensions.db, directory=str(ROOT / "migrations"))
     extensions.csrf.init_app(app)
     extensions.login_manager.init_app(app)
+    extensions.mail.init_app(app)
     with app.app_context():  # the limiter reads the app's RATELIMIT_ENABLED
         extensions.limiter.init_app(app)
     i18n.init_app(app)

@@ -25,6 +25,7 @@ from ...models import (
 from ...models.training import ACTIVE_STATUSES
 from ...timeutil import utcnow
 from .. import audit
+from ..notifications import events as notifications
 from ..unit_of_work import release_snapshot, unit_of_work
 from . import ledger
 
@@ -65,6 +66,7 @@ def assign(course: Course, employee_ids, due_date: date | None, actor=None) -> A
             {"course_id": course.id, "employee_id": e, "status": E.ASSIGNED, "due_date": due_date,
              "assigned_by_id": getattr(actor, "id", None), "assigned_at": now, "updated_at": now}
             for e in result.assigned])
+    notifications.course_assigned(course, result.assigned, due_date)
     audit.record("training.assign", "course", course.id, actor=actor, assigned=len(result.assigned),
                  skipped_enrolled=len(result.skipped_enrolled), skipped_completed=len(result.skipped_completed))
     return result
@@ -196,6 +198,7 @@ def _close(enrolment_id: int, outcome: str, score, on: date, actor) -> bool:
     audit.record("training.result", "enrolment", enrolment_id, actor=actor, outcome=outcome, score=score)
     if enrolment.is_completed:
         ledger.award_once(enrolment, on, actor)
+    notifications.enrolment_result(enrolment)
     return True
 
 

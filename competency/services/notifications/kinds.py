@@ -1,0 +1,81 @@
+"""Every kind of notification, registered in one place: its label (the settings page), its text (written at display
+time from the notification's params, in the reader's language — and when an e-mail is queued, in the recipient's),
+whether it is mandatory (deadlines and decisions about them: e-mail cannot be turned off), what it is about and the
+link that acts on it.
+
+Params hold values, not sentences: a name in both languages as {"zh": …, "en": …}, a date as YYYY-MM-DD, a grade as
+its code (keys ending in "grade"). A text names them as %(key)s."""
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    label: LazyString
+    text: LazyString
+    mandatory: bool
+    object_type: str  # the table of the object it is about ("" when about nothing in particular)
+    link: str  # the app path that acts on it: a format string of the object's id and the params, e.g. /assessments/{object_id}
+
+
+KINDS: dict[str, Kind] = {}
+
+
+def register(kind: Kind) -> Kind:
+    """Add a kind to the registry (its name must be new)."""
+    if kind.name in KINDS:
+        raise ValueError(f"notification kind {kind.name!r} registered twice")
+    KINDS[kind.name] = kind
+    return kind
+
+
+def kind_of(name: str) -> Kind:
+    return KINDS[name]
+
+
+def optional_kinds() -> list[Kind]:
+    """The kinds whose e-mail a person may turn off, in the order registered."""
+    return [k for k in KINDS.values() if not k.mandatory]
+
+
+# --- the events (services call notify() where the action happens) -----------------------------------------------
+register(Kind("cycle_opened", _l("An assessment cycle opened"),
+              _l("The assessment cycle %(cycle)s is open. Submit your self-assessment by %(self_deadline)s; your "
+                 "supervisor rates you by %(supervisor_deadline)s."),
+              mandatory=True, object_type="assessment", link="/assessments/{object_id}/self"))
+register(Kind("cycle_opened_team", _l("An assessment cycle opened for my team"),
+              _l("The assessment cycle %(cycle)s is open for %(count)s people you assess. Rate them by "
+                 "%(supervisor_deadline)s."),
+              mandatory=True, object_type="cycle", link="/team"))
+register(Kind("self_submitted", _l("A team member submitted a self-assessment"),
+              _l("%(person)s submitted their self-assessment in %(cycle)s: it is your turn to rate them (by %(deadline)s)."),
+              mandatory=False, object_type="assessment", link="/assessments/{object_id}/review"))
+register(Kind("assessment_completed", _l("My assessment is completed"),
+              _l("Your assessment in %(cycle)s is completed: read your result, then acknowledge or appeal it by "
+                 "%(respond_by)s."),
+              mandatory=True, object_type="assessment", link="/assessments/{object_id}"))
+register(Kind("assessment_reopened_self", _l("My self-assessment was reopened"),
+              _l("HR reopened your self-assessment in %(cycle)s: %(reason)s"),
+              mandatory=True, object_type="assessment", link="/assessments/{object_id}/self"))
+register(Kind("assessment_reopened_supervisor", _l("An assessment I rate was reopened"),
+              _l("HR reopened your assessment of %(person)s in %(cycle)s: %(reason)s"),
+              mandatory=True, object_type="assessment", link="/assessments/{object_id}/review"))
+register(Kind("appeal_filed", _l("A result was appealed"),
+              _l("%(person)s appealed %(subject)s: %(reason)s"),
+              mandatory=False, object_type="appeal", link="/appeals/{object_id}"))
+register(Kind("appeal_resolved", _l("My appeal was resolved"),
+              _l("HR resolved your appeal (%(outcome)s): %(response)s"),
+              mandatory=True, object_type="appeal", link="{target}"))
+register(Kind("course_assigned", _l("A course was assigned to me"),
+              _l("You are assigned the course %(course)s, due %(due)s. Enrol in one of its open sessions."),
+              mandatory=True, object_type="course", link="{target}"))
+register(Kind("enrolment_result", _l("A training result was recorded"),
+              _l("Your result in %(course)s is recorded: %(outcome)s."),
+              mandatory=False, object_type="enrolment", link="/training/credits"))
+register(Kind("grade_changed", _l("My grade changes"),
+              _l("The %(year)s grade review is final: your grade becomes %(to_grade)s (now %(from_grade)s) on "
+                 "%(effective)s. You may acknowledge or appeal it by %(respond_by)s."),
+              mandatory=True, object_type="recommendation", link="/my-grade"))
