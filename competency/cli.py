@@ -394,7 +394,7 @@ def notify_run(today):
     for rule, created in report.reminders.items():
         click.echo(f"reminders {rule}: {created}")
     if report.mail_on:
-        sent = report.mail
+        sent = report.sent
         click.echo(f"e-mail: sent {sent.sent}, to retry {sent.retrying}, failed {sent.failed}, waiting {sent.waiting}")
     else:
         click.echo("e-mail: off (MAIL_SERVER is not set); nothing to send")

@@ -64,6 +64,8 @@ class Config:
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("COMPETENCY_LOGIN_LIMIT_ADDRESS", "30 per minute;300 per hour")
     LOGIN_LIMIT_PER_PAIR = "5 per minute;10 per 10 minutes;20 per hour"
     LOGIN_LIMIT_PER_IDENTIFIER = "50 per hour;200 per day"
+    # "Forgot password" requests per account (and per client address, as sign-in).
+    RESET_LIMIT_PER_IDENTIFIER = "3 per 15 minutes;10 per day"
     # Reverse proxies in front of the app (X-Forwarded-For is trusted that many hops deep).
     PROXY_HOPS = int(os.environ.get("COMPETENCY_PROXY_HOPS", "0"))
     # Sessions end after this much inactivity, and in any case after this long.

@@ -18,7 +18,7 @@ from . import mail, reminders
 @dataclass
 class RunReport:
     reminders: dict[str, int] = field(default_factory=dict)
-    mail: mail.Sent = field(default_factory=mail.Sent)
+    sent: mail.Sent = field(default_factory=mail.Sent)
     mail_on: bool = False
     pruned_notifications: int = 0
     pruned_messages: int = 0
@@ -44,6 +44,6 @@ def run(today: date | None = None, now: datetime | None = None) -> RunReport:
     report = RunReport(mail_on=mail.configured())
     with unit_of_work():
         report.reminders = reminders.run(today)
-    report.mail = mail.drain(now)
+    report.sent = mail.drain(now)
     report.pruned_notifications, report.pruned_messages = prune(now)
     return report
