@@ -6,8 +6,9 @@ concerns), `user_id` (the account that must act), `due` (the deadline; none for 
 - **one user's to-do list** (`Scope.ONE`): restricted to what that user must act on, by an indexed column (the
   person's own rows, a supervisor's reports), the user's id passed in as a parameter;
 - **the bank-wide reminder run** (`Scope.ALL`): no restriction, the account that must act joined in (active accounts
-  with the role the action needs), optionally only the rows whose deadline falls in a date range (`due_between`), so
-  the run reads what is due on its reminder days through the deadline's own column.
+  with the role the action needs), optionally only the rows whose deadline falls on given days (`due_on`, e.g. in 7
+  days and tomorrow) or has passed by a day (`due_until`), filtered on the deadline's own column, so the run reads
+  only what is due on its reminder days.
 
 The rules (who must act):
 - `self_assessment`: my self-assessment to submit, by the cycle's self deadline (the person);
@@ -76,12 +77,13 @@ class Scope(enum.Enum):
 
 @dataclass(frozen=True)
 class Ask:
-    """What a rule's SELECT is built for: the scope, the year (credits), and for the reminder run the range of
-    deadlines wanted (first, last), filtered on the deadline's own column."""
+    """What a rule's SELECT is built for: the scope, the year (credits), and for the reminder run the deadlines
+    wanted — on these days (`due_on`), or on or before a day (`due_until`) — filtered on the deadline's own column."""
 
     scope: Scope
     year: int
-    due_between: tuple[date, date] | None = None
+    due_on: tuple[date, ...] = ()
+    due_until: date | None = None
 
 
 def _columns(kind: str, object_type: str, object_id, employee_id, user_id, due, title_zh, title_en) -> list:
@@ -103,7 +105,7 @@ def _may(account, permission: str):
     return exists(select(UserRole.user_id).where(UserRole.user_id == account.id, UserRole.role.in_(access.PERMISSIONS[permission])))
 
 
-def _account_of(query: Select, employee_column, permission: str | None) -> tuple[Select, object]:
+def account_of(query: Select, employee_column, permission: str | None) -> tuple[Select, object]:
     """Join the active account of the employee in `employee_column` (allowed `permission`, when given): (query, its id)."""
     account = aliased(User)
     query = query.join(account, and_(account.employee_id == employee_column, account.active.is_(True)))
@@ -120,7 +122,11 @@ def _accounts_allowed(query: Select, permission: str) -> tuple[Select, object]:
 
 
 def _within(query: Select, column, ask: Ask) -> Select:
-    return query if ask.due_between is None else query.where(column >= ask.due_between[0], column <= ask.due_between[1])
+    if ask.due_on:
+        query = query.where(column.in_(ask.due_on))
+    if ask.due_until is not None:
+        query = query.where(column <= ask.due_until)
+    return query
 
 
 def _in_phase(statuses) -> object:
@@ -134,7 +140,7 @@ def _self_assessment(ask: Ask) -> Select:
     if ask.scope is Scope.ONE:
         query, actor = query.where(Assessment.employee_id == _param("employee_id", Integer)), _me()
     else:
-        query, actor = _account_of(query, Assessment.employee_id, None)
+        query, actor = account_of(query, Assessment.employee_id, None)
     query = query.with_only_columns(*_columns("self_assessment", "assessment", Assessment.id, Assessment.employee_id, actor,
                                               Cycle.self_deadline, Cycle.name_zh, Cycle.name_en))
     return _within(query, Cycle.self_deadline, ask)
@@ -146,7 +152,7 @@ def _team_rating(ask: Ask) -> Select:
     if ask.scope is Scope.ONE:
         query, actor = query.where(Assessment.supervisor_id == _param("employee_id", Integer)), _me()
     else:
-        query, actor = _account_of(query, Assessment.supervisor_id, "team.lead")
+        query, actor = account_of(query, Assessment.supervisor_id, "team.lead")
     query = query.with_only_columns(*_columns(
         "team_rating", "assessment", Assessment.id, Assessment.employee_id, actor, Cycle.supervisor_deadline,
         Employee.name_zh + " · " + Cycle.name_zh, Employee.name_en + " · " + Cycle.name_en))
@@ -167,7 +173,7 @@ def _probation(ask: Ask) -> Select:
     if ask.scope is Scope.ONE:
         query, actor = query.where(Employee.supervisor_id == _param("employee_id", Integer)), _me()
     else:
-        query, actor = _account_of(query, Employee.supervisor_id, "team.lead")
+        query, actor = account_of(query, Employee.supervisor_id, "team.lead")
     query = query.with_only_columns(*_columns("probation", "employee", Employee.id, Employee.id, actor, Employee.probation_end,
                                               Employee.name_zh, Employee.name_en))
     return _within(query, Employee.probation_end, ask)
@@ -179,7 +185,7 @@ def _course_due(ask: Ask) -> Select:
     if ask.scope is Scope.ONE:
         query, actor = query.where(Enrolment.employee_id == _param("employee_id", Integer)), _me()
     else:
-        query, actor = _account_of(query, Enrolment.employee_id, None)
+        query, actor = account_of(query, Enrolment.employee_id, None)
     query = query.with_only_columns(*_columns("course_due", "enrolment", Enrolment.id, Enrolment.employee_id, actor,
                                               Enrolment.due_date, Course.title_zh, Course.title_en))
     return _within(query, Enrolment.due_date, ask)
@@ -187,17 +193,18 @@ def _course_due(ask: Ask) -> Select:
 
 def _session_soon(ask: Ask) -> Select:
     # Sessions hold local times (as entered); a day's sessions are those starting from its midnight to the next.
-    if ask.due_between is None:
-        first, after = _param("today_start", db.DateTime), _param("session_until", db.DateTime)
+    starts = TrainingSession.starts_at
+    if ask.due_on:
+        when = or_(*(and_(starts >= _midnight(day), starts < _midnight(day + timedelta(days=1))) for day in ask.due_on))
     else:
-        first, after = _midnight(ask.due_between[0]), _midnight(ask.due_between[1] + timedelta(days=1))
+        when = and_(starts >= _param("today_start", db.DateTime), starts < _param("session_until", db.DateTime))
     query = (select(Enrolment.id).join(TrainingSession, TrainingSession.id == Enrolment.session_id)
              .join(Course, Course.id == Enrolment.course_id)
-             .where(Enrolment.status.in_(ACTIVE_STATUSES), TrainingSession.starts_at >= first, TrainingSession.starts_at < after))
+             .where(Enrolment.status.in_(ACTIVE_STATUSES), when))
     if ask.scope is Scope.ONE:
         query, actor = query.where(Enrolment.employee_id == _param("employee_id", Integer)), _me()
     else:
-        query, actor = _account_of(query, Enrolment.employee_id, None)
+        query, actor = account_of(query, Enrolment.employee_id, None)
     day = db.type_coerce(func.date(TrainingSession.starts_at), Date)  # date() in SQLite and PostgreSQL alike
     return query.with_only_columns(*_columns("session_soon", "enrolment", Enrolment.id, Enrolment.employee_id, actor, day,
                                              Course.title_zh, Course.title_en))
@@ -217,7 +224,7 @@ def _certification_expiring(ask: Ask) -> Select:
     if ask.scope is Scope.ONE:
         query, actor = query.where(Certification.employee_id == _param("employee_id", Integer)), _me()
     else:
-        query, actor = _account_of(query, Certification.employee_id, None)
+        query, actor = account_of(query, Certification.employee_id, None)
     query = query.with_only_columns(*_columns("certification_expiring", "certification", Certification.id, Certification.employee_id,
                                               actor, Certification.expires_on, Certification.name, Certification.name))
     return _within(query, Certification.expires_on, ask)
@@ -254,9 +261,11 @@ def _behind(kind: str, team: bool, ask: Ask) -> Select:
     if ask.scope is Scope.ONE:
         query, actor = query.where(Employee.id.in_(people)), _me()
     else:
-        query, actor = _account_of(query, Employee.supervisor_id if team else Employee.id, "team.lead" if team else None)
-    return query.with_only_columns(*_columns(kind, "employee", Employee.id, Employee.id, actor, literal(date(ask.year, 12, 31), Date),
-                                             Employee.name_zh, Employee.name_en))
+        query, actor = account_of(query, Employee.supervisor_id if team else Employee.id, "team.lead" if team else None)
+    year_end = literal(date(ask.year, 12, 31), Date)
+    query = query.with_only_columns(*_columns(kind, "employee", Employee.id, Employee.id, actor, year_end,
+                                              Employee.name_zh, Employee.name_en))
+    return _within(query, year_end, ask)
 
 
 @dataclass(frozen=True)

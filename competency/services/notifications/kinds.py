@@ -79,3 +79,46 @@ register(Kind("grade_changed", _l("My grade changes"),
               _l("The %(year)s grade review is final: your grade becomes %(to_grade)s (now %(from_grade)s) on "
                  "%(effective)s. You may acknowledge or appeal it by %(respond_by)s."),
               mandatory=True, object_type="recommendation", link="/my-grade"))
+
+# --- reminders and escalation (reminders.py: told from the deadline rules of services/due.py) ---------------------
+# Their params: "title" (what it is about, in both languages), "deadline" (YYYY-MM-DD), and for an escalation "actor"
+# (who has not acted yet).
+register(Kind("reminder_self_assessment", _l("Reminder: my self-assessment is due"),
+              _l("Your self-assessment in %(title)s is due on %(deadline)s."),
+              mandatory=True, object_type="assessment", link="/assessments/{object_id}/self"))
+register(Kind("reminder_team_rating", _l("Reminder: a team member's assessment is due"),
+              _l("Your assessment of %(title)s is due on %(deadline)s."),
+              mandatory=True, object_type="assessment", link="/assessments/{object_id}/review"))
+register(Kind("reminder_course", _l("Reminder: a course is due"),
+              _l("The course %(title)s is due on %(deadline)s: complete it in time."),
+              mandatory=True, object_type="enrolment", link="/training#enrolment-{object_id}"))
+register(Kind("reminder_session", _l("Reminder: a training session tomorrow"),
+              _l("Your training session of %(title)s is tomorrow, %(deadline)s."),
+              mandatory=False, object_type="enrolment", link="/training#enrolment-{object_id}"))
+register(Kind("reminder_certification", _l("Reminder: a certification expires"),
+              _l("Your certification %(title)s expires on %(deadline)s: renew it in time."),
+              mandatory=False, object_type="certification", link="/training/certifications"))
+register(Kind("reminder_probation", _l("Reminder: a probation ends"),
+              _l("The probation of %(title)s ends on %(deadline)s: confirm whether they are qualified."),
+              mandatory=True, object_type="employee", link="/team/probation/{object_id}"))
+register(Kind("probation_overdue", _l("A probation is overdue"),
+              _l("The probation of %(title)s ended on %(deadline)s and is not confirmed yet: confirm it now."),
+              mandatory=True, object_type="employee", link="/team/probation/{object_id}"))
+register(Kind("reminder_credits", _l("Reminder: my credits are behind"),
+              _l("You have earned fewer credits this year than your grade requires: earn the rest by %(deadline)s."),
+              mandatory=True, object_type="employee", link="/training/credits"))
+register(Kind("reminder_team_credits", _l("Reminder: a team member's credits are behind"),
+              _l("%(title)s has earned fewer credits this year than their grade requires (by %(deadline)s)."),
+              mandatory=True, object_type="employee", link="/employees/{object_id}/credits"))
+register(Kind("escalation_self_assessment", _l("Escalation: a self-assessment is overdue"),
+              _l("%(actor)s has not submitted the self-assessment in %(title)s, due %(deadline)s."),
+              mandatory=True, object_type="assessment", link="/team"))
+register(Kind("escalation_team_rating", _l("Escalation: an assessment is overdue"),
+              _l("%(actor)s has not rated %(title)s, due %(deadline)s."),
+              mandatory=True, object_type="assessment", link="/team"))
+register(Kind("escalation_probation", _l("Escalation: a probation confirmation is overdue"),
+              _l("%(actor)s has not confirmed the probation of %(title)s, which ended on %(deadline)s."),
+              mandatory=True, object_type="employee", link="/team/probation/{object_id}"))
+register(Kind("escalation_course", _l("Escalation: a course is overdue"),
+              _l("%(actor)s has not completed the course %(title)s, due %(deadline)s."),
+              mandatory=True, object_type="enrolment", link="/team"))
