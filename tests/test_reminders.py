@@ -201,3 +201,17 @@ def test_two_runs_at_once_tell_each_reminder_once(app):
         thread.join()
     assert sorted(r["reminder_self_assessment"] for r in results) == [0, 20]
     assert db.session.scalar(select(func.count(Notification.id)).where(Notification.kind == "reminder_self_assessment")) == 20
+
+
+def test_after_the_demo_seed_the_first_run_puts_na_lis_overdue_probation_in_the_supervisors_bell(seeded):
+    from competency.models import User
+    from competency.services.org import employee_by_staff_no
+
+    na_li, lead = employee_by_staff_no("E0002"), employee_by_staff_no("S0001")
+    supervisor = db.session.scalar(select(User).where(User.employee_id == lead.id))
+    above = db.session.scalar(select(User).where(User.employee_id == lead.supervisor_id))
+    _run(date.today())
+    assert ("probation_overdue", supervisor.id, na_li.id, date.today()) in _told("probation_overdue")
+    assert ("escalation_probation", above.id, na_li.id, date.today()) in _told("escalation_probation")
+    about = select(Notification.user_id).where(Notification.object_type == "employee", Notification.object_id == na_li.id)
+    assert set(db.session.scalars(about)) == {supervisor.id, above.id}  # nobody else is told about her
