@@ -128,10 +128,10 @@ def tell(reminder: Reminder, today: date) -> int:
                     rows.c.object_id, literal(today), literal(utcnow())).where(rows.c.user_id.is_not(None))
     statement = _insert().from_select(["user_id", "kind", "params", "link", "object_type", "object_id", "day", "created_at"],
                                       chosen).on_conflict_do_nothing()
-    if not mail.configured():
-        return db.session.connection().execute(statement, due.parameters(today)).rowcount
-    # (a Core execution: with a parameters dict, the ORM would read the INSERT as a bulk insert of that one row)
-    new = db.session.connection().execute(statement.returning(Notification.user_id, Notification.params, Notification.link),
+    connection = db.session.connection()  # Core: with a parameters dict, the ORM would read the INSERT as a bulk insert
+    if not mail.configured():  # only the count (a driver's rowcount of INSERT … SELECT is not always given)
+        return len(connection.execute(statement.returning(Notification.id), due.parameters(today)).all())
+    new = connection.execute(statement.returning(Notification.user_id, Notification.params, Notification.link),
                              due.parameters(today)).all()
     mail.queue(spec, [(user_id, params, link) for user_id, params, link in new])
     return len(new)
