@@ -303,10 +303,10 @@ def test_a_person_who_turned_off_an_optional_kind_gets_no_email_but_the_notifica
 
 def test_the_bell_counts_unread_and_the_inbox_reads_marks_and_pages(org, client, login_as, app):
     for i in range(30):
-        notify([org["e1"]], "appeal_resolved", params={"outcome": "x", "response": f"R{i:02d}", "target": f"/assessments/{i}"},
+        notify([org["e2"]], "appeal_resolved", params={"outcome": "x", "response": f"R{i:02d}", "target": f"/assessments/{i}"},
                on=date(2026, 1, 1) + timedelta(days=i))
     db.session.commit()
-    login_as(org["e1"])
+    login_as(org["e2"])
     page = client.get("/notifications", headers=EN).data.decode()
     assert "Notifications: 30 unread" in page and '<span class="bell-count" aria-hidden="true">30</span>' in page
     assert "R29" in page and "R05" in page and "R04" not in page  # newest first, 25 a page
@@ -331,5 +331,5 @@ def test_nobody_opens_someone_elses_notification(org, client, login_as):
 
 
 def test_an_empty_inbox_says_what_comes_there(org, client, login_as):
-    login_as(org["e1"])
+    login_as(org["e2"])
     assert "No notifications yet" in client.get("/notifications", headers=EN).data.decode()
