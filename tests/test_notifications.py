@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from competency.extensions import db
 from competency.models import Decision, Enrolment, Grade, Notification, OutboxMessage, Rater, User
-from competency.services import appeals
+from competency.services import appeals, imports
 from competency.services.assessments import workflow
 from competency.services.notifications import inbox, mail, notify, notify_many, notify_select
 from competency.services.review import decisions, runs, standards
@@ -108,6 +108,14 @@ def test_an_assigned_course_and_its_result_tell_the_person_only(org):
     enrolment = db.session.scalar(select(Enrolment).where(Enrolment.employee_id == org["e1"].employee_id))
     enrolments.record_result(enrolment, "pass")
     assert told("enrolment_result") == ids(org, "e1")
+
+
+def test_an_import_of_past_training_tells_nobody(org):
+    factories.course("S5-101", credits="2")
+    db.session.commit()
+    data = b"staff_no,course_code,completed_on,result,score\nE1,S5-101,2025-06-01,pass,90\n"
+    assert imports.import_training(data, "t.csv").counts["passed"] == 1
+    assert db.session.scalar(select(func.count(Notification.id))) == 0
 
 
 def test_a_finalised_review_tells_each_person_whose_grade_changes(app):
