@@ -1,17 +1,14 @@
 """Notifications: each event tells exactly the right people, the inbox and the bell, e-mail through the outbox to a
 real SMTP server (aiosmtpd, started here), retries, e-mail choices, and `flask notify run`."""
-import email
-import socket
+import threading
 from datetime import date, timedelta
-from email.policy import default as email_policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from competency.extensions import db
 from competency.models import Decision, Enrolment, Grade, Notification, OutboxMessage, Rater, User
-from competency.services import appeals
+from competency.services import appeals, imports
 from competency.services.assessments import workflow
 from competency.services.notifications import inbox, mail, notify, notify_many, notify_select
 from competency.services.review import decisions, runs, standards
@@ -19,47 +16,11 @@ from competency.services.training import enrolment as enrolments
 from competency.timeutil import utcnow
 
 from . import factories
+from .conftest import free_port
 from .test_assessments import _assessment, _levels, _open, build_org
 from .test_review import STANDARDS_YAML, _person, _scored
 
 EN = {"Accept-Language": "en"}
-
-
-class _Inbox:
-    """The aiosmtpd handler: keeps every message received."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        message = email.message_from_bytes(envelope.content, policy=email_policy)
-        self.messages.append((list(envelope.rcpt_tos), message))
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp():
-    """A real SMTP server on a free port; its received messages as [(recipients, email.message.EmailMessage)]."""
-    handler = _Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    yield controller.port, handler.messages
-    controller.stop()
-
-
-@pytest.fixture
-def mail_on(app, smtp):
-    """The app with e-mail on, sending to the test's SMTP server (settings restored afterwards)."""
-    saved = {k: app.config.get(k) for k in ("MAIL_SERVER", "MAIL_PORT", "APP_BASE_URL")}
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp[0], APP_BASE_URL="https://competency.bank.example")
-    yield smtp[1]
-    app.config.update(saved)
 
 
 @pytest.fixture
@@ -149,6 +110,14 @@ def test_an_assigned_course_and_its_result_tell_the_person_only(org):
     assert told("enrolment_result") == ids(org, "e1")
 
 
+def test_an_import_of_past_training_tells_nobody(org):
+    factories.course("S5-101", credits="2")
+    db.session.commit()
+    data = b"staff_no,course_code,completed_on,result,score\nE1,S5-101,2025-06-01,pass,90\n"
+    assert imports.import_training(data, "t.csv").counts["passed"] == 1
+    assert db.session.scalar(select(func.count(Notification.id))) == 0
+
+
 def test_a_finalised_review_tells_each_person_whose_grade_changes(app):
     factories.position("CM_CORP")
     standards.import_standards(STANDARDS_YAML)
@@ -227,7 +196,7 @@ def test_the_supervisor_receives_the_submitted_self_assessment_by_email_in_their
 
 
 def test_a_refused_connection_keeps_the_outbox_and_the_next_run_delivers(org, mail_on, app, smtp):
-    app.config["MAIL_PORT"] = _free_port()  # nobody listens there
+    app.config["MAIL_PORT"] = free_port()  # nobody listens there
     notify([org["e1"]], "cycle_opened", params={"cycle": "C"})
     db.session.commit()
     first = mail.drain()
@@ -241,7 +210,7 @@ def test_a_refused_connection_keeps_the_outbox_and_the_next_run_delivers(org, ma
 
 
 def test_after_the_last_attempt_the_email_is_failed_shown_to_admin_and_retried(org, mail_on, app, smtp, client, login_as):
-    app.config["MAIL_PORT"] = _free_port()
+    app.config["MAIL_PORT"] = free_port()
     notify([org["e1"]], "cycle_opened", params={"cycle": "C"})
     db.session.commit()
     now = utcnow()
@@ -303,10 +272,10 @@ def test_a_person_who_turned_off_an_optional_kind_gets_no_email_but_the_notifica
 
 def test_the_bell_counts_unread_and_the_inbox_reads_marks_and_pages(org, client, login_as, app):
     for i in range(30):
-        notify([org["e1"]], "appeal_resolved", params={"outcome": "x", "response": f"R{i:02d}", "target": f"/assessments/{i}"},
+        notify([org["e2"]], "appeal_resolved", params={"outcome": "x", "response": f"R{i:02d}", "target": f"/assessments/{i}"},
                on=date(2026, 1, 1) + timedelta(days=i))
     db.session.commit()
-    login_as(org["e1"])
+    login_as(org["e2"])
     page = client.get("/notifications", headers=EN).data.decode()
     assert "Notifications: 30 unread" in page and '<span class="bell-count" aria-hidden="true">30</span>' in page
     assert "R29" in page and "R05" in page and "R04" not in page  # newest first, 25 a page
@@ -331,5 +300,48 @@ def test_nobody_opens_someone_elses_notification(org, client, login_as):
 
 
 def test_an_empty_inbox_says_what_comes_there(org, client, login_as):
-    login_as(org["e1"])
+    login_as(org["e2"])
     assert "No notifications yet" in client.get("/notifications", headers=EN).data.decode()
+
+
+# --- several servers at once -------------------------------------------------------------------------------------
+
+
+def _drain_at_once(app, workers: int = 4) -> list:
+    """Run `workers` drains at the same moment, each in its own thread, app context and connection."""
+    barrier, results = threading.Barrier(workers), []
+
+    def run(name):
+        with app.app_context():
+            barrier.wait()
+            results.append(mail.drain(worker=name, limit=5))
+            db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(f"server-{i}",)) for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def _concurrent_drains_send_each_message_once(app, mail_on):
+    people = [factories.user(staff_no=f"C{i:02d}", email=f"c{i}@bank.example") for i in range(40)]
+    db.session.commit()
+    notify(people, "cycle_opened", params={"cycle": "C"})
+    db.session.commit()
+    results = _drain_at_once(app)
+    assert sum(r.sent for r in results) == 40
+    assert sorted(rcpt[0] for rcpt, _m in mail_on) == sorted(f"c{i}@bank.example" for i in range(40))
+    assert db.session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.status == "sent")) == 40
+
+
+@pytest.mark.postgres
+def test_two_servers_draining_at_once_never_send_a_message_twice_on_postgresql(app, mail_on):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("runs in the PostgreSQL pass (TEST_DATABASE_URL=postgresql+psycopg://…)")
+    _concurrent_drains_send_each_message_once(app, mail_on)
+
+
+def test_two_servers_draining_at_once_never_send_a_message_twice(app, mail_on):
+    _concurrent_drains_send_each_message_once(app, mail_on)

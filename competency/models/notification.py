@@ -24,7 +24,7 @@ class Notification(db.Model):
     params: Mapped[dict] = mapped_column(JSON, default=dict)
     link: Mapped[str] = mapped_column(String(300), default="")  # a path of the app, e.g. /assessments/12/review
     # What it is about ("" and 0 when about nothing in particular: the unique key below needs values, not NULLs).
-    object_type: Mapped[str] = mapped_column(String(30), default="", server_default="")
+    object_type: Mapped[str] = mapped_column(String(30), default="", server_default=text("''"))
     object_id: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     # The day it was made for: each kind is told at most once per recipient, object and day (reminders rely on it).
     day: Mapped[date] = mapped_column(Date)

@@ -117,9 +117,10 @@ def notify_select(kind: str, source, *, params: dict | None = None, on: date | N
     chosen = select(rows.c.user_id, literal(kind), _json(params), link, literal(spec.object_type), rows.c.object_id,
                     literal(day), literal(now)).where(rows.c.user_id.is_not(None))
     statement = (_insert().from_select(["user_id", "kind", "params", "link", "object_type", "object_id", "day",
-                                        "created_at"], chosen)
-                 .on_conflict_do_nothing().returning(Notification.user_id, Notification.link))
-    new = db.session.execute(statement).all()
+                                        "created_at"], chosen).on_conflict_do_nothing())
+    if not mail.configured():  # nothing to queue: no rows to read back
+        return db.session.execute(statement).rowcount
+    new = db.session.execute(statement.returning(Notification.user_id, Notification.link)).all()
     mail.queue(spec, [(user_id, params, target) for user_id, target in new])
     return len(new)
 

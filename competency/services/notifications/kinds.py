@@ -47,8 +47,7 @@ register(Kind("cycle_opened", _l("An assessment cycle opened"),
                  "supervisor rates you by %(supervisor_deadline)s."),
               mandatory=True, object_type="assessment", link="/assessments/{object_id}/self"))
 register(Kind("cycle_opened_team", _l("An assessment cycle opened for my team"),
-              _l("The assessment cycle %(cycle)s is open for %(count)s people you assess. Rate them by "
-                 "%(supervisor_deadline)s."),
+              _l("The assessment cycle %(cycle)s is open: rate the people you assess by %(supervisor_deadline)s."),
               mandatory=True, object_type="cycle", link="/team"))
 register(Kind("self_submitted", _l("A team member submitted a self-assessment"),
               _l("%(person)s submitted their self-assessment in %(cycle)s: it is your turn to rate them (by %(deadline)s)."),
@@ -70,7 +69,7 @@ register(Kind("appeal_resolved", _l("My appeal was resolved"),
               _l("HR resolved your appeal (%(outcome)s): %(response)s"),
               mandatory=True, object_type="appeal", link="{target}"))
 register(Kind("course_assigned", _l("A course was assigned to me"),
-              _l("You are assigned the course %(course)s, due %(due)s. Enrol in one of its open sessions."),
+              _l("You are assigned the course %(course)s, due %(due)s. Enrol in an open session of it on My training."),
               mandatory=True, object_type="course", link="{target}"))
 register(Kind("enrolment_result", _l("A training result was recorded"),
               _l("Your result in %(course)s is recorded: %(outcome)s."),

@@ -184,7 +184,7 @@ def _needs_recording(enrolment: Enrolment, outcome: str, on: date) -> bool:
     return True
 
 
-def _close(enrolment_id: int, outcome: str, score, on: date, actor) -> bool:
+def _close(enrolment_id: int, outcome: str, score, on: date, actor, tell: bool = True) -> bool:
     """Record the result on the enrolment if it is still active, by one conditional UPDATE, so that of two
     simultaneous submits (a double click) only one records it; the pass earns its credits. Whether it was this
     call that recorded it."""
@@ -198,20 +198,23 @@ def _close(enrolment_id: int, outcome: str, score, on: date, actor) -> bool:
     audit.record("training.result", "enrolment", enrolment_id, actor=actor, outcome=outcome, score=score)
     if enrolment.is_completed:
         ledger.award_once(enrolment, on, actor)
-    notifications.enrolment_result(enrolment)
+    if tell:
+        notifications.enrolment_result(enrolment)
     return True
 
 
 @unit_of_work()
-def record_result(enrolment: Enrolment, outcome: str, *, score=None, on: date | None = None, actor=None) -> bool:
+def record_result(enrolment: Enrolment, outcome: str, *, score=None, on: date | None = None, actor=None,
+                  tell: bool = True) -> bool:
     """Record attendance and result: outcome is pass, fail or absent, dated `on` (today by default; never in the
     future nor before the session started). A pass completes the enrolment and earns its credits exactly once;
-    recording the same outcome again changes nothing. Unit of work; whether anything was recorded."""
+    recording the same outcome again changes nothing. The person is told, unless `tell` is off (an import of past
+    training: history, not news). Unit of work; whether anything was recorded."""
     on = on or date.today()
     if not _needs_recording(enrolment, outcome, on):
         return False
     db.session.flush()  # an enrolment made in the same unit (an import) exists before the UPDATE
-    return _close(enrolment.id, outcome, score, on, actor)
+    return _close(enrolment.id, outcome, score, on, actor, tell)
 
 
 @dataclass
