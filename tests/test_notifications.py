@@ -233,10 +233,12 @@ def test_notify_run_twice_sends_nothing_twice(org, mail_on, app):
     runner = app.test_cli_runner()
     first = runner.invoke(args=["notify", "run"])
     assert first.exit_code == 0, first.output
-    assert "e-mail: sent 7, to retry 0, failed 0, waiting 0" in first.output  # 5 participants, 2 supervisors
+    # 5 participants, 2 supervisors; and the reminders the run tells: trainee e2's probation (ended in 2020) is
+    # overdue, told to lead and escalated to boss
+    assert "e-mail: sent 9, to retry 0, failed 0, waiting 0" in first.output
     second = runner.invoke(args=["notify", "run"])
     assert "e-mail: sent 0," in second.output
-    assert len(mail_on) == 7
+    assert len(mail_on) == 9
 
 
 def test_notify_run_without_mail_says_so_and_prunes_old_notifications(org, app):

@@ -44,6 +44,6 @@ def run(today: date | None = None, now: datetime | None = None) -> RunReport:
     report = RunReport(mail_on=mail.configured())
     with unit_of_work():
         report.reminders = reminders.run(today)
-    report.sent = mail.drain(now)
+    report.sent = mail.drain(max(now, utcnow()))  # the reminders' e-mails, queued just now, go out in this run too
     report.pruned_notifications, report.pruned_messages = prune(now)
     return report
