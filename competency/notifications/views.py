@@ -95,12 +95,21 @@ def failed_mail():
 
 
 @bp.route("/admin/mail/<int:message_id>/retry", methods=["POST"])
-@bp.route("/admin/mail/retry", methods=["POST"], defaults={"message_id": None})
 @permission_required("accounts.manage")
-def retry_mail(message_id: int | None):
-    """Queue one failed e-mail (or every one) again; the next `notify run` sends it."""
+def retry_mail(message_id: int):
+    """Queue one failed e-mail again; the next `notify run` sends it."""
+    return _retry([message_id])
+
+
+@bp.route("/admin/mail/retry", methods=["POST"])
+@permission_required("accounts.manage")
+def retry_all_mail():
+    """Queue every failed e-mail again."""
+    return _retry([m.id for m in mail.failed_page(size=10_000)])
+
+
+def _retry(message_ids: list[int]):
     if ActionForm().validate_on_submit():
-        ids = [message_id] if message_id is not None else [m.id for m in mail.failed_page(size=10_000)]
-        count = mail.retry(ids, actor=current_user)
+        count = mail.retry(message_ids, actor=current_user)
         flash(ngettext("%(num)s e-mail queued again.", "%(num)s e-mails queued again.", count), "success")
     return redirect(url_for("notifications.failed_mail"))

@@ -24,7 +24,7 @@ def upgrade():
     sa.Column('kind', sa.String(length=40), nullable=False),
     sa.Column('params', sa.JSON(), nullable=False),
     sa.Column('link', sa.String(length=300), nullable=False),
-    sa.Column('object_type', sa.String(length=30), server_default='', nullable=False),
+    sa.Column('object_type', sa.String(length=30), server_default=sa.text("''"), nullable=False),
     sa.Column('object_id', sa.Integer(), server_default=sa.text('0'), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
