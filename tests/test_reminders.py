@@ -79,6 +79,7 @@ def test_ratings_are_reminded_to_the_assessing_supervisor_and_escalated_to_their
     assert _run(DEADLINE + timedelta(days=9))["escalation_team_rating"] == 0  # once, ever
     assert _told("escalation_team_rating") == {("escalation_team_rating", team["head"].id, to_rate.id, DEADLINE + timedelta(days=3))}
     notice = db.session.scalars(select(Notification).where(Notification.kind == "escalation_team_rating")).one()
+    assert notice.link == f"/employees/{team['bob'].employee_id}"  # the person concerned, whom the head may see
     with force_locale("en"):
         assert text_of(notice) == f"Lead (L1) has not rated Bob · Appraisal 2026, due {DEADLINE.isoformat()}."
 

@@ -111,13 +111,13 @@ register(Kind("reminder_team_credits", _l("Reminder: a team member's credits are
               mandatory=True, object_type="employee", link="/employees/{object_id}/credits"))
 register(Kind("escalation_self_assessment", _l("Escalation: a self-assessment is overdue"),
               _l("%(actor)s has not submitted the self-assessment in %(title)s, due %(deadline)s."),
-              mandatory=True, object_type="assessment", link="/team"))
+              mandatory=True, object_type="assessment", link="/employees/{employee_id}"))
 register(Kind("escalation_team_rating", _l("Escalation: an assessment is overdue"),
               _l("%(actor)s has not rated %(title)s, due %(deadline)s."),
-              mandatory=True, object_type="assessment", link="/team"))
+              mandatory=True, object_type="assessment", link="/employees/{employee_id}"))
 register(Kind("escalation_probation", _l("Escalation: a probation confirmation is overdue"),
               _l("%(actor)s has not confirmed the probation of %(title)s, which ended on %(deadline)s."),
               mandatory=True, object_type="employee", link="/team/probation/{object_id}"))
 register(Kind("escalation_course", _l("Escalation: a course is overdue"),
               _l("%(actor)s has not completed the course %(title)s, due %(deadline)s."),
-              mandatory=True, object_type="enrolment", link="/team"))
+              mandatory=True, object_type="enrolment", link="/employees/{employee_id}"))

@@ -38,14 +38,15 @@ ESCALATE_AFTER = 3
 @dataclass(frozen=True)
 class Reminder:
     """A notification kind told from a deadline rule: on these days before the deadline, or once when it is overdue
-    by `overdue` days (told to the one who must act, or with `escalate` to their supervisor)."""
+    by `overdue` days (told to the one who must act, or with `escalate` to their supervisor). The link is the kind's
+    unless given: a path in which {object_id} and {employee_id} (the person concerned) are the row's."""
 
     kind: str
     rule: str
-    link: str                       # the path acting on it; {object_id} and {employee_id} are the row's
     days_before: tuple[int, ...] = ()
     overdue: int | None = None
     escalate: bool = False
+    link: str | None = None
 
     def ask(self, today: date) -> due.Ask:
         if self.overdue is not None:
@@ -53,20 +54,23 @@ class Reminder:
         return due.Ask(due.Scope.ALL, today.year, due_on=tuple(today + timedelta(days=n) for n in self.days_before))
 
 
+# An escalation about someone else's task links to the person concerned (their profile shows their assessments
+# and training to the supervisors above them).
+_PERSON = "/employees/{employee_id}"
 SCHEDULE: tuple[Reminder, ...] = (
-    Reminder("reminder_self_assessment", "self_assessment", "/assessments/{object_id}/self", days_before=(7, 1)),
-    Reminder("reminder_team_rating", "team_rating", "/assessments/{object_id}/review", days_before=(7, 1)),
-    Reminder("reminder_course", "course_due", "/training#enrolment-{object_id}", days_before=(7, 1)),
-    Reminder("reminder_session", "session_soon", "/training#enrolment-{object_id}", days_before=(1,)),
-    Reminder("reminder_certification", "certification_expiring", "/training/certifications", days_before=(60, 30)),
-    Reminder("reminder_probation", "probation", "/team/probation/{object_id}", days_before=(14,)),
-    Reminder("probation_overdue", "probation", "/team/probation/{object_id}", overdue=1),
-    Reminder("reminder_credits", "credits_behind", "/training/credits", days_before=(91, 30, 7)),
-    Reminder("reminder_team_credits", "team_credits_behind", "/employees/{object_id}/credits", days_before=(91, 30, 7)),
-    Reminder("escalation_self_assessment", "self_assessment", "/employees/{employee_id}", overdue=ESCALATE_AFTER, escalate=True),
-    Reminder("escalation_team_rating", "team_rating", "/employees/{employee_id}", overdue=ESCALATE_AFTER, escalate=True),
-    Reminder("escalation_probation", "probation", "/team/probation/{object_id}", overdue=ESCALATE_AFTER, escalate=True),
-    Reminder("escalation_course", "course_due", "/employees/{employee_id}", overdue=ESCALATE_AFTER, escalate=True),
+    Reminder("reminder_self_assessment", "self_assessment", days_before=(7, 1)),
+    Reminder("reminder_team_rating", "team_rating", days_before=(7, 1)),
+    Reminder("reminder_course", "course_due", days_before=(7, 1)),
+    Reminder("reminder_session", "session_soon", days_before=(1,)),
+    Reminder("reminder_certification", "certification_expiring", days_before=(60, 30)),
+    Reminder("reminder_probation", "probation", days_before=(14,)),
+    Reminder("probation_overdue", "probation", overdue=1),
+    Reminder("reminder_credits", "credits_behind", days_before=(91, 30, 7)),
+    Reminder("reminder_team_credits", "team_credits_behind", days_before=(91, 30, 7)),
+    Reminder("escalation_self_assessment", "self_assessment", overdue=ESCALATE_AFTER, escalate=True, link=_PERSON),
+    Reminder("escalation_team_rating", "team_rating", overdue=ESCALATE_AFTER, escalate=True, link=_PERSON),
+    Reminder("escalation_probation", "probation", overdue=ESCALATE_AFTER, escalate=True),
+    Reminder("escalation_course", "course_due", overdue=ESCALATE_AFTER, escalate=True, link=_PERSON),
 )
 
 
@@ -112,8 +116,9 @@ def _source(reminder: Reminder, today: date):
             Notification.user_id == recipient, Notification.kind == reminder.kind,
             Notification.object_type == kind_of(reminder.kind).object_type, Notification.object_id == rows.c.object_id))
         query = query.where(~told)
+    link = _link(reminder.link or kind_of(reminder.kind).link, rows)
     return query.with_only_columns(recipient.label("user_id"), rows.c.object_id.label("object_id"),
-                                   _json_object(*params).label("params"), _link(reminder.link, rows).label("link"))
+                                   _json_object(*params).label("params"), link.label("link"))
 
 
 def tell(reminder: Reminder, today: date) -> int:
