@@ -250,16 +250,15 @@ def _review_undecided(ask: Ask) -> Select:
 def _behind(kind: str, team: bool, ask: Ask) -> Select:
     """People active or on probation who earned fewer credits in `year` than their grade requires (their own row, or
     their direct supervisor's with `team`)."""
-    people = select(Employee.id)
-    if ask.scope is Scope.ONE:
-        people = people.where((Employee.supervisor_id if team else Employee.id) == _param("employee_id", Integer))
-    earned = credits_earned(ask.year, people if ask.scope is Scope.ONE else None)
+    # One person's to-do list: the team (or the person) by their indexed column, in the sum and in the people read
+    whose = (Employee.supervisor_id if team else Employee.id) == _param("employee_id", Integer)
+    earned = credits_earned(ask.year, select(Employee.id).where(whose) if ask.scope is Scope.ONE else None)
     query = (select(Employee.id).join(CreditRequirement, CreditRequirement.grade == Employee.grade)
              .outerjoin(earned, earned.c.employee_id == Employee.id)
              .where(Employee.status.in_([EmployeeStatus.PROBATION, EmployeeStatus.ACTIVE]),
                     func.coalesce(earned.c.earned, 0) < CreditRequirement.credits))
     if ask.scope is Scope.ONE:
-        query, actor = query.where(Employee.id.in_(people)), _me()
+        query, actor = query.where(whose), _me()
     else:
         query, actor = account_of(query, Employee.supervisor_id if team else Employee.id, "team.lead" if team else None)
     year_end = literal(date(ask.year, 12, 31), Date)
