@@ -20,6 +20,9 @@ ACTIONS = {
     "user.roles": _l("Roles changed"),
     "user.password_change": _l("Password changed"),
     "user.password_reset": _l("Password reset"),
+    "auth.password_reset_requested": _l("Password reset link asked for"),
+    "user.password_reset_by_link": _l("Password reset with an e-mailed link"),
+    "mail.retry": _l("Failed e-mails queued again"),
     "employee.update": _l("Employee record changed"),
     "setting.update": _l("Setting changed"),
     "cycle.create": _l("Cycle created"),
@@ -105,7 +108,7 @@ GROUPS = (
     ("mentoring.", _l("Mentoring")), ("certification.", _l("Certifications")), ("model.", _l("Competency models")),
     ("standards.", _l("Grade standards")), ("probation.", _l("Probation")), ("review.", _l("Annual review")),
     ("grade.", _l("Grades")), ("import.", _l("Imports")), ("export.", _l("Downloads")),
-    ("view.", _l("Views of personal records")), ("backup.", _l("Backups")),
+    ("view.", _l("Views of personal records")), ("backup.", _l("Backups")), ("mail.", _l("E-mail")),
 )
 OBJECTS = {
     "user": _l("Account"), "employee": _l("Employee"), "assessment": _l("Assessment"), "cycle": _l("Cycle"),
@@ -114,7 +117,7 @@ OBJECTS = {
     "model_version": _l("Model version"), "competency": _l("Competency"), "duty_area": _l("Duty area"),
     "position": _l("Position"), "review_run": _l("Annual review"), "grade_history": _l("Grade change"),
     "setting": _l("Setting"), "import": _l("Import"), "export": _l("Download"), "database": _l("Database"),
-    "org_unit": _l("Org unit"),
+    "org_unit": _l("Org unit"), "outbox": _l("E-mail"),
 }
 
 

@@ -49,6 +49,7 @@ AREAS = [
         ("imports.run", "imports.upload", _l("Imports")),
         ("accounts.manage", "admin.users", _l("Accounts")),
         ("audit.read", "admin.audit_log", _l("Audit log")),
+        ("accounts.manage", "notifications.failed_mail", _l("Failed e-mails")),
     ]),
 ]
 

@@ -26,7 +26,9 @@ from competency.models import (
     Enrolment,
     Mentoring,
     ModelVersion,
+    Notification,
     OrgUnit,
+    OutboxMessage,
     Recommendation,
     TrainingSession,
     User,
@@ -42,6 +44,7 @@ ID_MODELS = {
     "course_id": Course, "competency_id": Competency, "area_id": DutyArea, "session_id": TrainingSession,
     "enrolment_id": Enrolment, "user_id": User, "entry_id": CreditEntry, "unit_id": OrgUnit,
     "mentoring_id": Mentoring, "item_id": Recommendation, "recommendation_id": Recommendation, "appeal_id": Appeal,
+    "notification_id": Notification, "message_id": OutboxMessage,
 }
 HOSTILE = [
     "", " ", "\x00", "a\x00b", "1e400", "-1e400", "1e30", "NaN", "Infinity", "-0", "99999999999999999999999",
@@ -51,7 +54,7 @@ HOSTILE = [
 # Every query parameter a view reads (the filter forms' fields and request.args); a test below keeps it complete.
 QUERY_NAMES = ("page", "q", "year", "unit", "cycle", "status", "grade", "session", "position", "next", "all", "print",
                "action", "org_unit", "actor", "since", "until", "object_type", "object_id", "effective", "mode", "after",
-               "before", "scope")
+               "before", "scope", "show")
 hostile_text = st.one_of(st.sampled_from(HOSTILE), st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=300))
 
 
@@ -81,6 +84,8 @@ def _urls(rule, ids: dict) -> list[str]:
             values = [dict(v, year=2025) for v in values]
         elif name == "job_id":  # no job exists: its pages must be 404
             values = [dict(v, job_id="0" * 32) for v in values]
+        elif name == "token":  # a password reset link no one was sent
+            values = [dict(v, token="x" * 43) for v in values]
         else:
             values = [dict(v, **{name: ids[name]}) for v in values]
     urls = [_build(rule, v) for v in values]
@@ -184,7 +189,7 @@ def test_the_crawl_sends_every_query_parameter_a_view_reads():
 def test_the_crawl_knows_every_path_variable(seeded):
     """A new route with an id the crawl cannot fill fails here, so the crawl keeps covering every route."""
     assert set(name for r in seeded.url_map.iter_rules() for name in r.arguments
-               if not hasattr(r._converters[name], "items")) <= set(ID_MODELS) | {"year", "filename", "job_id", "version"}
+               if not hasattr(r._converters[name], "items")) <= set(ID_MODELS) | {"year", "filename", "job_id", "version", "token"}
 
 
 def _complete_forms(course) -> list[tuple[str, dict, str]]:

@@ -14,7 +14,7 @@ from sqlalchemy import Select, literal, select, true, union
 
 from ..errors import Forbidden, NotFound
 from ..extensions import db
-from ..models import Assessment, Employee, Enrolment, Mentoring, Recommendation, Role, User
+from ..models import Assessment, Employee, Enrolment, Mentoring, Notification, Recommendation, Role, User, UserRole
 from .org import report_ids
 
 R = Role
@@ -411,3 +411,17 @@ def own_job_or_404(user, job_id: str):
     if job is None or job.user_id != user.id:
         raise NotFound()
     return job
+
+
+def users_with(permission: str) -> Select:
+    """SELECT of the ids of the active accounts whose roles allow the action (who is told of an appeal to resolve)."""
+    return (select(User.id).join(UserRole, UserRole.user_id == User.id)
+            .where(User.active.is_(True), UserRole.role.in_(PERMISSIONS[permission])).distinct())
+
+
+def own_notification_or_404(user, notification_id: int):
+    """One of the account's own notifications (anyone else's does not exist for it)."""
+    item = db.session.get(Notification, notification_id)
+    if item is None or item.user_id != user.id:
+        raise NotFound()
+    return item

@@ -6,6 +6,7 @@ from sqlalchemy import func, or_, select, true
 from ..extensions import db
 from ..models import AuditEvent, Employee, EmployeeStatus, Grade, OrgUnit, Role, User, UserRole
 from ..timeutil import utcnow
+from . import due
 from .access import among, reads_everyone, team_ids, visible_employee_ids
 from .analytics import Filters, in_scope
 
@@ -45,10 +46,7 @@ def _probation_query(user, within_days: int, today: date):
         whose = true()
     else:
         whose = or_(Employee.id == user.employee_id, in_scope(Filters(), team_ids(user), Employee.id))
-    return (select(Employee)
-            .where(whose, Employee.grade == Grade.TRAINEE,
-                   Employee.status.in_([EmployeeStatus.PROBATION, EmployeeStatus.ACTIVE]),
-                   Employee.probation_end <= today + timedelta(days=within_days)))
+    return due.trainees_ending(today + timedelta(days=within_days)).where(whose)
 
 
 def probation_ending(user, within_days: int = 30, today: date | None = None, limit: int = DASHBOARD_ROWS) -> tuple[list[Employee], int]:

@@ -93,7 +93,7 @@ def import_training(data: bytes, filename: str, *, dry_run=False, actor=None) ->
             enrolment = Enrolment(course=course, employee=person, status=EnrolmentStatus.IN_PROGRESS,
                                   assigned_by_id=getattr(actor, "id", None), assigned_at=datetime.combine(on, time()))
             db.session.add(enrolment)
-            record_result(enrolment, outcome, score=score, on=on, actor=actor)
+            record_result(enrolment, outcome, score=score, on=on, actor=actor, tell=False)
             result.track(line, key, enrolment, None, {"result": outcome, "score": score})
             result.counts["passed" if outcome == "pass" else "failed"] += 1
         return finish(work, result, actor, filename, **result.counts)

@@ -26,6 +26,7 @@ from ...models import (
 from ...models.training import ACTIVE_STATUSES
 from ...timeutil import utcnow
 from .. import audit
+from ..notifications import events as notifications
 from ..unit_of_work import release_snapshot, unit_of_work
 from . import ledger
 from .catalogue import unknown_codes, unknown_codes_message
@@ -67,6 +68,7 @@ def assign(course: Course, employee_ids, due_date: date | None, actor=None) -> A
             {"course_id": course.id, "employee_id": e, "status": E.ASSIGNED, "due_date": due_date,
              "assigned_by_id": getattr(actor, "id", None), "assigned_at": now, "updated_at": now}
             for e in result.assigned])
+    notifications.course_assigned(course, result.assigned, due_date)
     audit.record("training.assign", "course", course.id, actor=actor, assigned=len(result.assigned),
                  skipped_enrolled=len(result.skipped_enrolled), skipped_completed=len(result.skipped_completed))
     return result
@@ -196,7 +198,7 @@ def _needs_recording(enrolment: Enrolment, outcome: str, on: date) -> bool:
     return True
 
 
-def _close(enrolment_id: int, outcome: str, score, on: date, actor) -> bool:
+def _close(enrolment_id: int, outcome: str, score, on: date, actor, tell: bool = True) -> bool:
     """Record the result on the enrolment if it is still active, by one conditional UPDATE, so that of two
     simultaneous submits (a double click) only one records it; the pass earns its credits. Whether it was this
     call that recorded it."""
@@ -210,19 +212,23 @@ def _close(enrolment_id: int, outcome: str, score, on: date, actor) -> bool:
     audit.record("training.result", "enrolment", enrolment_id, actor=actor, outcome=outcome, score=score)
     if enrolment.is_completed:
         ledger.award_once(enrolment, on, actor)
+    if tell:
+        notifications.enrolment_result(enrolment)
     return True
 
 
 @unit_of_work()
-def record_result(enrolment: Enrolment, outcome: str, *, score=None, on: date | None = None, actor=None) -> bool:
+def record_result(enrolment: Enrolment, outcome: str, *, score=None, on: date | None = None, actor=None,
+                  tell: bool = True) -> bool:
     """Record attendance and result: outcome is pass, fail or absent, dated `on` (today by default; never in the
     future nor before the session started). A pass completes the enrolment and earns its credits exactly once;
-    recording the same outcome again changes nothing. Unit of work; whether anything was recorded."""
+    recording the same outcome again changes nothing. The person is told, unless `tell` is off (an import of past
+    training: history, not news). Unit of work; whether anything was recorded."""
     on = on or date.today()
     if not _needs_recording(enrolment, outcome, on):
         return False
     db.session.flush()  # an enrolment made in the same unit (an import) exists before the UPDATE
-    return _close(enrolment.id, outcome, score, on, actor)
+    return _close(enrolment.id, outcome, score, on, actor, tell)
 
 
 @dataclass
