@@ -70,10 +70,22 @@ def test_a_self_assessment_is_reminded_7_days_and_a_day_before_its_deadline_to_t
 def test_ratings_are_reminded_to_the_assessing_supervisor_and_escalated_to_theirs_when_3_days_late(team):
     cycle = _cycle(factories.model_version(publish=True), self_deadline=DEADLINE - timedelta(days=7), supervisor_deadline=DEADLINE)
     to_rate = _assessment(cycle, team["bob"], team["lead"], AssessmentStatus.SELF_SUBMITTED)
+    rated_soon = _assessment(cycle, team["alice"], team["lead"], AssessmentStatus.SUPERVISOR_IN_PROGRESS)
     db.session.commit()
 
-    _run(DEADLINE - timedelta(days=1))
-    assert _told("reminder_team_rating") == {("reminder_team_rating", team["lead"].id, to_rate.id, DEADLINE - timedelta(days=1))}
+    # one reminder to the supervisor, saying how many (not one per team member), linking to their team's list
+    assert _run(DEADLINE - timedelta(days=1))["reminder_team_rating"] == 1
+    assert _run(DEADLINE - timedelta(days=1))["reminder_team_rating"] == 0
+    lead = team["lead"].id
+    assert _told("reminder_team_rating") == {("reminder_team_rating", lead, lead, DEADLINE - timedelta(days=1))}
+    reminder = db.session.scalars(select(Notification).where(Notification.kind == "reminder_team_rating")).one()
+    assert reminder.link == "/team"
+    with force_locale("en"):
+        assert text_of(reminder) == f"2 assessments of your team members are due on {DEADLINE.isoformat()}."
+    with force_locale("zh"):
+        assert "2" in text_of(reminder) and DEADLINE.isoformat() in text_of(reminder)
+    rated_soon.status = AssessmentStatus.COMPLETED  # rated in time: not escalated
+    db.session.commit()
     assert _run(DEADLINE + timedelta(days=2))["escalation_team_rating"] == 0
     assert _run(DEADLINE + timedelta(days=3))["escalation_team_rating"] == 1
     assert _run(DEADLINE + timedelta(days=9))["escalation_team_rating"] == 0  # once, ever

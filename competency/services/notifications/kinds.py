@@ -85,9 +85,9 @@ register(Kind("grade_changed", _l("My grade changes"),
 register(Kind("reminder_self_assessment", _l("Reminder: my self-assessment is due"),
               _l("Your self-assessment in %(title)s is due on %(deadline)s."),
               mandatory=True, object_type="assessment", link="/assessments/{object_id}/self"))
-register(Kind("reminder_team_rating", _l("Reminder: a team member's assessment is due"),
-              _l("Your assessment of %(title)s is due on %(deadline)s."),
-              mandatory=True, object_type="assessment", link="/assessments/{object_id}/review"))
+register(Kind("reminder_team_rating", _l("Reminder: team members' assessments are due"),
+              _l("%(count)s assessments of your team members are due on %(deadline)s."),
+              mandatory=True, object_type="user", link="/team"))
 register(Kind("reminder_course", _l("Reminder: a course is due"),
               _l("The course %(title)s is due on %(deadline)s: complete it in time."),
               mandatory=True, object_type="enrolment", link="/training#enrolment-{object_id}"))

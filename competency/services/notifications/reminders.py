@@ -4,7 +4,8 @@ Each reminder reads one deadline rule of services/due.py bank-wide — only the 
 reminder days — and tells the account that must act with one INSERT … SELECT (each row's words, the title and the
 deadline, built in SQL), whatever the number of people. Who is told what and when:
 - before a deadline, on the exact days (`days_before`): a self-assessment and a course due (7 days and the day
-  before), a team member's assessment to rate (7 and 1, the assessing supervisor), a session (the day before),
+  before), the team members' assessments to rate (7 and 1, the assessing supervisor: one notification saying how
+  many, not one per person — a branch head may rate hundreds), a session (the day before),
   a certification (60 and 30 days), a probation ending (14 days, the direct supervisor), credits behind the
   yearly requirement in the fourth quarter (1 October, 1 and 24 December; the person and their supervisor);
 - once overdue (`overdue`): a probation not confirmed the day after it ended (the supervisor);
@@ -39,7 +40,9 @@ ESCALATE_AFTER = 3
 class Reminder:
     """A notification kind told from a deadline rule: on these days before the deadline, or once when it is overdue
     by `overdue` days (told to the one who must act, or with `escalate` to their supervisor). The link is the kind's
-    unless given: a path in which {object_id} and {employee_id} (the person concerned) are the row's."""
+    unless given: a path in which {object_id} and {employee_id} (the person concerned) are the row's. A `counted`
+    reminder tells each recipient once, how many of their rows fall due that day (the object is the recipient's
+    account; params "count" and "deadline")."""
 
     kind: str
     rule: str
@@ -47,6 +50,7 @@ class Reminder:
     overdue: int | None = None
     escalate: bool = False
     link: str | None = None
+    counted: bool = False
 
     def ask(self, today: date) -> due.Ask:
         if self.overdue is not None:
@@ -59,7 +63,7 @@ class Reminder:
 _PERSON = "/employees/{employee_id}"
 SCHEDULE: tuple[Reminder, ...] = (
     Reminder("reminder_self_assessment", "self_assessment", days_before=(7, 1)),
-    Reminder("reminder_team_rating", "team_rating", days_before=(7, 1)),
+    Reminder("reminder_team_rating", "team_rating", days_before=(7, 1), counted=True),
     Reminder("reminder_course", "course_due", days_before=(7, 1)),
     Reminder("reminder_session", "session_soon", days_before=(1,)),
     Reminder("reminder_certification", "certification_expiring", days_before=(60, 30)),
@@ -103,6 +107,11 @@ def _link(template: str, rows):
 def _source(reminder: Reminder, today: date):
     """SELECT (user_id, object_id, params, link) of the notifications the reminder tells today."""
     rows = due.BY_KIND[reminder.rule].select(reminder.ask(today)).subquery("due_rows")
+    if reminder.counted:
+        return (select(rows.c.user_id, rows.c.user_id.label("object_id"),
+                       _json_object(("count", func.count()), ("deadline", cast(rows.c.due, String))).label("params"),
+                       literal(kind_of(reminder.kind).link, String).label("link"))
+                .group_by(rows.c.user_id, rows.c.due))
     params = [("title", _names(rows.c.title_zh, rows.c.title_en)), ("deadline", cast(rows.c.due, String))]
     recipient, query = rows.c.user_id, select(rows)
     if reminder.escalate:  # the one who must act → their employee record → their supervisor's account
