@@ -1,6 +1,8 @@
 """Charts and exports: exact values on a small fixture, and that a supervisor sees only their team."""
 import csv
+import html
 import io
+import json
 import re
 from datetime import date, timedelta
 
@@ -122,6 +124,33 @@ def test_hr_exports_everyone_with_filters(team, client, login_as):
     assert everyone == {"A", "B", "OUTSIDER"}
     filtered = {r[0] for r in _csv(client.get(f"/exports/results.csv?org_unit={team['other'].id}"))[1:]}
     assert filtered == {"OUTSIDER"}
+
+
+def test_the_wide_export_orders_competencies_as_the_charts_do(app, client, login_as):
+    """K1, K2, …, K10 (by number, not as text), then the skills, then the abilities: the wide export's columns, the
+    team radar's axes and the gap heatmap's columns, whatever order the model lists them in."""
+    version = factories.model_version(publish=True, codes=("A1", "K10", "S1", "K2", "K1"))
+    lead = factories.user(roles=["employee", "supervisor"], staff_no="LEAD", grade=Grade.SENIOR)
+    factories.employee(staff_no="M", grade=Grade.JUNIOR, supervisor=lead.employee)
+    cycle = cycles.save_cycle(cycles.CycleValues(
+        code="C", name_zh="周期", name_en="Cycle", version_id=version.id, period_start=date(2026, 1, 1), period_end=date(2026, 6, 30),
+        self_deadline=date.today() + timedelta(days=3), supervisor_deadline=date.today() + timedelta(days=6), self_weight=0,
+        filter_grades=("junior",)))
+    cycles.open_cycle(cycle)
+    item = db.session.scalar(select(Assessment))
+    workflow.save_ratings(item, Rater.SUPERVISOR, {c.id: (1, "x") for c in version.competencies}, submit=True,
+                          lock_version=item.lock_version)
+    db.session.commit()
+    login_as(lead)
+    order = ["K1", "K2", "K10", "S1", "A1"]
+    header = _csv(client.get("/exports/results_wide.csv", headers={"Accept-Language": "en"}))[0]
+    assert header[8:-4] == [f"{code} Competency {code}" for code in order]
+    page = client.get("/team/analytics", headers={"Accept-Language": "en"}).data.decode()
+    traces = {trace["type"]: trace for trace in (json.loads(html.unescape(raw))["data"][0]
+                                                 for raw in re.findall(r'data-figure="([^"]*)"', page))}
+    radar, heatmap = traces["scatterpolar"], traces["heatmap"]
+    assert [hover.split(" ")[0] for hover in radar["customdata"]] == [*order, "K1"]  # the loop closes on the first
+    assert heatmap["x"] == order
 
 
 @pytest.mark.parametrize(("role", "url", "expected"), [

@@ -19,7 +19,7 @@ from ..i18n import in_language, label, lang
 from ..models import Assessment, Competency, Cycle, Employee, OrgUnit, Recommendation, ResultRow
 from ..timeutil import bank_time
 from . import safe_files, scoring, xlsx_writer
-from .analytics import Filters, people
+from .analytics import Filters, competency_names, model_order, people
 from .review.runs import get_run
 from .streaming import released, stream_rows
 from .training.ledger import yearly_status
@@ -127,22 +127,12 @@ def _gaps(filters: Filters, scope, year: int) -> _Export:
     return _results(filters, scope, year, gaps_only=True)
 
 
-def _code_key(code: str) -> tuple:
-    """Competency codes in the model's order: K before S before A, then by number (K2 before K10)."""
-    number = re.search(r"\d+", code)
-    return ("KSA".find(code[:1]) % 4, int(number.group()) if number else 0, code)
-
-
-def wide_columns(filters: Filters, scope) -> list[tuple[str, str, str]]:
-    """(code, zh name, en name) of each competency rated in the rows the wide results export holds, in the model's
-    order; a code rated under several model versions is named as in the newest."""
-    rated = select(ResultRow.competency_id).where(*_which(filters, scope)).distinct()
-    found = db.session.execute(select(Competency.code, Competency.name_zh, Competency.name_en)
-                               .where(Competency.id.in_(rated)).order_by(Competency.id.desc())).all()
-    newest = {}
-    for code, zh, en in found:
-        newest.setdefault(code, (code, zh, en))
-    return sorted(newest.values(), key=lambda c: _code_key(c[0]))
+def wide_columns(filters: Filters, scope) -> list[tuple[str, str | None, str | None]]:
+    """(code, zh name, en name) of each competency rated in the rows the wide results export holds, in the order and
+    with the names of the charts (analytics.model_order and competency_names)."""
+    rated = db.session.scalars(select(ResultRow.competency_code).where(*_which(filters, scope)).distinct()).all()
+    names = competency_names(rated)
+    return [tuple(names[code]) if code in names else (code, None, None) for code in model_order(rated)]
 
 
 def _results_wide(filters: Filters, scope, _year: int) -> _Export:
