@@ -126,6 +126,24 @@ def test_hr_exports_everyone_with_filters(team, client, login_as):
     assert filtered == {"OUTSIDER"}
 
 
+def _figures(page: str) -> dict:
+    """{trace type: first trace} of the figures on a page."""
+    return {trace["type"]: trace for trace in (json.loads(html.unescape(raw))["data"][0]
+                                               for raw in re.findall(r'data-figure="([^"]*)"', page))}
+
+
+def test_the_team_heatmap_and_the_results_exports_hold_the_same_people(team, client, login_as):
+    """The charts and the exports read the stored results a filter selects through one condition
+    (analytics.stored_rows): under each filter the heatmap's people are the exports' people."""
+    login_as(team["lead"])
+    for query, people in (("", {"A", "B"}), (f"cycle={team['cycle'].id}", {"A", "B"}), ("grade=junior", {"A", "B"}),
+                          ("grade=senior", set())):
+        heatmap = _figures(client.get(f"/team/analytics?{query}", headers={"Accept-Language": "en"}).data.decode()).get("heatmap")
+        assert ({row.split(" ")[-1] for row in heatmap["y"]} if heatmap else set()) == people
+        for kind in ("results", "results_wide"):
+            assert {r[0] for r in _csv(client.get(f"/exports/{kind}.csv?{query}"))[1:]} == people
+
+
 def test_the_wide_export_orders_competencies_as_the_charts_do(app, client, login_as):
     """K1, K2, …, K10 (by number, not as text), then the skills, then the abilities: the wide export's columns, the
     team radar's axes and the gap heatmap's columns, whatever order the model lists them in."""
@@ -146,8 +164,7 @@ def test_the_wide_export_orders_competencies_as_the_charts_do(app, client, login
     header = _csv(client.get("/exports/results_wide.csv", headers={"Accept-Language": "en"}))[0]
     assert header[8:-4] == [f"{code} Competency {code}" for code in order]
     page = client.get("/team/analytics", headers={"Accept-Language": "en"}).data.decode()
-    traces = {trace["type"]: trace for trace in (json.loads(html.unescape(raw))["data"][0]
-                                                 for raw in re.findall(r'data-figure="([^"]*)"', page))}
+    traces = _figures(page)
     radar, heatmap = traces["scatterpolar"], traces["heatmap"]
     assert [hover.split(" ")[0] for hover in radar["customdata"]] == [*order, "K1"]  # the loop closes on the first
     assert heatmap["x"] == order

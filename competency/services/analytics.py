@@ -57,11 +57,12 @@ def in_scope(filters: Filters, scope, column):
     return _among(column, ids) if len(ids) <= LISTED_PEOPLE else column.in_(who)
 
 
-def _rows(filters: Filters, scope):
-    """Stored result rows of the filter's cycle (or everyone's latest) of the people in scope and filters."""
+def stored_rows(filters: Filters, scope):
+    """The condition on the stored results (ResultRow) that the filters select: the rows of the filter's cycle (or
+    everyone's latest) of the people in scope and filters. What every chart and export of results reads."""
     r = ResultRow
     which = r.cycle_id == filters.cycle_id if filters.cycle_id else r.is_latest.is_(True)
-    return r, and_(which, in_scope(filters, scope, r.employee_id))
+    return and_(which, in_scope(filters, scope, r.employee_id))
 
 
 def _among(column, ids: list[int]):
@@ -182,7 +183,8 @@ def _team_sums(filters: Filters, scope) -> list[tuple]:
     rows, sum of combined levels, rows with a target, sum of targets, sum of gaps). One pass over the rows, once per
     request, for both the team's radar and its heatmap by unit."""
     def compute():
-        r, where = _rows(filters, scope)
+        r = ResultRow
+        where = stored_rows(filters, scope)
         on = Employee.id == r.employee_id
         if db.engine.dialect.name == "postgresql":  # the team's employees read by key, not the whole table hashed
             on = and_(on, in_scope(filters, scope, Employee.id))
@@ -198,8 +200,8 @@ def member_gap_heatmap(filters: Filters, scope) -> tuple[list, list[str], dict]:
     """Gap per person and competency (latest completed assessment, or the filter's cycle); for a team of more
     than MEMBER_ROWS people, the average gap per org unit of its members instead. Returns (people or org units,
     codes, {(id, code): gap})."""
-    r, where = _rows(filters, scope)
-    where = and_(where, r.target.is_not(None))
+    r = ResultRow
+    where = and_(stored_rows(filters, scope), r.target.is_not(None))
     many = len(_listed(filters, scope)[0]) > MEMBER_ROWS  # else fewer people with a target than that, uncounted
     if many and db.session.scalar(select(func.count(func.distinct(r.employee_id))).where(where)) > MEMBER_ROWS:
         # a gap is stored exactly where there is a target: the average gap is the sum of gaps over those rows

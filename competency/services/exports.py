@@ -19,7 +19,7 @@ from ..i18n import in_language, label, lang
 from ..models import Assessment, Competency, Cycle, Employee, OrgUnit, Recommendation, ResultRow
 from ..timeutil import bank_time
 from . import safe_files, scoring, xlsx_writer
-from .analytics import Filters, competency_names, model_order, people
+from .analytics import Filters, competency_names, model_order, people, stored_rows
 from .review.runs import get_run
 from .streaming import released, stream_rows
 from .training.ledger import yearly_status
@@ -81,13 +81,6 @@ def count(kind: str, filters: Filters, scope, year: int) -> int:
     return 0 if query is None else db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
 
 
-def _which(filters: Filters, scope):
-    """The conditions on the stored results an export reads: the chosen cycle (or each person's latest), the people."""
-    who = people(filters, scope).subquery()
-    r = ResultRow
-    return (r.cycle_id == filters.cycle_id if filters.cycle_id else r.is_latest.is_(True)), r.employee_id.in_(select(who.c.id))
-
-
 def results_query(filters: Filters, scope, gaps_only: bool = False) -> Select:
     """SELECT of the results export's columns (unrounded, names in both languages), one row per person and
     competency rated, by staff number and competency; only competencies below their target when `gaps_only`. The one
@@ -98,7 +91,7 @@ def results_query(filters: Filters, scope, gaps_only: bool = False) -> Select:
                     Competency.name_en, r.self_level, r.supervisor_level, r.combined, r.target, r.gap)
              .join(Employee, Employee.id == r.employee_id).join(OrgUnit, OrgUnit.id == Employee.org_unit_id)
              .join(Cycle, Cycle.id == r.cycle_id).outerjoin(Competency, Competency.id == r.competency_id)
-             .where(*_which(filters, scope)).order_by(Employee.staff_no, r.competency_code))
+             .where(stored_rows(filters, scope)).order_by(Employee.staff_no, r.competency_code))
     if gaps_only:
         query = query.where(r.target.is_not(None), r.combined < r.target)
     return query
@@ -130,7 +123,7 @@ def _gaps(filters: Filters, scope, year: int) -> _Export:
 def wide_columns(filters: Filters, scope) -> list[tuple[str, str | None, str | None]]:
     """(code, zh name, en name) of each competency rated in the rows the wide results export holds, in the order and
     with the names of the charts (analytics.model_order and competency_names)."""
-    rated = db.session.scalars(select(ResultRow.competency_code).where(*_which(filters, scope)).distinct()).all()
+    rated = db.session.scalars(select(ResultRow.competency_code).where(stored_rows(filters, scope)).distinct()).all()
     names = competency_names(rated)
     return [tuple(names[code]) if code in names else (code, None, None) for code in model_order(rated)]
 
@@ -148,8 +141,8 @@ def _results_wide(filters: Filters, scope, _year: int) -> _Export:
              .join(Employee, Employee.id == r.employee_id).join(OrgUnit, OrgUnit.id == Employee.org_unit_id)
              .join(Cycle, Cycle.id == r.cycle_id).join(Assessment, Assessment.id == r.assessment_id)
              .outerjoin(Competency, Competency.id == r.competency_id)
-             .where(*_which(filters, scope)).order_by(Employee.staff_no, r.assessment_id, r.competency_code))
-    counted = select(r.assessment_id).where(*_which(filters, scope)).distinct()
+             .where(stored_rows(filters, scope)).order_by(Employee.staff_no, r.assessment_id, r.competency_code))
+    counted = select(r.assessment_id).where(stored_rows(filters, scope)).distinct()
 
     def person_row(first, group: list) -> list:
         levels = [None] * len(columns)
