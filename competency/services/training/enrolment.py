@@ -1,7 +1,8 @@
 """Enrolments: assignment (also by gap), seats in sessions, cancelling, results and undoing a completion.
 
 States: assigned → in_progress → completed | failed | absent | cancelled. A pass earns the course's credits
-exactly once (ledger.award_once); undoing it reverses them and puts the enrolment back in progress.
+exactly once (one request claims the completion, then ledger.award_completion); undoing it reverses them and puts
+the enrolment back in progress.
 """
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -195,7 +196,7 @@ def _close(enrolment_id: int, outcome: str, score, on: date, actor) -> bool:
         raise DomainError(_l("This enrolment is already closed (%(state)s).", state=enrolment.status.value))
     audit.record("training.result", "enrolment", enrolment_id, actor=actor, outcome=outcome, score=score)
     if enrolment.is_completed:
-        ledger.award_once(enrolment, on, actor)
+        ledger.award_completion(enrolment, on, actor)
     return True
 
 

@@ -5,7 +5,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, case, func, select, update
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ...errors import DomainError, FieldError
@@ -20,7 +20,6 @@ from ...models import (
     Grade,
     Mentoring,
 )
-from ...timeutil import utcnow
 from .. import audit
 from ..org import rolled_up
 from ..unit_of_work import unit_of_work
@@ -102,16 +101,10 @@ def reversed_ids(employee_id: int) -> set[int]:
 # --- writing the ledger ---------------------------------------------------------------------------
 
 
-def award_once(enrolment: Enrolment, on: date, actor) -> CreditEntry | None:
-    """The enrolment's credits, unless its net credits are already positive (inside the caller's unit)."""
-    db.session.flush()
-    # Take the enrolment's row lock (a no-op update) so that two simultaneous passes award one entry.
-    db.session.execute(update(Enrolment).where(Enrolment.id == enrolment.id).values(updated_at=utcnow())
-                       .execution_options(synchronize_session=False))
-    net = db.session.scalar(select(func.coalesce(func.sum(CreditEntry.amount), 0))
-                            .where(CreditEntry.enrolment_id == enrolment.id)) or Decimal(0)
-    if net > 0:
-        return None
+def award_completion(enrolment: Enrolment, on: date, actor) -> CreditEntry:
+    """The credits of a completion the caller has just claimed: its conditional UPDATE of the enrolment's status,
+    which only one of two simultaneous requests makes (the other waits for its lock, then finds the enrolment closed),
+    is what makes the credits earned exactly once. Inside the caller's unit."""
     entry = CreditEntry(employee_id=enrolment.employee_id, amount=enrolment.course.credits, earned_on=on,
                         source=CreditSource.ENROLMENT, enrolment_id=enrolment.id,
                         reason=f"{enrolment.course.code}", created_by_id=getattr(actor, "id", None))
