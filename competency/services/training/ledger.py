@@ -5,12 +5,13 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, case, func, select
+from sqlalchemy import Date, DateTime, Integer, bindparam, case, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 
 from ...errors import DomainError, FieldError
 from ...extensions import db
 from ...models import (
+    Course,
     CreditEntry,
     CreditRequirement,
     CreditSource,
@@ -20,6 +21,7 @@ from ...models import (
     Grade,
     Mentoring,
 )
+from ...timeutil import utcnow
 from .. import audit
 from ..org import rolled_up
 from ..unit_of_work import unit_of_work
@@ -101,15 +103,18 @@ def reversed_ids(employee_id: int) -> set[int]:
 # --- writing the ledger ---------------------------------------------------------------------------
 
 
-def award_completion(enrolment: Enrolment, on: date, actor) -> CreditEntry:
-    """The credits of a completion the caller has just claimed: its conditional UPDATE of the enrolment's status,
-    which only one of two simultaneous requests makes (the other waits for its lock, then finds the enrolment closed),
-    is what makes the credits earned exactly once. Inside the caller's unit."""
-    entry = CreditEntry(employee_id=enrolment.employee_id, amount=enrolment.course.credits, earned_on=on,
-                        source=CreditSource.ENROLMENT, enrolment_id=enrolment.id,
-                        reason=f"{enrolment.course.code}", created_by_id=getattr(actor, "id", None))
-    db.session.add(entry)
-    return entry
+def award_completions(enrolment_ids: list[int], on: date, actor) -> None:
+    """The credits of completions the caller has just claimed, a line per enrolment with its course's credits, by one
+    INSERT … SELECT: the claim, a conditional UPDATE of the enrolments' status that only one of two simultaneous
+    requests makes (the other waits for its locks, then finds them closed), is what makes them earned exactly once.
+    `actor`: the account, or its id. Inside the caller's unit."""
+    if not enrolment_ids:
+        return
+    lines = (select(Enrolment.employee_id, Course.credits, literal(on, Date), literal(CreditSource.ENROLMENT, CreditEntry.source.type),
+                    Course.code, Enrolment.id, literal(getattr(actor, "id", actor), Integer), literal(utcnow(), DateTime))
+             .join(Course, Course.id == Enrolment.course_id).where(Enrolment.id.in_(enrolment_ids)).order_by(Enrolment.id))
+    db.session.execute(insert(CreditEntry).from_select(
+        ["employee_id", "amount", "earned_on", "source", "reason", "enrolment_id", "created_by_id", "created_at"], lines))
 
 
 def award_mentoring(mentoring: Mentoring, on: date, actor) -> None:
