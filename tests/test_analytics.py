@@ -19,6 +19,16 @@ from competency.services.assessments import cycles, workflow
 from . import factories
 
 
+def _open_cycle(version):
+    """Cycle C of the first half of 2026 on the version, open, assessing the juniors by their supervisors only."""
+    cycle = cycles.save_cycle(cycles.CycleValues(
+        code="C", name_zh="周期", name_en="Cycle", version_id=version.id, period_start=date(2026, 1, 1), period_end=date(2026, 6, 30),
+        self_deadline=date.today() + timedelta(days=3), supervisor_deadline=date.today() + timedelta(days=6), self_weight=0,
+        filter_grades=("junior",)))
+    cycles.open_cycle(cycle)
+    return cycle
+
+
 @pytest.fixture
 def team(app):
     """Model K1 (weight 10), S1 (weight 11); a lead with two reports and an outsider, all assessed by supervisors only."""
@@ -30,11 +40,7 @@ def team(app):
     a = factories.employee(staff_no="A", org_unit=sub, grade=Grade.JUNIOR, supervisor=lead.employee)
     b = factories.employee(staff_no="B", org_unit=sub, grade=Grade.JUNIOR, supervisor=lead.employee)
     c = factories.employee(staff_no="OUTSIDER", org_unit=other, grade=Grade.JUNIOR)
-    cycle = cycles.save_cycle(cycles.CycleValues(
-        code="C", name_zh="周期", name_en="Cycle", version_id=version.id, period_start=date(2026, 1, 1), period_end=date(2026, 6, 30),
-        self_deadline=date.today() + timedelta(days=3), supervisor_deadline=date.today() + timedelta(days=6), self_weight=0,
-        filter_grades=("junior",)))
-    cycles.open_cycle(cycle)
+    cycle = _open_cycle(version)
     comps = {comp.code: comp.id for comp in version.competencies}
     for person, (k1, s1) in ((a, (1, 3)), (b, (2, 4)), (c, (5, 5))):
         item = db.session.scalar(select(Assessment).where(Assessment.employee_id == person.id))
@@ -150,11 +156,7 @@ def test_the_wide_export_orders_competencies_as_the_charts_do(app, client, login
     version = factories.model_version(publish=True, codes=("A1", "K10", "S1", "K2", "K1"))
     lead = factories.user(roles=["employee", "supervisor"], staff_no="LEAD", grade=Grade.SENIOR)
     factories.employee(staff_no="M", grade=Grade.JUNIOR, supervisor=lead.employee)
-    cycle = cycles.save_cycle(cycles.CycleValues(
-        code="C", name_zh="周期", name_en="Cycle", version_id=version.id, period_start=date(2026, 1, 1), period_end=date(2026, 6, 30),
-        self_deadline=date.today() + timedelta(days=3), supervisor_deadline=date.today() + timedelta(days=6), self_weight=0,
-        filter_grades=("junior",)))
-    cycles.open_cycle(cycle)
+    _open_cycle(version)
     item = db.session.scalar(select(Assessment))
     workflow.save_ratings(item, Rater.SUPERVISOR, {c.id: (1, "x") for c in version.competencies}, submit=True,
                           lock_version=item.lock_version)
