@@ -2,7 +2,7 @@
 actions its filter offers, and an object type's label. The trail keeps the codes; only the reading is translated."""
 from flask_babel import lazy_gettext as _l
 
-from .i18n import lang
+from .i18n import in_language
 
 ACTIONS = {
     "auth.login": _l("Signed in"),
@@ -123,7 +123,7 @@ OBJECTS = {
 
 def person_label(name_zh: str | None, name_en: str | None, staff_no: str | None, email: str | None) -> str:
     """A person as the log names them: "name (staff number)" in the current language, or the account's email."""
-    name = (name_en or name_zh) if lang() == "en" else (name_zh or name_en)
+    name = in_language(name_zh, name_en)
     if staff_no:
         return f"{name} ({staff_no})" if name else staff_no
     return email or ""

@@ -10,7 +10,7 @@ Three kinds of rule live here and nowhere else:
 Views, templates (through the Jinja globals `can`, `can_cancel` …), the CLI and the API all call these.
 """
 from flask import g, has_request_context
-from sqlalchemy import Select, literal, select, true, union
+from sqlalchemy import Select, literal, or_, select, true, union
 
 from ..errors import Forbidden, NotFound
 from ..extensions import db
@@ -125,6 +125,17 @@ def private_ids(user) -> Select:
     """SELECT of the people whose personal records (results, credits, certifications, grade) the user may
     read: everyone for hr and admin, else themself and their direct and indirect reports."""
     return EVERYONE if reads_everyone(user) else _self_and_team(user)
+
+
+def private_among(user, column, within=among):
+    """The condition that an employee id column names someone whose personal records the user may read (as
+    `private_ids`): no condition for hr and admin, else themself or one of their team, the team tested by
+    `within(column, team_ids(user))` (`among` by default; a caller may pass a test that reads the team's ids first)."""
+    if reads_everyone(user):
+        return true()
+    if user.employee_id is None:
+        return within(column, team_ids(user))
+    return or_(column == user.employee_id, within(column, team_ids(user)))
 
 
 def assignable_ids(user) -> Select:

@@ -97,10 +97,19 @@ def course_assigned(course: Course, employee_ids: list[int], due_date) -> None:
                      params={"course": _names(course, "title"), "due": _day(due_date), "target": target})
 
 
-def enrolment_result(enrolment: Enrolment) -> None:
-    """The person: the result recorded for them."""
-    notify_employees([enrolment.employee_id], "enrolment_result", obj=enrolment, params={
-        "course": _names(enrolment.course, "title"), "outcome": both(LABELS[enrolment.status])})
+def enrolment_results(enrolment_ids: list[int], status) -> None:
+    """The people whose results were recorded (all with the same outcome): the course and the result, in one
+    statement for the names and one for the notifications however many were ticked."""
+    if not enrolment_ids:
+        return
+    rows = db.session.execute(
+        select(Enrolment.id, User.id, Course.title_zh, Course.title_en).join(Course, Course.id == Enrolment.course_id)
+        .join(User, User.employee_id == Enrolment.employee_id).where(Enrolment.id.in_(enrolment_ids), User.active.is_(True))).all()
+    outcome = both(LABELS[status])
+    notify_many("enrolment_result", [
+        {"user_id": user_id, "object_id": enrolment_id,
+         "params": {"course": {"zh": zh or en, "en": en or zh}, "outcome": outcome}}
+        for enrolment_id, user_id, zh, en in rows])
 
 
 def grade_changes(run, changes: list[tuple[Recommendation, object, object]]) -> None:

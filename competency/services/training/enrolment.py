@@ -1,7 +1,8 @@
 """Enrolments: assignment (also by gap), seats in sessions, cancelling, results and undoing a completion.
 
 States: assigned → in_progress → completed | failed | absent | cancelled. A pass earns the course's credits
-exactly once (ledger.award_once); undoing it reverses them and puts the enrolment back in progress.
+exactly once (one request claims the completion, then ledger.award_completions); undoing it reverses them and puts
+the enrolment back in progress.
 """
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -133,15 +134,16 @@ def _release_seat(enrolment: Enrolment) -> None:
                            .values(seats_taken=TrainingSession.seats_taken - 1).execution_options(synchronize_session=False))
 
 
-def _claim(enrolment_id: int, statuses, **values) -> tuple[bool, Enrolment]:
-    """Change the enrolment if its status is still one of `statuses`, by one conditional UPDATE, so that of two
-    simultaneous requests (a double click) only one changes it; (whether this call changed it, the enrolment as it
-    now is)."""
-    claimed = db.session.execute(update(Enrolment).where(Enrolment.id == enrolment_id, Enrolment.status.in_(statuses))
-                                 .values(updated_at=utcnow(), **values).execution_options(synchronize_session=False))
-    enrolment = db.session.get(Enrolment, enrolment_id)
-    db.session.refresh(enrolment)
-    return claimed.rowcount == 1, enrolment
+def _claim(enrolment_ids: list[int], statuses, **values) -> list[int]:
+    """Change those of the enrolments whose status is still one of `statuses`, by one conditional UPDATE … RETURNING,
+    so that of two simultaneous requests (a double click) only one changes each; the ids this call changed, in order.
+    The enrolments held in the session take the new values."""
+    # On PostgreSQL the rows are locked in the order of their ids (FOR UPDATE after ORDER BY), so that two requests
+    # claiming overlapping sets wait for each other instead of deadlocking; SQLite has one write lock anyway.
+    still = select(Enrolment.id).where(Enrolment.id.in_(enrolment_ids), Enrolment.status.in_(statuses))
+    return sorted(db.session.scalars(
+        update(Enrolment).where(Enrolment.id.in_(still.order_by(Enrolment.id).with_for_update()), Enrolment.status.in_(statuses))
+        .values(updated_at=utcnow(), **values).returning(Enrolment.id).execution_options(synchronize_session="fetch")))
 
 
 @unit_of_work()
@@ -151,10 +153,10 @@ def cancel(enrolment: Enrolment, actor=None) -> None:
         raise DomainError(_l("Only an assigned or ongoing enrolment can be cancelled."))
     enrolment_id = enrolment.id
     release_snapshot()  # the claim's UPDATE then waits for the write lock instead of failing on a stale snapshot
-    claimed, enrolment = _claim(enrolment_id, ACTIVE_STATUSES, status=E.CANCELLED)
-    if not claimed:  # cancelled or closed meanwhile: its seat is no longer this request's to free
+    if not _claim([enrolment_id], ACTIVE_STATUSES, status=E.CANCELLED):
+        # cancelled or closed meanwhile: its seat is no longer this request's to free
         raise DomainError(_l("Only an assigned or ongoing enrolment can be cancelled."))
-    _release_seat(enrolment)
+    _release_seat(db.session.get(Enrolment, enrolment_id))
     audit.record("training.cancel", "enrolment", enrolment_id, actor=actor)
 
 
@@ -198,23 +200,26 @@ def _needs_recording(enrolment: Enrolment, outcome: str, on: date) -> bool:
     return True
 
 
-def _close(enrolment_id: int, outcome: str, score, on: date, actor, tell: bool = True) -> bool:
-    """Record the result on the enrolment if it is still active, by one conditional UPDATE, so that of two
-    simultaneous submits (a double click) only one records it; the pass earns its credits. Whether it was this
-    call that recorded it."""
+def _record(enrolment_ids: list[int], outcome: str, score, on: date, actor, tell: bool = True) -> int:
+    """Record the result on those of the enrolments still active, all by one conditional UPDATE, so that of two
+    simultaneous submits (a double click) only one records each; the passes earn their credits and, with `tell`, the
+    people are told (one statement for all). How many this call recorded; AlreadyClosed when one of them was closed
+    otherwise meanwhile (the unit then writes nothing). `actor`: the account, or its id."""
     status, result = OUTCOMES[outcome]
     score = None if score in (None, "") else Decimal(str(score))
-    claimed, enrolment = _claim(enrolment_id, ACTIVE_STATUSES, status=status, result=result, score=score, completed_on=on)
-    if not claimed:
-        if (enrolment.status, enrolment.result) == OUTCOMES[outcome]:
-            return False
-        raise AlreadyClosed(enrolment)
-    audit.record("training.result", "enrolment", enrolment_id, actor=actor, outcome=outcome, score=score)
-    if enrolment.is_completed:
-        ledger.award_once(enrolment, on, actor)
+    claimed = _claim(enrolment_ids, ACTIVE_STATUSES, status=status, result=result, score=score, completed_on=on)
+    missed = set(enrolment_ids) - set(claimed)  # closed by a request that came first: fine if with this very result
+    if missed:
+        for closed in db.session.scalars(select(Enrolment).where(Enrolment.id.in_(missed)).order_by(Enrolment.id)):
+            db.session.refresh(closed)
+            if (closed.status, closed.result) != (status, result):
+                raise AlreadyClosed(closed)
+    audit.record_many("training.result", actor, (("enrolment", i, {"outcome": outcome, "score": score}) for i in claimed))
+    if status == E.COMPLETED:
+        ledger.award_completions(claimed, on, actor)
     if tell:
-        notifications.enrolment_result(enrolment)
-    return True
+        notifications.enrolment_results(claimed, status)
+    return len(claimed)
 
 
 @unit_of_work()
@@ -228,7 +233,7 @@ def record_result(enrolment: Enrolment, outcome: str, *, score=None, on: date | 
     if not _needs_recording(enrolment, outcome, on):
         return False
     db.session.flush()  # an enrolment made in the same unit (an import) exists before the UPDATE
-    return _close(enrolment.id, outcome, score, on, actor, tell)
+    return _record([enrolment.id], outcome, score, on, actor, tell) == 1
 
 
 @dataclass
@@ -247,9 +252,11 @@ def record_results(enrolments: list[Enrolment], outcome: str, *, score=None, on:
         raise FieldError("enrolments", _l("Tick at least one person to record a result for."))
     on = on or date.today()
     pending = [e.id for e in enrolments if _needs_recording(e, outcome, on)]
+    recorded = 0
     if pending:
-        release_snapshot()  # each claim's UPDATE then waits for the write lock instead of failing on a stale snapshot
-    recorded = sum(_close(enrolment_id, outcome, score, on, actor) for enrolment_id in pending)
+        actor_id = getattr(actor, "id", None)  # read before the account expires with the snapshot
+        release_snapshot()  # the claim's UPDATE then waits for the write lock instead of failing on a stale snapshot
+        recorded = _record(pending, outcome, score, on, actor_id)
     return Recorded(recorded=recorded, unchanged=len(enrolments) - recorded)
 
 
@@ -263,10 +270,9 @@ def undo_completion(enrolment: Enrolment, reason: str, actor=None) -> None:
         raise DomainError(_l("Give a reason."))
     enrolment_id = enrolment.id
     release_snapshot()  # the claim's UPDATE then waits for the write lock instead of failing on a stale snapshot
-    claimed, enrolment = _claim(enrolment_id, (E.COMPLETED,), status=E.IN_PROGRESS, result=None, score=None, completed_on=None)
-    if not claimed:
+    if not _claim([enrolment_id], (E.COMPLETED,), status=E.IN_PROGRESS, result=None, score=None, completed_on=None):
         raise DomainError(_l("This completion is already undone."))
-    ledger.reverse_enrolment_credits(enrolment, reason, actor)
+    ledger.reverse_enrolment_credits(db.session.get(Enrolment, enrolment_id), reason, actor)
     audit.record("training.undo_completion", "enrolment", enrolment_id, actor=actor, reason=reason.strip())
 
 
