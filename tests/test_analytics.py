@@ -152,7 +152,8 @@ def test_the_team_heatmap_and_the_results_exports_hold_the_same_people(team, cli
 
 def test_the_wide_export_orders_competencies_as_the_charts_do(app, client, login_as):
     """K1, K2, …, K10 (by number, not as text), then the skills, then the abilities: the wide export's columns, the
-    team radar's axes and the gap heatmap's columns, whatever order the model lists them in."""
+    long export's rows of a person, the team radar's axes and the gap heatmap's columns, whatever order the model
+    lists them in."""
     version = factories.model_version(publish=True, codes=("A1", "K10", "S1", "K2", "K1"))
     lead = factories.user(roles=["employee", "supervisor"], staff_no="LEAD", grade=Grade.SENIOR)
     factories.employee(staff_no="M", grade=Grade.JUNIOR, supervisor=lead.employee)
@@ -165,6 +166,7 @@ def test_the_wide_export_orders_competencies_as_the_charts_do(app, client, login
     order = ["K1", "K2", "K10", "S1", "A1"]
     header = _csv(client.get("/exports/results_wide.csv", headers={"Accept-Language": "en"}))[0]
     assert header[8:-4] == [f"{code} Competency {code}" for code in order]
+    assert [row[7] for row in _csv(client.get("/exports/results.csv"))[1:]] == order
     page = client.get("/team/analytics", headers={"Accept-Language": "en"}).data.decode()
     traces = _figures(page)
     radar, heatmap = traces["scatterpolar"], traces["heatmap"]

@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 
 from flask import g, has_request_context
-from sqlalchemy import ARRAY, Float, Integer, Select, and_, any_, cast, func, literal, select
+from sqlalchemy import ARRAY, Float, Integer, Select, and_, any_, case, cast, func, literal, select
 
 from ..extensions import db
 from ..models import LATEST, Assessment, Competency, Employee, EmployeeStatus, Grade, OrgUnit, ResultAggregate, ResultRow
@@ -77,6 +77,12 @@ def model_order(codes) -> list[str]:
     """The distinct competency codes in the model's order: knowledge, skills, abilities (other codes after them), each
     by its number (K2 before K10). The one order of competencies in every chart and export."""
     return sorted(set(codes), key=_code_key)
+
+
+def model_order_by(code) -> tuple:
+    """`model_order` in SQL, for ORDER BY: knowledge, skills, abilities, others; by number (length, then text)."""
+    letter = case((code.startswith("K"), 0), (code.startswith("S"), 1), (code.startswith("A"), 2), else_=3)
+    return letter, func.length(code), code
 
 
 def _code_key(code: str) -> tuple:

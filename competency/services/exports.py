@@ -20,7 +20,7 @@ from ..i18n import in_language, label, lang
 from ..models import Assessment, Competency, Cycle, Employee, OrgUnit, Recommendation, ResultRow
 from ..timeutil import bank_time
 from . import safe_files, scoring, xlsx_writer
-from .analytics import Filters, competency_names, model_order, people, stored_rows
+from .analytics import Filters, competency_names, model_order, model_order_by, people, stored_rows
 from .review.runs import get_run
 from .streaming import released, stream_rows
 from .training.ledger import yearly_status
@@ -84,15 +84,15 @@ def count(kind: str, filters: Filters, scope, year: int) -> int:
 
 def results_query(filters: Filters, scope, gaps_only: bool = False) -> Select:
     """SELECT of the results export's columns (unrounded, names in both languages), one row per person and
-    competency rated, by staff number and competency; only competencies below their target when `gaps_only`. The one
-    place exports read assessment results per competency from."""
+    competency rated, by staff number and competency (in the model's order, as the charts); only competencies below
+    their target when `gaps_only`. The one place exports read assessment results per competency from."""
     r = ResultRow  # the stored results
     query = (select(Employee.staff_no, Employee.name_zh, Employee.name_en, OrgUnit.code, OrgUnit.name_zh, OrgUnit.name_en,
                     Cycle.code, Cycle.name_zh, Cycle.name_en, Cycle.period_end, r.competency_code, Competency.name_zh,
                     Competency.name_en, r.self_level, r.supervisor_level, r.combined, r.target, r.gap)
              .join(Employee, Employee.id == r.employee_id).join(OrgUnit, OrgUnit.id == Employee.org_unit_id)
              .join(Cycle, Cycle.id == r.cycle_id).outerjoin(Competency, Competency.id == r.competency_id)
-             .where(stored_rows(filters, scope)).order_by(Employee.staff_no, r.competency_code))
+             .where(stored_rows(filters, scope)).order_by(Employee.staff_no, *model_order_by(r.competency_code)))
     if gaps_only:
         query = query.where(r.target.is_not(None), r.combined < r.target)
     return query
