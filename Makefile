@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := competency
 
-.PHONY: run test lint install install-test translations db seed grades serve demo-code update-translations clean
+.PHONY: notify run test lint install install-test translations db seed grades serve demo-code update-translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ seed:
 grades:
 	$(BIN)/flask grade apply
 
+# Tell the reminders that are due now (the web process's job consumer then runs it every 10 minutes), so the demo's
+# overdue probation is in the supervisor's bell from the start.
+notify:
+	$(BIN)/flask notify run
+
 # The current two-factor code of the demo hr and admin accounts (their secret is in seeds/demo.yaml).
 demo-code:
 	@$(BIN)/python -c "import pyotp, yaml; print(pyotp.TOTP(yaml.safe_load(open('seeds/demo.yaml'))['demo_two_factor_secret']).now())"
@@ -42,7 +47,7 @@ demo-code:
 serve:
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
-run: install translations instance/secret_key db seed grades serve
+run: install translations instance/secret_key db seed grades notify serve
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -35,6 +35,7 @@ def create_app(config=None) -> Flask:
     extensions.migrate.init_app(app, extensions.db, directory=str(ROOT / "migrations"))
     extensions.csrf.init_app(app)
     extensions.login_manager.init_app(app)
+    extensions.mail.init_app(app)
     with app.app_context():  # the limiter reads the app's RATELIMIT_ENABLED
         extensions.limiter.init_app(app)
     i18n.init_app(app)
@@ -52,12 +53,13 @@ def create_app(config=None) -> Flask:
     from .jobs import bp as jobs_bp
     from .ksa import bp as ksa_bp
     from .main import bp as main_bp
+    from .notifications import bp as notifications_bp
     from .org import bp as org_bp
     from .review import bp as review_bp
     from .training import bp as training_bp
 
     for blueprint in (auth_bp, main_bp, org_bp, admin_bp, imports_bp, ksa_bp, cycles_bp, assessments_bp,
-                      training_bp, review_bp, appeals_bp, analytics_bp, jobs_bp):
+                      training_bp, review_bp, appeals_bp, analytics_bp, jobs_bp, notifications_bp):
         app.register_blueprint(blueprint)
 
     from . import api

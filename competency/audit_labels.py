@@ -2,7 +2,7 @@
 actions its filter offers, and an object type's label. The trail keeps the codes; only the reading is translated."""
 from flask_babel import lazy_gettext as _l
 
-from .i18n import lang
+from .i18n import in_language
 
 ACTIONS = {
     "auth.login": _l("Signed in"),
@@ -22,6 +22,9 @@ ACTIONS = {
     "user.password_reset": _l("Password reset"),
     "api_token.create": _l("API token created"),
     "api_token.revoke": _l("API token revoked"),
+    "auth.password_reset_requested": _l("Password reset link asked for"),
+    "user.password_reset_by_link": _l("Password reset with an e-mailed link"),
+    "mail.retry": _l("Failed e-mails queued again"),
     "employee.update": _l("Employee record changed"),
     "setting.update": _l("Setting changed"),
     "cycle.create": _l("Cycle created"),
@@ -107,7 +110,7 @@ GROUPS = (
     ("mentoring.", _l("Mentoring")), ("certification.", _l("Certifications")), ("model.", _l("Competency models")),
     ("standards.", _l("Grade standards")), ("probation.", _l("Probation")), ("review.", _l("Annual review")),
     ("grade.", _l("Grades")), ("import.", _l("Imports")), ("export.", _l("Downloads")),
-    ("view.", _l("Views of personal records")), ("backup.", _l("Backups")),
+    ("view.", _l("Views of personal records")), ("backup.", _l("Backups")), ("mail.", _l("E-mail")),
 )
 OBJECTS = {
     "user": _l("Account"), "employee": _l("Employee"), "assessment": _l("Assessment"), "cycle": _l("Cycle"),
@@ -116,13 +119,13 @@ OBJECTS = {
     "model_version": _l("Model version"), "competency": _l("Competency"), "duty_area": _l("Duty area"),
     "position": _l("Position"), "review_run": _l("Annual review"), "grade_history": _l("Grade change"),
     "setting": _l("Setting"), "import": _l("Import"), "export": _l("Download"), "database": _l("Database"),
-    "org_unit": _l("Org unit"),
+    "org_unit": _l("Org unit"), "outbox": _l("E-mail"),
 }
 
 
 def person_label(name_zh: str | None, name_en: str | None, staff_no: str | None, email: str | None) -> str:
     """A person as the log names them: "name (staff number)" in the current language, or the account's email."""
-    name = (name_en or name_zh) if lang() == "en" else (name_zh or name_en)
+    name = in_language(name_zh, name_en)
     if staff_no:
         return f"{name} ({staff_no})" if name else staff_no
     return email or ""

@@ -425,8 +425,29 @@ def jobs_list(limit):
                    + (f"  {job.error}" if job.error else ""))
 
 
+notify_group = AppGroup("notify", help="Notifications: reminders, the e-mail outbox, pruning.")
+
+
+@notify_group.command("run")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="The day the reminders are for (default today).")
+def notify_run(today):
+    """Send the reminders that are due, send the queued e-mails, delete old notifications (run every 10 minutes)."""
+    from .services.notifications import runner
+
+    report = runner.run(today.date() if today else None)
+    for rule, created in report.reminders.items():
+        click.echo(f"reminders {rule}: {created}")
+    if report.mail_on:
+        sent = report.sent
+        click.echo(f"e-mail: sent {sent.sent}, to retry {sent.retrying}, failed {sent.failed}, waiting {sent.waiting}")
+    else:
+        click.echo("e-mail: off (MAIL_SERVER is not set); nothing to send")
+    click.echo(f"pruned: {report.pruned_notifications} notification(s), {report.pruned_messages} sent e-mail(s)")
+
+
 def init_app(app) -> None:
     """Register the commands."""
+    app.cli.add_command(notify_group)
     app.cli.add_command(jobs_group)
     app.cli.add_command(import_group)
     app.cli.add_command(user_group)

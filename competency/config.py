@@ -64,6 +64,8 @@ class Config:
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("COMPETENCY_LOGIN_LIMIT_ADDRESS", "30 per minute;300 per hour")
     LOGIN_LIMIT_PER_PAIR = "5 per minute;10 per 10 minutes;20 per hour"
     LOGIN_LIMIT_PER_IDENTIFIER = "50 per hour;200 per day"
+    # "Forgot password" requests per account (and per client address, as sign-in).
+    RESET_LIMIT_PER_IDENTIFIER = "3 per 15 minutes;10 per day"
     # Reverse proxies in front of the app (X-Forwarded-For is trusted that many hops deep).
     PROXY_HOPS = int(os.environ.get("COMPETENCY_PROXY_HOPS", "0"))
     # Sessions end after this much inactivity, and in any case after this long.
@@ -96,6 +98,25 @@ class Config:
     EXPORT_JOB_ROWS = int(os.environ.get("COMPETENCY_EXPORT_JOB_ROWS", "50000"))
     # Requests allowed per API token (limits syntax); beyond it, 429 with Retry-After.
     API_RATE_LIMIT = os.environ.get("COMPETENCY_API_RATE_LIMIT", "600 per minute;20000 per hour")
+    # E-mail (Flask-Mailman over SMTP): on when MAIL_SERVER is set; without it nothing is queued and only the in-app
+    # inbox tells people. Sent by `flask notify run` (never inside a request); links in e-mails start with
+    # APP_BASE_URL.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "0") == "1"
+    MAIL_USE_SSL = os.environ.get("MAIL_USE_SSL", "0") == "1"
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Competency <competency@localhost>")
+    MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "30"))
+    MAIL_BACKEND = "smtp"
+    MAIL_SUBJECT_PREFIX = os.environ.get("MAIL_SUBJECT_PREFIX", "")
+    MAIL_MAX_ATTEMPTS = int(os.environ.get("COMPETENCY_MAIL_MAX_ATTEMPTS", "5"))
+    MAIL_KEEP_DAYS = 30
+    APP_BASE_URL = os.environ.get("APP_BASE_URL", "http://127.0.0.1:5000")
+    NOTIFICATION_KEEP_DAYS = 365
+    # The in-process timer that runs `notify run` on the job consumer (COMPETENCY_JOBS_WORKER=thread or a worker).
+    NOTIFY_EVERY_MINUTES = int(os.environ.get("COMPETENCY_NOTIFY_EVERY_MINUTES", "10"))
 
 
 class TestingConfig(Config):

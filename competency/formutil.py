@@ -1,12 +1,15 @@
-"""Shared form helpers: select options, the indented org unit choices, labelled grade choices, and number fields
-bounded to what their columns hold."""
+"""Shared form helpers: select options, the indented org unit choices, labelled grade choices, the competency and
+level choices, person pickers, and number fields bounded to what their columns hold."""
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DecimalField, IntegerField, SelectChoice, ValidationError
+from wtforms import DecimalField, IntegerField, SelectChoice, StringField, ValidationError
 
+from .errors import DomainError
 from .i18n import label, localized
-from .models import Grade
+from .models import LEVELS, Category, Grade
+from .services import access, people
+from .services.ksa.versions import SCALE
 from .services.org import unit_tree
 
 
@@ -25,6 +28,53 @@ def org_unit_options(blank=None, as_int: bool = False) -> list[SelectChoice]:
 def grade_options(blank=None) -> list[SelectChoice]:
     """The grades with their translated labels (a first blank option when a label is given)."""
     return options(([("", blank)] if blank is not None else []) + [(g.value, label(g)) for g in Grade])
+
+
+CATEGORY_NAMES = {Category.K: _l("Knowledge"), Category.S: _l("Skills"), Category.A: _l("Abilities")}
+
+
+def competency_options(competencies, blank=None, also=()) -> list[SelectChoice]:
+    """The competencies (code, category, name_zh, name_en; services.ksa.versions.published_competencies) as options
+    "K1 产品知识" grouped by category, K, S, A (a first blank option when a label is given). `also`: codes to offer
+    besides, marked as not in a published model (those an existing course still names, so that its rows show them)."""
+    choices = [SelectChoice("", blank)] if blank is not None else []
+    choices += [SelectChoice(c.code, f"{c.code} {localized(c)}", optgroup=f"{c.category.value} {CATEGORY_NAMES[c.category]}")
+                for c in competencies]
+    known = {c.code for c in competencies}
+    outside = str(_l("Not in a published model"))
+    choices += [SelectChoice(code, f"{code} ({outside})", optgroup=outside) for code in also if code not in known]
+    return choices
+
+
+def level_options(blank=None) -> list[SelectChoice]:
+    """The proficiency levels 1–5 with their names, "3 · 熟练" (a first blank option when a label is given)."""
+    return options(([("", blank)] if blank is not None else []) + [(str(level), f"{level} · {SCALE[level][0]}") for level in LEVELS])
+
+
+class PersonField(StringField):
+    """A person picker (the template macro `person_field`): it takes a staff number, the "staff number name" its list
+    fills in, or the name of a single person, among the people of its scope (services.access.picker_scope: "visible",
+    "assignable" or "mentoring"). Validating resolves it: `person` is the Employee, None when left empty; a text that
+    names nobody or several people is an error at the field, naming them."""
+
+    def __init__(self, label=None, validators=None, scope: str = "visible", **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.scope, self.person = scope, None
+
+    def post_validate(self, form, validation_stopped):
+        from flask_login import current_user
+
+        self.person = None
+        if validation_stopped or self.errors or not (self.data or "").strip():
+            return
+        try:
+            self.person = people.resolve_person(access.picker_scope(current_user, self.scope), self.data)
+        except DomainError as error:
+            raise ValidationError(str(error)) from None
+
+    def show(self, person) -> None:
+        """Show a person in the field (an edit page's current value)."""
+        self.data = people.person_text(person)
 
 
 def edit_form(form_class, obj=None):

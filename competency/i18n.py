@@ -129,12 +129,18 @@ def lang() -> str:
     return "en" if locale is not None and locale.language == "en" else "zh"
 
 
-def localized(obj, field: str = "name") -> str:
-    """obj.<field>_zh or obj.<field>_en in the current language, falling back to the other."""
+def in_language(zh, en, language: str | None = None):
+    """The one rule for bilingual data: the zh or the en value in the language ("zh" or "en"; the request's by
+    default), the other one when it is empty, "" when both are."""
+    first, second = (en, zh) if (language or lang()) == "en" else (zh, en)
+    return first or second or ""
+
+
+def localized(obj, field: str = "name", language: str | None = None):
+    """obj.<field>_zh or obj.<field>_en by `in_language` (in the current language by default)."""
     if obj is None:
         return ""
-    first, second = ("en", "zh") if lang() == "en" else ("zh", "en")
-    return getattr(obj, f"{field}_{first}", None) or getattr(obj, f"{field}_{second}", None) or ""
+    return in_language(getattr(obj, f"{field}_zh", None), getattr(obj, f"{field}_en", None), language)
 
 
 def select_locale() -> str:

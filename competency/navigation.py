@@ -50,6 +50,7 @@ AREAS = [
         ("accounts.manage", "admin.users", _l("Accounts")),
         ("audit.read", "admin.audit_log", _l("Audit log")),
         ("accounts.manage", "admin.api_tokens_page", _l("API tokens")),
+        ("accounts.manage", "notifications.failed_mail", _l("Failed e-mails")),
     ]),
 ]
 

@@ -1,9 +1,13 @@
 """Fixtures: an app on a clean database (SQLite, or PostgreSQL with TEST_DATABASE_URL), clients, logins."""
+import email
 import gc
 import os
+import socket
+from email.policy import default as email_policy
 
 import psycopg
 import pytest
+from aiosmtpd.controller import Controller
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
@@ -179,3 +183,43 @@ def redis_url():
             pytest.fail("Redis does not answer at TEST_REDIS_URL or 127.0.0.1:6379 (COMPETENCY_REQUIRE_REDIS=1)")
         pytest.skip("no Redis server answers at TEST_REDIS_URL or 127.0.0.1:6379")
     return url
+
+
+# --- a real SMTP server (aiosmtpd) for the e-mail tests ---------------------------------------------------------
+
+
+class _Inbox:
+    """The aiosmtpd handler: keeps every message received."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=email_policy)
+        self.messages.append((list(envelope.rcpt_tos), message))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on a free port; its received messages as [(recipients, email.message.EmailMessage)]."""
+    handler = _Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller.port, handler.messages
+    controller.stop()
+
+
+@pytest.fixture
+def mail_on(app, smtp):
+    """The app with e-mail on, sending to the test's SMTP server (settings restored afterwards)."""
+    saved = {k: app.config.get(k) for k in ("MAIL_SERVER", "MAIL_PORT", "APP_BASE_URL")}
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp[0], APP_BASE_URL="https://competency.bank.example")
+    yield smtp[1]
+    app.config.update(saved)

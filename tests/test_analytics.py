@@ -1,6 +1,8 @@
 """Charts and exports: exact values on a small fixture, and that a supervisor sees only their team."""
 import csv
+import html
 import io
+import json
 import re
 from datetime import date, timedelta
 
@@ -17,6 +19,16 @@ from competency.services.assessments import cycles, workflow
 from . import factories
 
 
+def _open_cycle(version):
+    """Cycle C of the first half of 2026 on the version, open, assessing the juniors by their supervisors only."""
+    cycle = cycles.save_cycle(cycles.CycleValues(
+        code="C", name_zh="周期", name_en="Cycle", version_id=version.id, period_start=date(2026, 1, 1), period_end=date(2026, 6, 30),
+        self_deadline=date.today() + timedelta(days=3), supervisor_deadline=date.today() + timedelta(days=6), self_weight=0,
+        filter_grades=("junior",)))
+    cycles.open_cycle(cycle)
+    return cycle
+
+
 @pytest.fixture
 def team(app):
     """Model K1 (weight 10), S1 (weight 11); a lead with two reports and an outsider, all assessed by supervisors only."""
@@ -28,11 +40,7 @@ def team(app):
     a = factories.employee(staff_no="A", org_unit=sub, grade=Grade.JUNIOR, supervisor=lead.employee)
     b = factories.employee(staff_no="B", org_unit=sub, grade=Grade.JUNIOR, supervisor=lead.employee)
     c = factories.employee(staff_no="OUTSIDER", org_unit=other, grade=Grade.JUNIOR)
-    cycle = cycles.save_cycle(cycles.CycleValues(
-        code="C", name_zh="周期", name_en="Cycle", version_id=version.id, period_start=date(2026, 1, 1), period_end=date(2026, 6, 30),
-        self_deadline=date.today() + timedelta(days=3), supervisor_deadline=date.today() + timedelta(days=6), self_weight=0,
-        filter_grades=("junior",)))
-    cycles.open_cycle(cycle)
+    cycle = _open_cycle(version)
     comps = {comp.code: comp.id for comp in version.competencies}
     for person, (k1, s1) in ((a, (1, 3)), (b, (2, 4)), (c, (5, 5))):
         item = db.session.scalar(select(Assessment).where(Assessment.employee_id == person.id))
@@ -122,6 +130,48 @@ def test_hr_exports_everyone_with_filters(team, client, login_as):
     assert everyone == {"A", "B", "OUTSIDER"}
     filtered = {r[0] for r in _csv(client.get(f"/exports/results.csv?org_unit={team['other'].id}"))[1:]}
     assert filtered == {"OUTSIDER"}
+
+
+def _figures(page: str) -> dict:
+    """{trace type: first trace} of the figures on a page."""
+    return {trace["type"]: trace for trace in (json.loads(html.unescape(raw))["data"][0]
+                                               for raw in re.findall(r'data-figure="([^"]*)"', page))}
+
+
+def test_the_team_heatmap_and_the_results_exports_hold_the_same_people(team, client, login_as):
+    """The charts and the exports read the stored results a filter selects through one condition
+    (analytics.stored_rows): under each filter the heatmap's people are the exports' people."""
+    login_as(team["lead"])
+    for query, people in (("", {"A", "B"}), (f"cycle={team['cycle'].id}", {"A", "B"}), ("grade=junior", {"A", "B"}),
+                          ("grade=senior", set())):
+        heatmap = _figures(client.get(f"/team/analytics?{query}", headers={"Accept-Language": "en"}).data.decode()).get("heatmap")
+        assert ({row.split(" ")[-1] for row in heatmap["y"]} if heatmap else set()) == people
+        for kind in ("results", "results_wide"):
+            assert {r[0] for r in _csv(client.get(f"/exports/{kind}.csv?{query}"))[1:]} == people
+
+
+def test_the_wide_export_orders_competencies_as_the_charts_do(app, client, login_as):
+    """K1, K2, …, K10 (by number, not as text), then the skills, then the abilities: the wide export's columns, the
+    long export's rows of a person, the team radar's axes and the gap heatmap's columns, whatever order the model
+    lists them in."""
+    version = factories.model_version(publish=True, codes=("A1", "K10", "S1", "K2", "K1"))
+    lead = factories.user(roles=["employee", "supervisor"], staff_no="LEAD", grade=Grade.SENIOR)
+    factories.employee(staff_no="M", grade=Grade.JUNIOR, supervisor=lead.employee)
+    _open_cycle(version)
+    item = db.session.scalar(select(Assessment))
+    workflow.save_ratings(item, Rater.SUPERVISOR, {c.id: (1, "x") for c in version.competencies}, submit=True,
+                          lock_version=item.lock_version)
+    db.session.commit()
+    login_as(lead)
+    order = ["K1", "K2", "K10", "S1", "A1"]
+    header = _csv(client.get("/exports/results_wide.csv", headers={"Accept-Language": "en"}))[0]
+    assert header[8:-4] == [f"{code} Competency {code}" for code in order]
+    assert [row[7] for row in _csv(client.get("/exports/results.csv"))[1:]] == order
+    page = client.get("/team/analytics", headers={"Accept-Language": "en"}).data.decode()
+    traces = _figures(page)
+    radar, heatmap = traces["scatterpolar"], traces["heatmap"]
+    assert [hover.split(" ")[0] for hover in radar["customdata"]] == [*order, "K1"]  # the loop closes on the first
+    assert heatmap["x"] == order
 
 
 @pytest.mark.parametrize(("role", "url", "expected"), [

@@ -96,6 +96,28 @@ def test_the_log_filters_by_action_group_who_and_whom(log, client, login_as):
     assert '<option value="auth.login">Signed in</option>' in page and '<optgroup label="Sign-in">' in page
 
 
+def test_whom_an_event_is_about_is_found_by_staff_number_email_or_name(log, client, login_as):
+    """Whom: a person's employee record and their account, found by their staff number, their account's email or
+    their name (zh, or en in any case); a person without an account by their employee record."""
+    li = factories.user(roles=["employee"], staff_no="P2", name_en="Li Na", name_zh="李娜", email="li.na@bank.example")
+    zhao = factories.employee(staff_no="P3", name_en="Zhao Lei", name_zh="赵磊")
+    for action, object_type, object_id in (("user.password_reset", "user", li.id), ("employee.update", "employee", li.employee_id),
+                                           ("employee.update", "employee", zhao.id)):
+        audit.record(action, object_type, object_id, actor=log["admin"])
+    db.session.commit()
+    login_as(log["admin"])
+
+    def about(who: str) -> list[tuple[str, str]]:
+        page = client.get("/admin/audit", query_string={"subject": who}, headers=EN).data.decode()
+        return sorted((row[2].split()[-1], row[3]) for row in _rows(page))
+
+    li_events = [("employee.update", "Li Na (P2)"), ("user.password_reset", "Li Na (P2)")]
+    assert about("P2") == about("LI.NA@bank.example") == about("li na") == about("李娜") == li_events
+    assert about("P3") == about("Zhao Lei") == about("赵磊") == [("employee.update", "Zhao Lei (P3)")]
+    assert about("trainer@bank.example") == [("user.activate", "trainer@bank.example")]
+    assert about("P4") == about("nobody@bank.example") == []
+
+
 def test_the_log_stays_paginated_with_its_filters(log, client, login_as, app):
     login_as(log["admin"])
     per_page = app.config["PAGE_SIZE"] * 2

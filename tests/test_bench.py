@@ -16,6 +16,8 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
     ("analytics.py", "RESULT name=team_analytics db=sqlite employees=400"),
     ("exports.py", "RESULT name=export_gaps_xlsx db=sqlite employees=400"),
     ("imports.py", "RESULT name=import_ratings db=sqlite employees=400"),
+    ("people_search.py", "RESULT name=people_search db=sqlite employees=400"),
+    ("notify.py", "RESULT name=notify_run db=sqlite employees=400"),
 ])
 def test_benchmark_script_runs(script, expected):
     result = subprocess.run([sys.executable, str(BENCH / script), "--employees", "400", "--repeat", "1"],

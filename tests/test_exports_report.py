@@ -2,7 +2,10 @@
 for coded values, real number and date cells, a frozen header row with an autofilter and readable column widths, a
 BOM in the CSV, the results one row per person, the latest review by default, and file names that say what they hold."""
 import csv
+import html
 import io
+import json
+import re
 from datetime import date, datetime
 
 import pytest
@@ -147,6 +150,21 @@ def test_recommendations_default_to_the_latest_review(hr, client, login_as):
     assert f"recommendations-{REVIEWED}-" in default.headers["Content-Disposition"]
     this_year = _csv(client.get(f"/exports/recommendations.csv?year={date.today().year}", headers=EN))
     assert len(this_year) == 1  # a year with no review: the header only
+
+
+def test_the_analytics_page_charts_the_review_the_recommendations_export_holds(hr, client, login_as):
+    """One choice of review (review.runs.chosen_run): the latest review by default, else the year chosen, on the
+    page's chart as in the export."""
+    login_as(hr)
+    for query, year, held in (("", REVIEWED, True), (f"year={REVIEWED}", REVIEWED, True), (f"year={REVIEWED - 1}", None, False)):
+        page = client.get(f"/analytics?{query}", headers=EN).data.decode()
+        figures = [json.loads(html.unescape(raw)) for raw in re.findall(r'data-figure="([^"]*)"', page)]
+        review = [f for f in figures if f["layout"]["title"]["text"].startswith("Review ")]
+        rows = _csv(client.get(f"/exports/recommendations.csv?{query}", headers=EN))[1:]
+        assert bool(review) == held and bool(rows) == held
+        if held:
+            assert review[0]["layout"]["title"]["text"].startswith(f"Review {year}:")
+            assert sum(review[0]["data"][0]["x"]) == len(rows) and {r[4] for r in rows} == {str(year)}
 
 
 def test_file_names_carry_the_chosen_cycle_or_year(hr, client, login_as):

@@ -13,7 +13,7 @@ from sqlalchemy import Float, cast, event, select, text
 from competency.extensions import db
 from competency.models import Assessment, AuditEvent, Competency, Cycle, Employee, OrgUnit, Recommendation
 from competency.services import exports, safe_files, streaming
-from competency.services.analytics import Filters, people
+from competency.services.analytics import Filters, model_order_by, people
 from competency.services.assessments.results import combined_levels, result_of
 from competency.services.review import runs
 from competency.services.review.runs import get_run
@@ -47,7 +47,7 @@ def _listed(kind: str, filters: Filters, scope, year: int) -> tuple[list[str], l
                         levels.c.combined, levels.c.target, cast(levels.c.target, Float) - levels.c.combined)
                  .join(Employee, Employee.id == levels.c.employee_id).join(OrgUnit, OrgUnit.id == Employee.org_unit_id)
                  .join(Cycle, Cycle.id == levels.c.cycle_id).join(Competency, Competency.id == levels.c.competency_id)
-                 .where(levels.c.employee_id.in_(select(who.c.id))).order_by(Employee.staff_no, levels.c.competency_code))
+                 .where(levels.c.employee_id.in_(select(who.c.id))).order_by(Employee.staff_no, *model_order_by(levels.c.competency_code)))
         if kind == "gaps":
             query = query.where(levels.c.target.is_not(None), levels.c.combined < levels.c.target)
         found = db.session.execute(query).all()

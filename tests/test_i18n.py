@@ -6,6 +6,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from competency.extensions import db
+from competency.services import audit
 
 from . import factories
 
@@ -72,3 +73,21 @@ def test_error_pages_are_bilingual(app, client, login_as):
     client.post("/language", data={"lang": "en", "next": "/"})
     assert b"does not exist" in client.get("/no-such-page").data
     assert b"permission" in client.get("/admin/users").data
+
+
+def test_a_name_without_its_english_form_is_shown_in_chinese_wherever_people_are_named(app, client, login_as):
+    """One rule for bilingual names (i18n.in_language): the top bar, the accounts page, the audit log and the exports
+    fall back to the Chinese name where the English one is empty, and show the English one where there is one."""
+    admin = login_as("admin", staff_no="A9", name_zh="王芳", name_en="")
+    factories.employee(staff_no="E9", name_zh="李娜", name_en="Li Na")
+    audit.record("employee.update", "employee", admin.employee_id, actor=admin)
+    db.session.commit()
+    english = {"Accept-Language": "en"}
+    top_bar = client.get("/", headers=english).data.decode().split('class="who"', 1)[1].split("</a>", 1)[0]
+    assert top_bar.endswith(">王芳")
+    accounts = client.get("/admin/users", headers=english).data.decode()
+    assert "<td>王芳</td>" in accounts
+    log = client.get("/admin/audit", headers=english).data.decode()
+    assert log.count("王芳 (A9)") == 2  # who did it, and whom it was about
+    credits = client.get("/exports/credits.csv", headers=english).data.decode("utf-8-sig").splitlines()
+    assert {line.split(",")[1] for line in credits if line.split(",")[0] in ("A9", "E9")} == {"王芳", "Li Na"}

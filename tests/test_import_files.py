@@ -402,3 +402,110 @@ def test_the_imports_page_links_a_template_per_kind(bank, client, login_as):
     for kind in ("org_units", "employees", "sales"):
         assert f"/imports/template/{kind}.xlsx" in page
     assert client.get("/imports/template/nothing.xlsx").status_code == 404
+
+
+# --- totals rows and merged cells --------------------------------------------------------------------
+
+
+def _book(rows, merges=(), title=None) -> bytes:
+    """An .xlsx made by openpyxl: an optional title row merged across the columns, the rows, then the merged ranges
+    ("C3:C5", in the sheet's own coordinates) the way a person merges a column's repeated value."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "业绩"
+    if title:
+        sheet.append([title])
+        sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(rows[0]))
+    for row in rows:
+        sheet.append(row)
+    for ref in merges:
+        sheet.merge_cells(ref)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_the_merged_ranges_listed_are_those_the_workbook_holds(bank):
+    from competency.services.imports import sources
+
+    data = _book([["a", "b", "c"]] + [["x", "y", "z"]] * 5, merges=("C2:C4", "A5:B6", "AB7:AC9"), title="标题")
+    merges = [sheet.merges() for sheet in sources.sheets(data, "m.xlsx", 100)]  # read while the workbook is open
+    assert merges == [[(1, 1, 1, 3), (2, 3, 4, 3), (5, 1, 6, 2), (7, 28, 9, 29)]]
+
+
+def test_an_org_unit_merged_over_its_peoples_rows_is_filled_down_with_a_notice(bank):
+    rows = [ZH_HEADER, ["00123", "李娜", "Na Li", "0101", "CM_CORP", "初级", "2024-03-01"],
+            ["00124", "张伟", "Wei Zhang", None, "CM_CORP", "初级", "2024-03-01"],
+            ["00125", "王芳", "Fang Wang", None, "CM_RETAIL", "中级", "2024-03-01"],
+            ["00126", "赵敏", "Min Zhao", "HO", "CM_RETAIL", "中级", "2024-03-01"]]
+    data = _book(rows, merges=("D3:D5",), title="2026年度员工花名册")  # 所属机构 merged over three people
+    result = imports.import_employees(data, "花名册.xlsx")
+    assert result.created == 4
+    units = {e.staff_no: e.org_unit.code for e in _people().values()}
+    assert units == {"00123": "0101", "00124": "0101", "00125": "0101", "00126": "HO"}
+    assert [str(n) for n in result.notices] == [
+        "Read the sheet 业绩, header on line 2.",  # the title's merge above the header is no data
+        "Merged cells D3:D5: each row took the value the merge shows (its first cell's)."]
+
+
+def test_a_merge_over_an_empty_row_or_an_ignored_column_changes_nothing_else(bank):
+    rows = [["工号", "年度", "年销量", "备注"], ["00123", 2025, 100, "季度汇总"], ["00124", None, 200, None], [None, None, None, None]]
+    imports.import_employees(ROSTER.encode(), "p.csv")
+    data = _book(rows, merges=("B2:B4", "D2:D3"))  # the year merged down past the data; a remark merged too
+    result = imports.import_sales(data, "s.xlsx")
+    assert result.created == 2 and {s.year for s in db.session.scalars(select(AnnualSales))} == {2025}
+    assert [str(n) for n in result.notices] == ["Columns ignored (not import columns): 备注.",
+                                                "Merged cells B2:B4: each row took the value the merge shows (its first cell's)."]
+
+
+def test_a_merge_in_an_xls_workbook_is_filled_down_too(bank):
+    imports.import_employees(ROSTER.encode(), "p.csv")
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("销售")
+    for c, name in enumerate(["工号", "年度", "年销量"]):
+        sheet.write(0, c, name)
+    sheet.write_merge(1, 2, 1, 1, 2025)  # the year over both rows
+    for r, (no, amount) in enumerate((("00123", 100), ("00124", 200)), start=1):
+        sheet.write(r, 0, no)
+        sheet.write(r, 2, amount)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    result = imports.import_sales(buffer.getvalue(), "s.xls")
+    assert result.created == 2
+    assert "Merged cells B2:B3: each row took the value the merge shows (its first cell's)." in [str(n) for n in result.notices]
+
+
+@pytest.mark.parametrize("label", ["合计", "总计", "合  计：", "Total", "TOTAL:", "本页合计", "小计"])
+def test_a_totals_row_at_the_end_of_a_sales_file_is_skipped_with_a_notice(bank, label):
+    imports.import_employees(ROSTER.encode(), "p.csv")
+    data = _book([["工号", "年度", "年销量"], ["00123", 2025, 100], ["00124", 2025, 200.5], [label, None, "=SUM(C2:C3)"]],
+                 title="2025年度销售业绩表")
+    result = imports.import_sales(data, "业绩.xlsx")
+    assert result.created == 2 and db.session.scalar(select(func.sum(AnnualSales.amount))) == 300.5
+    assert f"Skipped the totals row on line 5 ({label.strip()}): it is not a person." in [str(n) for n in result.notices]
+
+
+def test_a_totals_row_whose_label_sits_in_a_column_of_its_own_is_skipped(seeded):
+    training = ("序号,工号,课程代码,完成日期,培训结果\n1,S0001,LAW-101,2019/5/20,通过\n2,S0002,LAW-101,2019/5/21,未通过\n"
+                "合计,,,,\n")
+    result = imports.import_training(training.encode("gb18030"), "t.csv")
+    assert result.counts == {"passed": 1, "failed": 1}
+    assert [str(n) for n in result.notices] == ["Columns ignored (not import columns): 序号.",
+                                                "Skipped the totals row on line 4 (合计): it is not a person."]
+
+
+def test_a_row_with_a_real_staff_number_is_no_totals_row_and_an_unknown_one_is_still_refused(bank):
+    imports.import_employees(ROSTER.encode(), "p.csv")
+    with pytest.raises(ImportFailed) as failure:
+        imports.import_sales("备注,工号,年度,年销量\n合计,00123,2025,100\n,NOPE,2025,1\n".encode(), "s.csv")
+    assert [str(e) for e in failure.value.errors] == ["line 3, staff_no: Unknown staff number NOPE."]
+
+
+def test_the_preview_says_which_totals_row_it_skipped(bank, client, login_as):
+    imports.import_employees(ROSTER.encode(), "p.csv")
+    login_as("hr")
+    text = "工号,年度,年销量\n00123,2025,100\n00124,2025,200\n合计,,300\n"
+    page = client.post("/imports/", data={"kind": "sales", "file": (io.BytesIO(text.encode("gb18030")), "业绩.csv")},
+                       headers={"Accept-Language": "en"}, content_type="multipart/form-data").data.decode()
+    assert "will create 2" in page and "Unknown staff number" not in page
+    assert "<li>Skipped the totals row on line 4 (合计): it is not a person.</li>" in page

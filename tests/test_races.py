@@ -93,3 +93,23 @@ def test_two_admins_removing_each_others_role_at_once_leave_one(app):
     # first was committed, because its sender is no longer an administrator (403) or no longer signed in at all (the
     # role change ended their session: sent to the sign-in page)
     assert admins == 1 and sorted(statuses, key=str) in ([200, 302], [302, 403], [302, "login"])
+
+
+def test_two_trainers_recording_overlapping_rosters_at_once_credit_each_pass_once(app):
+    """Each submit claims its ticked enrolments in one statement: the second waits for the first (on PostgreSQL, row
+    by row in the order of their ids, so never a deadlock), records the rest and leaves those already passed."""
+    from competency.models import Enrolment
+    from competency.services.training import enrolment as enrolments
+
+    course = factories.course(credits="2")
+    people = [factories.employee() for _ in range(10)]
+    enrolments.assign(course, [p.id for p in people], None)
+    ids = db.session.scalars(select(Enrolment.id).order_by(Enrolment.id)).all()
+    trainer = factories.user(roles=["trainer"])
+    db.session.commit()
+    url = f"/catalogue/{course.id}/roster"
+    statuses = _at_once(app, trainer.get_id(), [(url, {"enrolments": ids[:7], "outcome": "pass"}),
+                                                (url, {"enrolments": ids[3:], "outcome": "pass"})])
+    assert statuses == [302, 302]
+    lines = db.session.execute(select(CreditEntry.enrolment_id, func.count()).group_by(CreditEntry.enrolment_id)).all()
+    assert sorted(lines) == [(i, 1) for i in sorted(ids)]

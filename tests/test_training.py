@@ -266,7 +266,7 @@ def test_supervisor_may_only_assign_to_their_reports(app, client, login_as):
     login_as(boss)
     response = client.post("/assign", data={"course": course.id, "mode": "one", "staff_no": "THEIRS", "preview": "1"},
                            headers={"Accept-Language": "en"})
-    assert b"not someone you may assign courses to" in response.data
+    assert b"Nobody you may choose here has the staff number or name THEIRS." in response.data
     client.post("/assign", data={"course": course.id, "mode": "one", "staff_no": "MINE", "submit": "1", "confirm": "1"})
     assert list(db.session.scalars(select(Enrolment.employee_id))) == [mine.id]
 

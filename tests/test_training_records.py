@@ -6,11 +6,11 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from competency.errors import DomainError
 from competency.extensions import db
-from competency.models import AuditEvent, Course, CreditEntry, Enrolment, EnrolmentStatus, TrainingSession
+from competency.models import AuditEvent, Course, CreditEntry, Enrolment, EnrolmentStatus, TrainingResult, TrainingSession
 from competency.services import imports
 from competency.services.imports import ImportFailed
 from competency.services.training import enrolment as enrolments
@@ -177,21 +177,24 @@ def test_moving_a_session_into_the_past_needs_the_confirmation_but_editing_a_pas
 # --- 3. competency codes must be those of a published model ---------------------------------------
 
 
-def _course_form(competencies):
+def _course_form(competencies: dict):
+    rows = {}
+    for i, (code, level) in enumerate(competencies.items()):
+        rows |= {f"competencies-{i}-competency_code": code, f"competencies-{i}-up_to_level": str(level)}
     return {"code": "NEW-1", "title_zh": "新课", "title_en": "New course", "type": "industry", "delivery": "classroom",
-            "hours": "8", "credits": "2", "competencies": competencies, "active": "y"}
+            "hours": "8", "credits": "2", "active": "y"} | rows
 
 
 def test_the_course_editor_refuses_an_unknown_competency_code_naming_it(app, client, login_as):
     factories.model_version(publish=True, codes=("K1", "S1"))
     factories.model_version(codes=("K1", "S1", "S9"), position_code="CM_RETAIL")  # a draft: its codes do not count
     login_as("trainer")
-    for wrong, named in (("S1:3;Z9:2", "Z9"), ("S9:3", "S9")):
+    for wrong, named in (({"S1": 3, "Z9": 2}, "Z9"), ({"S9": 3}, "S9")):
         page = client.post("/catalogue/new", data=_course_form(wrong), headers=EN).data.decode()
         assert f"Unknown competency code {named}: use the codes of a published competency model" in page
         assert 'class="field has-error"' in page
     assert db.session.scalar(select(func.count(Course.id))) == 0
-    assert client.post("/catalogue/new", data=_course_form("S1:3;K1:2")).status_code == 302
+    assert client.post("/catalogue/new", data=_course_form({"S1": 3, "K1": 2})).status_code == 302
     assert db.session.scalar(select(Course.code)) == "NEW-1"
 
 
@@ -241,6 +244,50 @@ def test_a_different_result_for_a_closed_enrolment_is_refused_whole(app):
         enrolments.record_results([second, first], "pass")
     db.session.expire_all()
     assert db.session.get(Enrolment, second.id).status == E.ASSIGNED and _credits() == 0
+
+
+def test_a_roster_is_recorded_in_the_same_few_statements_however_many_are_ticked(app):
+    """One conditional UPDATE … RETURNING claims every ticked enrolment, then one write each for the audit events and
+    the credit lines, and one read of whom to tell (and one insert of their notifications, when they have accounts):
+    the same few statements for 2 people as for 12 (one fewer on PostgreSQL, whose audit events go by COPY)."""
+    trainer = factories.user(roles=["trainer"])
+    counts = {}
+    for size in (2, 12):
+        course = factories.course(code=f"C{size}", credits="2")
+        enrolments.assign(course, [factories.employee().id for _ in range(size)], None)
+        ticked = db.session.scalars(select(Enrolment).where(Enrolment.course_id == course.id)).all()
+        assert trainer.id  # the signed-in account is loaded
+        with factories.statements() as seen:
+            done = enrolments.record_results(ticked, "pass", score=90, actor=trainer)
+        counts[size] = len(seen)
+        assert (done.recorded, done.unchanged) == (size, 0)
+    assert counts[2] == counts[12] <= 5
+    lines = db.session.scalars(select(CreditEntry)).all()
+    assert len(lines) == 14 == len({line.enrolment_id for line in lines}) and {line.amount for line in lines} == {Decimal("2")}
+    assert {(line.reason, line.created_by_id) for line in lines} == {("C2", trainer.id), ("C12", trainer.id)}
+    assert _events("training.result") == 14
+
+
+def test_an_enrolment_closed_by_someone_else_in_between_is_left_or_refuses_the_whole_submit(app):
+    """Between the page and the submit another request closed one of the ticked enrolments: with the same result it
+    is left as it is (no second credit line), with another result nothing of the submit is recorded."""
+    course = factories.course(credits="2")
+    a, b, c, d = _assigned(course, [factories.employee() for _ in range(4)])
+
+    def closed_meanwhile(enrolment, status, result):
+        """Closed in the database while the object still reads as assigned, as the page loaded it."""
+        db.session.execute(update(Enrolment).where(Enrolment.id == enrolment.id).values(status=status, result=result)
+                           .execution_options(synchronize_session=False))
+
+    closed_meanwhile(a, E.FAILED, TrainingResult.FAIL)
+    with pytest.raises(DomainError, match="already closed"):
+        enrolments.record_results([a, b], "pass")
+    assert db.session.scalar(select(Enrolment.status).where(Enrolment.id == b.id)) == E.ASSIGNED and _credits() == 0
+    closed_meanwhile(c, E.COMPLETED, TrainingResult.PASS)
+    ledger.award_completions([c.id], TODAY, None)  # as the other request did
+    done = enrolments.record_results([c, d], "pass")
+    assert (done.recorded, done.unchanged) == (1, 1) and _credits() == Decimal("4")
+    assert db.session.scalar(select(func.count(CreditEntry.id)).where(CreditEntry.enrolment_id == c.id)) == 1
 
 
 def test_two_simultaneous_submits_record_once(app):
@@ -490,3 +537,24 @@ def test_assigning_by_gap_names_an_unknown_competency_code(app, client, login_as
     page = client.post("/assign", data=form | {"competency": "z9"}, headers=EN).data.decode()
     assert "Unknown competency code Z9" in page
     assert "Unknown competency code" not in client.post("/assign", data=form | {"competency": "s1"}, headers=EN).data.decode()
+
+
+# --- a refusal on the roster speaks plainly --------------------------------------------------------
+
+
+@pytest.mark.parametrize(("headers", "expected"), [
+    (EN, "The enrolment of Ann Lee (R0001) is already closed: Failed. Nothing was recorded."),
+    ({"Accept-Language": "zh"}, "李安（R0001）的培训记录已结束：未通过。未记录任何结果。"),
+])
+def test_a_result_for_an_enrolment_closed_meanwhile_is_refused_in_plain_words(app, client, login_as, headers, expected):
+    course = factories.course(credits="2")
+    first, second = _assigned(course, [factories.employee(staff_no="R0001", name_zh="李安", name_en="Ann Lee"),
+                                       factories.employee()])
+    login_as("trainer")
+    ticked = {"enrolments": [first.id, second.id], "outcome": "pass"}  # the roster as it was before someone else's click
+    enrolments.record_result(first, "fail")
+    db.session.commit()
+    page = client.post(f"/catalogue/{course.id}/roster", data=ticked, headers=headers, follow_redirects=True).data.decode()
+    assert _flashes(page) == [expected]
+    assert "(failed)" not in page and "failed" not in _flashes(page)[0]
+    assert _credits() == 0 and db.session.get(Enrolment, second.id).status == E.ASSIGNED

@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, V
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..audit_labels import action_choices
-from ..formutil import options
+from ..formutil import PersonField, options
 from ..i18n import label
 from ..models import SCOPES, Role
 from ..services.audit import AuditFilters
@@ -22,7 +22,7 @@ def role_choices():
 
 
 class CreateUserForm(FlaskForm):
-    staff_no = StringField(_l("Staff number (links the account to an employee)"), validators=[Optional(), Length(max=32)])
+    staff_no = PersonField(_l("Employee (links the account to them)"), validators=[Optional(), Length(max=200)])
     email = EmailField(_l("Email"), validators=[Optional(), Email(), Length(max=254)])
     password = PasswordField(_l("Initial password"), validators=[Length(max=256)],
                              description=_l("At least 10 characters, not a common password, not containing the staff number or name."))

@@ -39,9 +39,10 @@ def new_user():
     form = CreateUserForm()
     form.roles.choices = role_choices()
     if form.validate_on_submit():
+        person = form.staff_no.person
         try:
             user = accounts.create_account(
-                staff_no=form.staff_no.data, email=form.email.data, password=form.password.data,
+                staff_no=person.staff_no if person else None, email=form.email.data, password=form.password.data,
                 roles=form.roles.data, actor=current_user,
             )
         except DomainError as error:

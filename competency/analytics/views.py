@@ -20,7 +20,7 @@ from ..services.analytics import Filters
 from ..services.assessments.cycles import latest_started_cycle, started_cycles
 from ..services.assessments.results import latest_completed, result_of
 from ..services.review.path import next_grade_path
-from ..services.review.runs import get_run, latest_run
+from ..services.review.runs import chosen_run
 from ..services.training.ledger import my_year
 from ..services.training.recommendations import recommendations
 from . import bp, figures
@@ -86,7 +86,7 @@ def organisation():
     form, filters, year = _filters()
     scope = access.private_ids(current_user)
     cycle = db.session.get(Cycle, filters.cycle_id) if filters.cycle_id else latest_started_cycle()
-    run = get_run(year) if form.year.data else latest_run()  # the year chosen, as the recommendations export
+    run = chosen_run(form.year.data)
     return render_template("analytics/organisation.html", form=form, year=year, charts=[
         figures.unit_heatmap(filters), figures.grade_distribution(filters, scope), figures.completion(cycle, filters, scope),
         figures.compliance(year, filters, scope), figures.review_actions(run, filters, scope)])
@@ -130,7 +130,7 @@ def export(kind: str, fmt: str):
     the rows the user may see, in their language, streamed in constant memory; the download is audited, with its row
     count, before the first byte goes out. Recommendations are those of the latest review unless a year is chosen."""
     form, filters, year = _filters()
-    if kind == "recommendations" and not form.year.data and (run := latest_run()) is not None:
+    if kind == "recommendations" and (run := chosen_run(form.year.data)) is not None:
         year = run.year
     scope = access.export_scope(current_user)
     rows = exports.count(kind, filters, scope, year)

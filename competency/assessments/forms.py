@@ -4,10 +4,11 @@ from functools import lru_cache
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..formutil import Whole, options
+from ..formutil import PersonField, Whole, options
+from ..i18n import localized
 from ..models import LEVELS
 from ..services.ksa.versions import SCALE
 
@@ -31,17 +32,12 @@ def rating_texts(parts, language: str) -> tuple[dict[int, str], dict[int, tuple[
     names, and per competency its name, its description and, for each level, its value and the rest of its radio
     button after `checked` and `disabled` (id, name, value, and the label: level, name, descriptor), escaped once.
     Kept per published version, whose parts are the same object on every read; a draft's are new on each read."""
-    first, second = ("en", "zh") if language == "en" else ("zh", "en")
-
-    def text(obj, name: str) -> str:
-        return (getattr(obj, f"{name}_{first}") or getattr(obj, f"{name}_{second}") or "") if obj is not None else ""
-
     names = {level: str(SCALE[level][0]) for level in LEVELS}
     radio = Markup(' id="level_{id}-{index}" name="level_{id}" type="radio" value="{level}">\n          '
                    '<span><strong>{level} · {name}</strong><br><span class="small">{descriptor}</span></span>')
-    texts = {c.id: (text(c, "name"), text(c, "description"),
+    texts = {c.id: (localized(c, "name", language), localized(c, "description", language),
                     [(str(level), radio.format(id=c.id, index=index, level=level, name=names[level],
-                                               descriptor=text(c.descriptor(level), "text")))
+                                               descriptor=localized(c.descriptor(level), "text", language)))
                      for index, level in enumerate(LEVELS)])
              for c in parts.competencies}
     return names, texts
@@ -74,5 +70,5 @@ class ReopenForm(FlaskForm):
 
 
 class ChangeSupervisorForm(FlaskForm):
-    staff_no = StringField(_l("Assessing supervisor's staff number"), validators=[DataRequired(), Length(max=32)])
+    staff_no = PersonField(_l("Assessing supervisor"), validators=[DataRequired(), Length(max=200)])
     submit = SubmitField(_l("Change supervisor"))

@@ -13,7 +13,6 @@ from ..services.assessments import cycles, workflow
 from ..services.assessments.results import result_of
 from ..services.assessments.workflow import RatingsIncomplete
 from ..services.ksa.published import parts_of
-from ..services.org import employee_by_staff_no
 from . import bp
 from .forms import ChangeSupervisorForm, ReopenForm, rating_form, rating_texts
 from .guidance import item_problems, mark_incomplete, rating_progress, read_only_note, return_anchor
@@ -144,12 +143,12 @@ def change_supervisor(assessment_id: int):
     item = access.result_or_404(current_user, assessment_id)
     form = ChangeSupervisorForm()
     if form.validate_on_submit():
-        person = employee_by_staff_no(form.staff_no.data)
         try:
-            if person is None:
-                raise DomainError(_("Unknown staff number."))
-            workflow.change_supervisor(item, person, actor=current_user)
+            workflow.change_supervisor(item, form.staff_no.person, actor=current_user)
             flash(_("The assessing supervisor is changed."), "success")
         except DomainError as error:
             flash(str(error), "error")
+    else:
+        for error in form.staff_no.errors:
+            flash(error, "error")
     return redirect(url_for("assessments.result", assessment_id=item.id))

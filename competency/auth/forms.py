@@ -36,3 +36,15 @@ class LogoutForm(FlaskForm):
 class LanguageForm(FlaskForm):
     lang = HiddenField(validators=[AnyOf(["zh", "en"])])
     next = HiddenField()
+
+
+class ForgotPasswordForm(FlaskForm):
+    identifier = StringField(_l("Staff number or email"), validators=[DataRequired(), Length(max=254)])
+    submit = SubmitField(_l("Send me a reset link"))
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256)])
+    confirm = PasswordField(_l("Repeat the new password"),
+                            validators=[EqualTo("password", message=_l("The passwords differ."))])
+    submit = SubmitField(_l("Set the new password"))

@@ -13,15 +13,24 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from ..errors import DomainError
+from ..errors import DomainError, NotFound
 from ..extensions import db, limiter
 from ..models import User
 from ..security import start_session
-from ..services import access, accounts
+from ..services import access, accounts, jobs, password_reset
 from ..services import auth as auth_service
 from ..services import two_factor as mfa
 from . import bp
-from .forms import ChangePasswordForm, CodeForm, LanguageForm, LoginForm, LogoutForm, SetupCodeForm
+from .forms import (
+    ChangePasswordForm,
+    CodeForm,
+    ForgotPasswordForm,
+    LanguageForm,
+    LoginForm,
+    LogoutForm,
+    ResetPasswordForm,
+    SetupCodeForm,
+)
 
 PENDING_SECONDS = 300  # the time to enter the second factor after the password
 
@@ -101,6 +110,10 @@ def too_many(_error):
         auth_service.record_throttled((request.form.get("identifier") or "")[:64], _client())
         flash(message, "error")
         return render_template("auth/login.html", form=LoginForm()), 429
+    if request.endpoint == "auth.forgot_password":
+        flash(ngettext("Too many requests. Wait %(num)s minute, then try again.",
+                       "Too many requests. Wait %(num)s minutes, then try again.", _retry_minutes()), "error")
+        return render_template("auth/forgot_password.html", form=ForgotPasswordForm()), 429
     return render_template("errors/error.html", status=429, message=message), 429
 
 
@@ -214,6 +227,48 @@ def change_password():
     elif current_user.must_change_password and request.method == "GET":
         flash(_("An administrator reset your password: choose your own to continue."), "info")
     return render_template("auth/change_password.html", form=form)
+
+
+def _mail_on() -> None:
+    """Forgot password works only when the bank has set up e-mail: otherwise the pages do not exist."""
+    if not current_app.config.get("MAIL_SERVER"):
+        raise NotFound()
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(_limit("LOGIN_LIMIT_PER_ADDRESS"), methods=["POST"], scope="reset-address")
+@limiter.limit(_limit("RESET_LIMIT_PER_IDENTIFIER"), methods=["POST"], key_func=_account_key, scope="reset-identifier")
+def forgot_password():
+    """Ask for a reset link by staff number or e-mail: the same answer whether or not the account exists."""
+    _mail_on()
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        if password_reset.request_link(form.identifier.data, _client()):
+            jobs.send_mail_soon()
+        flash(_("If an account with an e-mail address matches, a link to choose a new password is on its way. "
+                "It works once, for 30 minutes."), "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot_password.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(_limit("LOGIN_LIMIT_PER_ADDRESS"), methods=["POST"], scope="reset-address")
+def reset_password(token: str):
+    """Choose a new password through the e-mailed link; every session of the account ends."""
+    _mail_on()
+    if password_reset.valid_link(token) is None:
+        flash(str(password_reset.LinkInvalid()), "error")
+        return redirect(url_for("auth.forgot_password"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            password_reset.use_link(token, form.password.data, _client())
+        except DomainError as error:
+            flash(str(error), "error")
+        else:
+            flash(_("Your password is changed and every session of your account has ended. Log in with it."), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])

@@ -9,9 +9,8 @@ from sqlalchemy.orm import joinedload
 from ..analytics import figures
 from ..extensions import db
 from ..models import Employee
-from ..services import access, analytics, audit, dashboard
+from ..services import access, analytics, audit, dashboard, due
 from ..services.analytics import Filters
-from ..services.assessments.workflow import my_assessments, team_assessments
 from ..services.training.recommendations import demand
 from . import bp
 
@@ -21,13 +20,9 @@ from . import bp
 def home():
     """Show the sections of the dashboard that the user's permissions call for."""
     user = current_user
-    context = {"me": _me(user)}
-    if user.employee:
-        context["todo"] = [a for a in my_assessments(user) if a.self_rating_open]
-    if access.can(user, "team.lead"):
-        context["to_rate"] = [a for a in team_assessments(user) if a.supervisor_editable]
-        if user.employee:
-            context["team"] = user.employee.reports
+    context = {"me": _me(user), "todo": due.todo(user), "today": date.today()}
+    if access.can(user, "team.lead") and user.employee:
+        context["team"] = user.employee.reports
     if access.can(user, "dashboard.organisation"):
         counts = dashboard.unit_grade_counts(user)
         context["grades"] = dashboard.grade_counts(counts)

@@ -28,6 +28,7 @@ from .enums import (
 from .grading import AnnualSales, GradeStandard, ProbationConfirmation, Recommendation, ReviewRun, Setting
 from .job import Job
 from .ksa import Cluster, Competency, Descriptor, DutyArea, ModelVersion, Target, competency_duty_area
+from .notification import Notification, NotificationPreference, OutboxMessage, PasswordReset
 from .org import Employee, GradeHistory, OrgUnit, Position
 from .results import LATEST, RaterSum, ResultAggregate, ResultRow
 from .training import (
@@ -80,8 +81,12 @@ __all__ = [
     "Mentoring",
     "MentoringStatus",
     "ModelVersion",
+    "Notification",
+    "NotificationPreference",
     "OrgUnit",
     "OrgUnitKind",
+    "OutboxMessage",
+    "PasswordReset",
     "Position",
     "ProbationConfirmation",
     "Rater",

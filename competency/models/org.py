@@ -1,7 +1,7 @@
 """The organisation: org units, positions, employees and their grade history."""
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Date, DateTime, ForeignKey, String, Text
+from sqlalchemy import JSON, CheckConstraint, Date, DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -63,6 +63,10 @@ class Employee(db.Model):
     __table_args__ = (
         CheckConstraint("supervisor_id IS NULL OR supervisor_id <> id", name="not_own_supervisor"),
         CheckConstraint("probation_end >= hire_date", name="probation_after_hire"),
+        # The person pickers find people by their name's first characters, and by part of it reading these alone
+        # (services/people.py): with the status, which a picker's search also asks for.
+        Index("ix_employee_name_zh", "name_zh", "status"),
+        Index("ix_employee_name_en", "name_en", "status"),
     )
 
     @property

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..formutil import grade_options, options, org_unit_options
+from ..formutil import PersonField, grade_options, options, org_unit_options
 from ..i18n import label, localized
 from ..models import EmployeeStatus
 
@@ -34,6 +34,16 @@ class EmployeeFilterForm(FlaskForm):
         self.status.choices = _status_choices(everything)
 
 
+class PeopleSearchForm(FlaskForm):
+    """What a person picker asks for as its user types (no CSRF: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(validators=[Optional(), Length(max=200)])
+    scope = StringField(validators=[Optional(), Length(max=20)])
+
+
 class EditEmployeeForm(FlaskForm):
     name_zh = StringField(_l("Name (Chinese)"), validators=[DataRequired(), Length(max=120)])
     name_en = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=120)])
@@ -43,7 +53,7 @@ class EditEmployeeForm(FlaskForm):
     status = SelectField(_l("Status"))
     hire_date = DateField(_l("Hire date"), validators=[DataRequired()])
     probation_end = DateField(_l("Probation end"), validators=[DataRequired()])
-    supervisor = StringField(_l("Supervisor's staff number"), validators=[Optional(), Length(max=32)])
+    supervisor = PersonField(_l("Supervisor"), validators=[Optional(), Length(max=200)])
     submit = SubmitField(_l("Save"))
 
     def fill_choices(self, positions):

@@ -10,11 +10,11 @@ Three kinds of rule live here and nowhere else:
 Views, templates (through the Jinja globals `can`, `can_cancel` …), the CLI and the API all call these.
 """
 from flask import g, has_request_context
-from sqlalchemy import Select, literal, select, true, union
+from sqlalchemy import Select, literal, or_, select, true, union
 
 from ..errors import Forbidden, NotFound
 from ..extensions import db
-from ..models import Assessment, Employee, Enrolment, Mentoring, Recommendation, Role, User
+from ..models import Assessment, Employee, Enrolment, Mentoring, Notification, Recommendation, Role, User, UserRole
 from .org import report_ids
 
 R = Role
@@ -133,12 +133,37 @@ def credit_ids(user) -> Select:
     return EVERYONE if user.has_role(R.TRAINER) else private_ids(user)
 
 
+def private_among(user, column, within=among):
+    """The condition that an employee id column names someone whose personal records the user may read (as
+    `private_ids`): no condition for hr and admin, else themself or one of their team, the team tested by
+    `within(column, team_ids(user))` (`among` by default; a caller may pass a test that reads the team's ids first)."""
+    if reads_everyone(user):
+        return true()
+    if user.employee_id is None:
+        return within(column, team_ids(user))
+    return or_(column == user.employee_id, within(column, team_ids(user)))
+
+
 def assignable_ids(user) -> Select:
     """SELECT of the people the user may assign courses to: everyone for trainers and hr, own reports for
     supervisors, nobody otherwise."""
     if user.has_role(R.TRAINER, R.HR):
         return EVERYONE
     return team_ids(user)
+
+
+PICKER_SCOPES = ("visible", "assignable", "mentoring")
+
+
+def picker_scope(user, name: str) -> Select:
+    """SELECT of the people a person picker offers and accepts (services/people.py), by the picker's scope name:
+    "assignable" those the user may assign courses to, "mentoring" those whose pairings they manage, anything else
+    the people the user may see."""
+    if name == "assignable":
+        return assignable_ids(user)
+    if name == "mentoring" and mentoring_scope(user) is not None:
+        return mentoring_scope(user)
+    return visible_employee_ids(user)
 
 
 def export_scope(user) -> Select:
@@ -403,3 +428,17 @@ def own_job_or_404(user, job_id: str):
     if job is None or job.user_id != user.id:
         raise NotFound()
     return job
+
+
+def users_with(permission: str) -> Select:
+    """SELECT of the ids of the active accounts whose roles allow the action (who is told of an appeal to resolve)."""
+    return (select(User.id).join(UserRole, UserRole.user_id == User.id)
+            .where(User.active.is_(True), UserRole.role.in_(PERMISSIONS[permission])).distinct())
+
+
+def own_notification_or_404(user, notification_id: int):
+    """One of the account's own notifications (anyone else's does not exist for it)."""
+    item = db.session.get(Notification, notification_id)
+    if item is None or item.user_id != user.id:
+        raise NotFound()
+    return item

@@ -153,6 +153,15 @@ def change_password(user: User, current: str, new: str, hash_method=None) -> Non
     audit.record("user.password_change", "user", user.id, actor=user)
 
 
+def set_password_from_link(user: User, password: str, hash_method=None) -> None:
+    """The owner chose a new password through an e-mailed reset link (held to the policy): every session of the
+    account ends. Runs inside the caller's unit of work (services/password_reset.py), which audits it."""
+    passwords.check(password, user)
+    user.password_hash = hash_password(password, _hash_method(hash_method))
+    user.must_change_password = False
+    _end_sessions(user)
+
+
 @unit_of_work()
 def toggle_active(user: User, actor) -> None:
     """Deactivate an active account (its sessions end) or reactivate an inactive one; nobody deactivates themself,

@@ -1,9 +1,10 @@
 """Aggregates behind the charts, read from the stored results (`assessments.stored`), never from raw ratings:
 the organisation's heatmap from the stored sums, a team's charts from the stored rows of the people a user may see."""
+import re
 from dataclasses import dataclass
 
 from flask import g, has_request_context
-from sqlalchemy import ARRAY, Float, Integer, Select, and_, any_, cast, func, literal, select
+from sqlalchemy import ARRAY, Float, Integer, Select, and_, any_, case, cast, func, literal, select
 
 from ..extensions import db
 from ..models import LATEST, Assessment, Competency, Employee, EmployeeStatus, Grade, OrgUnit, ResultAggregate, ResultRow
@@ -56,11 +57,12 @@ def in_scope(filters: Filters, scope, column):
     return _among(column, ids) if len(ids) <= LISTED_PEOPLE else column.in_(who)
 
 
-def _rows(filters: Filters, scope):
-    """Stored result rows of the filter's cycle (or everyone's latest) of the people in scope and filters."""
+def stored_rows(filters: Filters, scope):
+    """The condition on the stored results (ResultRow) that the filters select: the rows of the filter's cycle (or
+    everyone's latest) of the people in scope and filters. What every chart and export of results reads."""
     r = ResultRow
     which = r.cycle_id == filters.cycle_id if filters.cycle_id else r.is_latest.is_(True)
-    return r, and_(which, in_scope(filters, scope, r.employee_id))
+    return and_(which, in_scope(filters, scope, r.employee_id))
 
 
 def _among(column, ids: list[int]):
@@ -71,8 +73,21 @@ def _among(column, ids: list[int]):
     return column.in_(ids)
 
 
-def _codes_order(codes) -> list[str]:
-    return sorted(set(codes), key=lambda c: ("KSA".index(c[0]) if c[:1] in ("K", "S", "A") else 9, c))
+def model_order(codes) -> list[str]:
+    """The distinct competency codes in the model's order: knowledge, skills, abilities (other codes after them), each
+    by its number (K2 before K10). The one order of competencies in every chart and export."""
+    return sorted(set(codes), key=_code_key)
+
+
+def model_order_by(code) -> tuple:
+    """`model_order` in SQL, for ORDER BY: knowledge, skills, abilities, others; by number (length, then text)."""
+    letter = case((code.startswith("K"), 0), (code.startswith("S"), 1), (code.startswith("A"), 2), else_=3)
+    return letter, func.length(code), code
+
+
+def _code_key(code: str) -> tuple:
+    number = re.search(r"\d+", code)
+    return ("KSA".index(code[0]) if code[:1] in ("K", "S", "A") else 3, int(number.group()) if number else 0, code)
 
 
 def unit_gap_query(filters: Filters):
@@ -96,7 +111,7 @@ def unit_gap_heatmap(filters: Filters) -> tuple[list[OrgUnit], list[str], dict]:
     it (all without a filter). Cells are {(unit id, code): (average gap, people)}."""
     sums = _inside(rolled_up(db.session.execute(unit_gap_query(filters)), keyed=True), filters.org_unit_id)
     cells = {key: (gap_sum / n, n) for key, (gap_sum, n) in sums.items()}
-    return _units(cells), _codes_order(c for _, c in cells), cells
+    return _units(cells), model_order(c for _, c in cells), cells
 
 
 def _inside(totals: dict, org_unit_id: int | None) -> dict:
@@ -128,7 +143,8 @@ def in_tree_order(ids) -> list[OrgUnit]:
 
 
 def competency_names(codes) -> dict:
-    """{code: (code, name_zh, name_en)} for the competency codes, each named as in the newest model version that has it."""
+    """{code: (code, name_zh, name_en)} for the competency codes, each named as in the newest model version that has it:
+    the one naming of competencies in every chart and export."""
     found = db.session.execute(select(Competency.code, Competency.name_zh, Competency.name_en)
                                .where(Competency.code.in_(list(codes))).order_by(Competency.id.desc())).all()
     names: dict = {}
@@ -173,7 +189,8 @@ def _team_sums(filters: Filters, scope) -> list[tuple]:
     rows, sum of combined levels, rows with a target, sum of targets, sum of gaps). One pass over the rows, once per
     request, for both the team's radar and its heatmap by unit."""
     def compute():
-        r, where = _rows(filters, scope)
+        r = ResultRow
+        where = stored_rows(filters, scope)
         on = Employee.id == r.employee_id
         if db.engine.dialect.name == "postgresql":  # the team's employees read by key, not the whole table hashed
             on = and_(on, in_scope(filters, scope, Employee.id))
@@ -189,8 +206,8 @@ def member_gap_heatmap(filters: Filters, scope) -> tuple[list, list[str], dict]:
     """Gap per person and competency (latest completed assessment, or the filter's cycle); for a team of more
     than MEMBER_ROWS people, the average gap per org unit of its members instead. Returns (people or org units,
     codes, {(id, code): gap})."""
-    r, where = _rows(filters, scope)
-    where = and_(where, r.target.is_not(None))
+    r = ResultRow
+    where = and_(stored_rows(filters, scope), r.target.is_not(None))
     many = len(_listed(filters, scope)[0]) > MEMBER_ROWS  # else fewer people with a target than that, uncounted
     if many and db.session.scalar(select(func.count(func.distinct(r.employee_id))).where(where)) > MEMBER_ROWS:
         # a gap is stored exactly where there is a target: the average gap is the sum of gaps over those rows
@@ -201,10 +218,10 @@ def member_gap_heatmap(filters: Filters, scope) -> tuple[list, list[str], dict]:
         cells = {(e, c): float(gap) for e, c, gap in db.session.execute(select(r.employee_id, r.competency_code, r.gap).where(where))}
         model = Employee
     if model is OrgUnit:
-        return _units(cells), _codes_order(c for _, c in cells), cells
+        return _units(cells), model_order(c for _, c in cells), cells
     ids = {e for e, _ in cells}
     found = db.session.scalars(select(Employee).where(Employee.id.in_(ids)).order_by(Employee.staff_no)).all() if ids else []
-    return found, _codes_order(c for _, c in cells), cells
+    return found, model_order(c for _, c in cells), cells
 
 
 def average_levels(filters: Filters, scope) -> tuple[list[str], dict, dict]:
@@ -216,7 +233,7 @@ def average_levels(filters: Filters, scope) -> tuple[list[str], dict, dict]:
             sums[i] += value
     levels = {code: combined / n for code, (n, combined, _t, _s) in per_code.items()}
     targets = {code: target_sum / n for code, (_n, _c, n, target_sum) in per_code.items() if n}
-    return _codes_order(per_code), levels, targets
+    return model_order(per_code), levels, targets
 
 
 def grade_distribution(filters: Filters, scope) -> tuple[list[OrgUnit], dict]:

@@ -27,6 +27,7 @@ from ..models import (
 from ..timeutil import utcnow
 from . import audit, grades
 from .assessments import workflow
+from .notifications import events as notifications
 from .org import rolled_up
 from .unit_of_work import release_snapshot, unit_of_work
 
@@ -142,6 +143,7 @@ def file_appeal(employee, *, assessment=None, recommendation=None, reason: str, 
     except IntegrityError:  # the same appeal sent twice at once (a double click): one open appeal per subject
         raise DomainError(_l("You have already responded to this result.")) from None
     audit.record("appeal.file", "appeal", item.id, actor=actor, reason=item.reason, **_subject(assessment, recommendation))
+    notifications.appeal_filed(item)
     return item
 
 
@@ -156,6 +158,7 @@ def _resolve(appeal: Appeal, status: AppealStatus, response: str, actor) -> None
     if claimed.rowcount != 1:
         raise DomainError(_l("This appeal is already resolved."))
     db.session.refresh(appeal)
+    notifications.appeal_resolved(appeal)
 
 
 @unit_of_work()

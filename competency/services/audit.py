@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from flask import current_app, g, has_request_context
 from flask_babel import gettext as _
-from sqlalchemy import Integer, case, cast, func, select
+from sqlalchemy import Integer, case, cast, func, null, select
 from sqlalchemy.orm import aliased, selectinload
 
 from ..audit_labels import action_label, actor_label, object_label, person_label
@@ -101,23 +101,26 @@ class AuditFilters:
         return {k: v for k, v in asdict(self).items() if v not in ("", None)}
 
 
-def _accounts(who: str):
-    """SELECT of the ids of the accounts of a person named by staff number, email or name (zh, or en in any case)."""
-    return (select(User.id).outerjoin(Employee, Employee.id == User.employee_id)
-            .where((Employee.staff_no == who) | (func.lower(User.email) == who.lower()) | (Employee.name_zh == who)
-                   | (func.lower(Employee.name_en) == who.lower())))
+def _named(who: str):
+    """The condition that an employee is the person named by staff number or name (zh, or en in any case)."""
+    return (Employee.staff_no == who) | (Employee.name_zh == who) | (func.lower(Employee.name_en) == who.lower())
+
+
+def _accounts(who: str, *columns):
+    """SELECT of the ids (or the columns given) of the accounts of a person named by staff number, email or name."""
+    return (select(*(columns or (User.id,))).outerjoin(Employee, Employee.id == User.employee_id)
+            .where(_named(who) | (func.lower(User.email) == who.lower())))
 
 
 def _concerning(who: str):
-    """The condition that an event is about the person named: their employee record or one of their accounts."""
-    employees = select(Employee.id).where((Employee.staff_no == who) | (Employee.name_zh == who)
-                                          | (func.lower(Employee.name_en) == who.lower()))
-    employees = employees.union(select(User.employee_id).where(func.lower(User.email) == who.lower(), User.employee_id.is_not(None)))
-    employee_ids = [str(i) for i in db.session.scalars(employees)]
-    account_ids = [str(i) for i in db.session.scalars(_accounts(who).union(
-        select(User.id).where(User.employee_id.in_([int(i) for i in employee_ids]))))]
-    return ((AuditEvent.object_type == "employee") & AuditEvent.object_id.in_(employee_ids)) | (
-        (AuditEvent.object_type == "user") & AuditEvent.object_id.in_(account_ids))
+    """The condition that an event is about the person named: their employee record or their account (an account
+    has one person at most, so theirs is the account named or the account of the person named). One statement."""
+    found = db.session.execute(_accounts(who, User.id, User.employee_id)
+                               .union(select(null(), Employee.id).where(_named(who)))).all()
+    accounts = sorted({str(account) for account, _person in found if account is not None})
+    people = sorted({str(person) for _account, person in found if person is not None})
+    return ((AuditEvent.object_type == "employee") & AuditEvent.object_id.in_(people)) | (
+        (AuditEvent.object_type == "user") & AuditEvent.object_id.in_(accounts))
 
 
 def _filtered(query, filters: AuditFilters):

@@ -1,12 +1,13 @@
 """Figures for the role dashboards, each computed in SQL."""
 from datetime import date, timedelta
 
-from sqlalchemy import func, or_, select, true
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import AuditEvent, Employee, EmployeeStatus, Grade, OrgUnit, Role, User, UserRole
 from ..timeutil import utcnow
-from .access import among, reads_everyone, team_ids, visible_employee_ids
+from . import due
+from .access import among, private_among, visible_employee_ids
 from .analytics import Filters, in_scope
 
 
@@ -39,16 +40,10 @@ DASHBOARD_ROWS = 20
 
 
 def _probation_query(user, within_days: int, today: date):
-    # Oneself and the team, whose ids are read first (once per request, shared with the team's charts): planners
-    # misjudge a recursive reporting line's size, and its union with oneself more so.
-    if reads_everyone(user):
-        whose = true()
-    else:
-        whose = or_(Employee.id == user.employee_id, in_scope(Filters(), team_ids(user), Employee.id))
-    return (select(Employee)
-            .where(whose, Employee.grade == Grade.TRAINEE,
-                   Employee.status.in_([EmployeeStatus.PROBATION, EmployeeStatus.ACTIVE]),
-                   Employee.probation_end <= today + timedelta(days=within_days)))
+    # The team's ids are read first (once per request, shared with the team's charts): planners misjudge a recursive
+    # reporting line's size, and its union with oneself more so.
+    whose = private_among(user, Employee.id, within=lambda column, team: in_scope(Filters(), team, column))
+    return due.trainees_ending(today + timedelta(days=within_days)).where(whose)
 
 
 def probation_ending(user, within_days: int = 30, today: date | None = None, limit: int = DASHBOARD_ROWS) -> tuple[list[Employee], int]:

@@ -16,11 +16,11 @@ from sqlalchemy import Select, func, select
 
 from .. import audit_labels
 from ..extensions import db
-from ..i18n import label, lang
+from ..i18n import in_language, label, lang
 from ..models import Assessment, Competency, Cycle, Employee, OrgUnit, Recommendation, ResultRow
 from ..timeutil import bank_time
 from . import safe_files, scoring, xlsx_writer
-from .analytics import Filters, people
+from .analytics import Filters, competency_names, model_order, model_order_by, people, stored_rows
 from .review.runs import get_run
 from .streaming import released, stream_rows
 from .training.ledger import yearly_status
@@ -60,16 +60,6 @@ class _Export:
     grouped: Callable | None = None  # turns the query's rows into the written rows, when not one for one
 
 
-def _names() -> tuple[int, int]:
-    """Which of a (zh, en) pair of columns to write first, by the current language (the other when it is empty)."""
-    return (1, 0) if lang() == "en" else (0, 1)
-
-
-def _name(zh: str | None, en: str | None, order: tuple[int, int]) -> str:
-    pair = (zh, en)
-    return pair[order[0]] or pair[order[1]] or ""
-
-
 def _yes_no(value) -> str | None:
     return None if value is None else str(YES if value else NO)
 
@@ -92,24 +82,17 @@ def count(kind: str, filters: Filters, scope, year: int) -> int:
     return 0 if query is None else db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
 
 
-def _which(filters: Filters, scope):
-    """The conditions on the stored results an export reads: the chosen cycle (or each person's latest), the people."""
-    who = people(filters, scope).subquery()
-    r = ResultRow
-    return (r.cycle_id == filters.cycle_id if filters.cycle_id else r.is_latest.is_(True)), r.employee_id.in_(select(who.c.id))
-
-
 def results_query(filters: Filters, scope, gaps_only: bool = False) -> Select:
     """SELECT of the results export's columns (unrounded, names in both languages), one row per person and
-    competency rated, by staff number and competency; only competencies below their target when `gaps_only`. The one
-    place exports read assessment results per competency from."""
+    competency rated, by staff number and competency (in the model's order, as the charts); only competencies below
+    their target when `gaps_only`. The one place exports read assessment results per competency from."""
     r = ResultRow  # the stored results
     query = (select(Employee.staff_no, Employee.name_zh, Employee.name_en, OrgUnit.code, OrgUnit.name_zh, OrgUnit.name_en,
                     Cycle.code, Cycle.name_zh, Cycle.name_en, Cycle.period_end, r.competency_code, Competency.name_zh,
                     Competency.name_en, r.self_level, r.supervisor_level, r.combined, r.target, r.gap)
              .join(Employee, Employee.id == r.employee_id).join(OrgUnit, OrgUnit.id == Employee.org_unit_id)
              .join(Cycle, Cycle.id == r.cycle_id).outerjoin(Competency, Competency.id == r.competency_id)
-             .where(*_which(filters, scope)).order_by(Employee.staff_no, r.competency_code))
+             .where(stored_rows(filters, scope)).order_by(Employee.staff_no, *model_order_by(r.competency_code)))
     if gaps_only:
         query = query.where(r.target.is_not(None), r.combined < r.target)
     return query
@@ -119,16 +102,16 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
-def _person(r, order) -> list:
-    """Staff number, name, org unit code and name from the first six columns of a row."""
-    return [r[0], _name(r[1], r[2], order), r[3], _name(r[4], r[5], order)]
+def _person(r, language: str) -> list:
+    """Staff number, name, org unit code and name from the first six columns of a row, the names in the language."""
+    return [r[0], in_language(r[1], r[2], language), r[3], in_language(r[4], r[5], language)]
 
 
 def _results(filters: Filters, scope, _year: int, gaps_only: bool = False) -> _Export:
-    order = _names()
+    language = lang()  # asked once per export, not once per name written
 
     def shape(r) -> list:
-        return [*_person(r, order), r[6], _name(r[7], r[8], order), r[9], r[10], _name(r[11], r[12], order),
+        return [*_person(r, language), r[6], in_language(r[7], r[8], language), r[9], r[10], in_language(r[11], r[12], language),
                 r[13], r[14], _round(r[15]), r[16], _round(r[17])]
 
     return _Export(results_query(filters, scope, gaps_only), shape, [str(h) for h in HEADERS["results"]])
@@ -138,28 +121,18 @@ def _gaps(filters: Filters, scope, year: int) -> _Export:
     return _results(filters, scope, year, gaps_only=True)
 
 
-def _code_key(code: str) -> tuple:
-    """Competency codes in the model's order: K before S before A, then by number (K2 before K10)."""
-    number = re.search(r"\d+", code)
-    return ("KSA".find(code[:1]) % 4, int(number.group()) if number else 0, code)
-
-
-def wide_columns(filters: Filters, scope) -> list[tuple[str, str, str]]:
-    """(code, zh name, en name) of each competency rated in the rows the wide results export holds, in the model's
-    order; a code rated under several model versions is named as in the newest."""
-    rated = select(ResultRow.competency_id).where(*_which(filters, scope)).distinct()
-    found = db.session.execute(select(Competency.code, Competency.name_zh, Competency.name_en)
-                               .where(Competency.id.in_(rated)).order_by(Competency.id.desc())).all()
-    newest = {}
-    for code, zh, en in found:
-        newest.setdefault(code, (code, zh, en))
-    return sorted(newest.values(), key=lambda c: _code_key(c[0]))
+def wide_columns(filters: Filters, scope) -> list[tuple[str, str | None, str | None]]:
+    """(code, zh name, en name) of each competency rated in the rows the wide results export holds, in the order and
+    with the names of the charts (analytics.model_order and competency_names)."""
+    rated = db.session.scalars(select(ResultRow.competency_code).where(stored_rows(filters, scope)).distinct()).all()
+    names = competency_names(rated)
+    return [tuple(names[code]) if code in names else (code, None, None) for code in model_order(rated)]
 
 
 def _results_wide(filters: Filters, scope, _year: int) -> _Export:
     """One row per assessment: the person, the cycle, the combined level of each competency in its own column, the
     knowledge, skills and abilities scores and the overall score on the 100-point scale."""
-    order = _names()
+    language = lang()
     columns = wide_columns(filters, scope)
     position = {code: i for i, (code, _zh, _en) in enumerate(columns)}
     r = ResultRow
@@ -169,8 +142,8 @@ def _results_wide(filters: Filters, scope, _year: int) -> _Export:
              .join(Employee, Employee.id == r.employee_id).join(OrgUnit, OrgUnit.id == Employee.org_unit_id)
              .join(Cycle, Cycle.id == r.cycle_id).join(Assessment, Assessment.id == r.assessment_id)
              .outerjoin(Competency, Competency.id == r.competency_id)
-             .where(*_which(filters, scope)).order_by(Employee.staff_no, r.assessment_id, r.competency_code))
-    counted = select(r.assessment_id).where(*_which(filters, scope)).distinct()
+             .where(stored_rows(filters, scope)).order_by(Employee.staff_no, r.assessment_id, r.competency_code))
+    counted = select(r.assessment_id).where(stored_rows(filters, scope)).distinct()
 
     def person_row(first, group: list) -> list:
         levels = [None] * len(columns)
@@ -180,7 +153,7 @@ def _results_wide(filters: Filters, scope, _year: int) -> _Export:
         weights = {row[13]: float(row[15] or 0) for row in group}
         categories = {row[13]: row[16].value for row in group if row[16] is not None}
         by_category = scoring.category_scores(combined, weights, categories)
-        return [*_person(first, order), first[6], _name(first[7], first[8], order), first[9], label(first[10]), *levels,
+        return [*_person(first, language), first[6], in_language(first[7], first[8], language), first[9], label(first[10]), *levels,
                 *(_round(by_category.get(c)) for c in "KSA"), _round(first[11])]
 
     def grouped(data: Iterable) -> Iterator[list]:
@@ -200,12 +173,12 @@ def _results_wide(filters: Filters, scope, _year: int) -> _Export:
                 close()
 
     header = [str(h) for h in HEADERS["results_wide"]]
-    header += [f"{code} {_name(zh, en, order)}".strip() for code, zh, en in columns] + [str(h) for h in SCORES]
+    header += [f"{code} {in_language(zh, en, language)}".strip() for code, zh, en in columns] + [str(h) for h in SCORES]
     return _Export(query, None, header, counted=counted, grouped=grouped)
 
 
 def _credits(filters: Filters, scope, year: int) -> _Export:
-    order = _names()
+    language = lang()
     who = people(filters, scope).subquery()
     status = yearly_status(select(who.c.id), year)
     earned, required = status.selected_columns.earned, status.selected_columns.required
@@ -215,16 +188,16 @@ def _credits(filters: Filters, scope, year: int) -> _Export:
              .join(OrgUnit, OrgUnit.id == Employee.org_unit_id))
 
     def shape(r) -> list:
-        return [*_person(r, order), label(r[6]), year, float(r[7]), float(r[8]), _yes_no(r[7] >= r[8])]
+        return [*_person(r, language), label(r[6]), year, float(r[7]), float(r[8]), _yes_no(r[7] >= r[8])]
 
     return _Export(query, shape, [str(h) for h in HEADERS["credits"]])
 
 
 def _recommendations(filters: Filters, scope, year: int) -> _Export:
-    order = _names()
+    language = lang()
 
     def shape(r) -> list:
-        return [*_person(r, order), year, label(r[6]), label(r[7]), label(r[8]), _yes_no(r[9]), label(r[10]), label(r[11]) or None,
+        return [*_person(r, language), year, label(r[6]), label(r[7]), label(r[8]), _yes_no(r[9]), label(r[10]), label(r[11]) or None,
                 bank_time(r[12])]
 
     header = [str(h) for h in HEADERS["recommendations"]]

@@ -89,8 +89,40 @@ def _queue(app) -> dict:
                 with app.app_context():
                     recover_stale()
 
-            state["task"], state["huey"] = run_job, huey
+            every = app.config.get("NOTIFY_EVERY_MINUTES", 10)
+
+            @huey.periodic_task(crontab(minute=f"*/{every}" if every > 1 else "*"), name="competency.notify_run")
+            def notify_run() -> None:
+                _notify_run(app)
+
+            @huey.task(name="competency.send_mail")
+            def send_mail() -> None:
+                _notify_run(app, reminders=False)
+
+            state["task"], state["huey"], state["send_mail"] = run_job, huey, send_mail
     return state
+
+
+def _notify_run(app, reminders: bool = True) -> None:
+    """`flask notify run` on the consumer (the timer under `make run`), or only the outbox (a password reset link
+    waits for no timer). Several consumers may run it at once: it is safe to."""
+    from .notifications import mail, runner
+
+    with app.app_context():
+        try:
+            runner.run() if reminders else mail.drain()
+        except Exception:
+            log.exception("notify run failed")
+        finally:
+            db.session.remove()
+
+
+def send_mail_soon(app=None) -> None:
+    """Have the consumer send the outbox now (not in this request); in immediate mode (tests) nothing: the
+    next `notify run` sends it."""
+    app = app or current_app._get_current_object()
+    if app.config.get("JOBS_WORKER", "thread") != "immediate":
+        _queue(app)["send_mail"]()
 
 
 def huey_of(app=None):

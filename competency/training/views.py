@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ..errors import DomainError, FieldError, NotFound
 from ..extensions import db
-from ..formutil import edit_form, grade_options, options, org_unit_options, show_error
+from ..formutil import competency_options, edit_form, grade_options, options, org_unit_options, show_error
 from ..handlers import id_arg
 from ..i18n import localized
 from ..models import Course, CourseType, CreditEntry, Employee, EmployeeStatus, Enrolment, OrgUnit, TrainingSession
@@ -19,6 +19,7 @@ from ..security import permission_required
 from ..services import access, audit
 from ..services import org as org_service
 from ..services.assessments.cycles import started_cycles
+from ..services.ksa.versions import published_competencies
 from ..services.training import catalogue, certifications, enrolment, ledger, mentoring, recommendations
 from . import bp
 from .forms import (
@@ -182,7 +183,7 @@ def _course_values(form: CourseForm) -> catalogue.CourseValues:
     return catalogue.CourseValues(
         code=form.code.data, title_zh=form.title_zh.data, title_en=form.title_en.data, type=form.type.data,
         delivery=form.delivery.data, hours=form.hours.data, credits=form.credits.data,
-        competencies=catalogue.parse_competencies(form.competencies.data), description_zh=form.description_zh.data or "",
+        competencies=form.competency_levels(), description_zh=form.description_zh.data or "",
         description_en=form.description_en.data or "", active=form.active.data)
 
 
@@ -194,7 +195,8 @@ def course(course_id: int | None = None):
     item = db.get_or_404(Course, course_id) if course_id else None
     form = edit_form(CourseForm, item)
     if item is not None and not form.is_submitted():
-        form.type.data, form.delivery.data, form.competencies.data = item.type.value, item.delivery.value, item.competency_text
+        form.type.data, form.delivery.data = item.type.value, item.delivery.value
+    form.fill_competencies(published_competencies())
     if form.validate_on_submit():
         try:
             item = catalogue.save_course(_course_values(form), item, actor=current_user)
@@ -216,14 +218,12 @@ def session_form(course_id: int | None = None, session_id: int | None = None):
     form = edit_form(SessionForm, session)
     ask_past = form.confirm_past.data  # once asked, the confirmation stays on the form
     if session is not None and not form.is_submitted():
-        form.trainer.data = session.trainer.staff_no if session.trainer else ""
+        form.trainer.show(session.trainer)
     if form.validate_on_submit():
-        trainer = org_service.employee_by_staff_no(form.trainer.data)
+        trainer = form.trainer.person
         values = {"starts_at": form.starts_at.data, "ends_at": form.ends_at.data, "place": form.place.data or "",
                   "trainer_id": trainer.id if trainer else None, "capacity": form.capacity.data, "open": form.open.data}
         try:
-            if form.trainer.data and trainer is None:
-                raise FieldError("trainer", _("Unknown staff number."))
             session = catalogue.save_session(item, values, session, actor=current_user, confirm_past=form.confirm_past.data)
         except DomainError as error:
             show_error(form, error)
@@ -302,22 +302,23 @@ def _fill_assign(form: AssignForm) -> None:
     form.position.choices = options([("", everything)] + [(str(p.id), localized(p)) for p in org_service.positions()])
     form.grade.choices = grade_options(everything)
     form.cycle.choices = options([("", "—")] + [(str(c.id), f"{c.code} {localized(c)}") for c in started_cycles()])
+    form.competency.choices = competency_options(published_competencies(), blank="—")
+    if form.mode.data != "one":
+        form.staff_no.data = ""  # a person left in the hidden field of another mode is not looked for
 
 
 def _targets(form: AssignForm) -> list[int]:
-    """The ids the wizard's choices name, within what the user may assign."""
+    """The ids the wizard's choices name, within what the user may assign (the person picker offers and accepts
+    only those)."""
     scope = access.assignable_ids(current_user)
     if form.mode.data == "one":
-        person = org_service.employee_by_staff_no(form.staff_no.data)
-        if person is None or not access.can_assign_to(current_user, person.id):
-            raise DomainError(_("Unknown staff number, or not someone you may assign courses to."))
-        return [person.id]
+        if form.staff_no.person is None:
+            raise FieldError("staff_no", _("Choose the employee: type a staff number or a name."))
+        return [form.staff_no.person.id]
     if form.mode.data == "gap":
         if not form.competency.data or not form.cycle.data:
             raise DomainError(_("Choose the competency, the cycle and the gap."))
         code = form.competency.data.strip().upper()
-        if catalogue.unknown_codes([code]):
-            raise DomainError(catalogue.unknown_codes_message([code]))
         # A trainer's choice of gap size is ignored: stepping it would reveal each person's level.
         min_gap = float(form.min_gap.data or 1) if access.can_size_gaps(current_user) else None
         return enrolment.gap_candidates(code, int(form.cycle.data), min_gap, within=scope)
@@ -347,7 +348,7 @@ def assign():
             preview = db.session.scalars(select(Employee).where(Employee.id.in_(targets)).order_by(Employee.staff_no)).all()
             form.confirm.data = "1"
         except DomainError as error:
-            flash(str(error), "error")
+            show_error(form, error)
     return render_template("training/assign.html", form=form, preview=preview, result=None)
 
 
@@ -417,9 +418,9 @@ def mentoring_page():
     form.course.choices = options((c.id, f"{c.code} {localized(c, 'title')}") for c in db.session.scalars(
         catalogue.courses(active_only=True).where(Course.type == CourseType.MENTORING)))
     if form.validate_on_submit():
-        mentor, mentee = org_service.employee_by_staff_no(form.mentor.data), org_service.employee_by_staff_no(form.mentee.data)
+        mentor, mentee = form.mentor.person, form.mentee.person
         try:
-            if mentor is None or mentee is None or not access.can_pair(current_user, mentor, mentee):
+            if not access.can_pair(current_user, mentor, mentee):
                 raise DomainError(_("Unknown staff number, or not someone in your team."))
             mentoring.pair(mentor, mentee, db.get_or_404(Course, form.course.data), actor=current_user)
             flash(_("Pairing created."), "success")

@@ -1,7 +1,7 @@
 """API tokens, and the external id of a completion reported by an e-learning platform
 
 Revision ID: 21e7ba3608b7
-Revises: ad5baaca9aa3
+Revises: 7d58fcdf58b4
 Create Date: 2026-11-28 09:04:06.779258
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '21e7ba3608b7'
-down_revision = 'ad5baaca9aa3'
+down_revision = '7d58fcdf58b4'
 branch_labels = None
 depends_on = None
 

@@ -57,6 +57,8 @@ def live_server(tmp_path_factory, _require_chromium):
         "SEEDS_DIR": str(REPO / "seeds"),
         "PASSWORD_HASH_METHOD": HASH,
         "RATELIMIT_ENABLED": False,  # the journeys sign in as the same people many times a minute (test_sign_in)
+        "MAIL_SERVER": "127.0.0.1",  # e-mail on (queued, never sent: nothing listens on port 9), so "Forgot password" shows
+        "MAIL_PORT": 9,
     })
     app.instance_path = str(tmp_path_factory.mktemp("e2e-instance"))
     with app.app_context():

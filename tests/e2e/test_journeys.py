@@ -165,6 +165,28 @@ def test_employee_submits_self_assessment(self_submitted, live_server, page_for)
     no_errors(page.errors_seen)
 
 
+def test_the_supervisors_bell_tells_of_the_submitted_self_assessment(self_submitted, live_server, page_for):
+    page = page_for("en-US")
+    login(page, live_server, "S0001")
+    bell = page.locator("header a.bell")
+    count = int(bell.locator(".bell-count").inner_text())
+    assert count >= 1
+    expect(bell).to_contain_text(f"Notifications: {count} unread")
+    bell.click()
+    page.wait_for_url(re.compile(r"/notifications$"))
+    item = page.locator("ul.inbox li.unread", has_text="submitted their self-assessment").filter(has_text="E0001")
+    expect(item).to_have_count(1)
+    expect(item).to_contain_text(CYCLE_NAME_EN)
+    item.locator("a").click()
+    page.wait_for_url(re.compile(r"/assessments/\d+/review$"))
+    expect(page.locator("main")).to_contain_text("You rate blind")
+    if count > 1:
+        expect(page.locator("header a.bell .bell-count")).to_have_text(str(count - 1))
+    else:
+        expect(page.locator("header a.bell .bell-count")).to_have_count(0)
+    no_errors(page.errors_seen)
+
+
 def test_supervisor_completes_the_assessment(self_submitted, live_server, page_for):
     page = page_for("en-US")
     login(page, live_server, "S0001")
@@ -219,7 +241,7 @@ def test_trainer_assigns_by_gap_and_records_completion(live_server, page_for):
     page.select_option("select[name=mode]", "gap")
     expect(page.locator("fieldset.mode-gap")).to_be_visible()
     expect(page.locator("fieldset.mode-one")).to_be_hidden()
-    page.fill("input[name=competency]", "S5")
+    page.select_option("select[name=competency]", "S5")
     cycles = page.locator("select[name=cycle] option")
     cycle = next(o for o in cycles.all() if o.inner_text().startswith("2025"))
     page.select_option("select[name=cycle]", value=cycle.get_attribute("value"))

@@ -23,6 +23,7 @@ from ...models import (
 from ...models.assessment import SELF_EDITABLE, SUPERVISOR_EDITABLE
 from ...timeutil import utcnow
 from .. import audit
+from ..notifications import events as notifications
 from ..org import org_subtree_ids, rolled_up
 from ..unit_of_work import unit_of_work
 
@@ -124,6 +125,7 @@ def open_cycle(cycle: Cycle, actor=None) -> int:
     created = db.session.scalar(select(func.count(Assessment.id)).where(Assessment.cycle_id == cycle.id))
     cycle.status, cycle.opened_at = CycleStatus.OPEN, now
     audit.record("cycle.open", "cycle", cycle.id, actor=actor, participants=created)
+    notifications.cycle_opened(cycle)
     return created
 
 

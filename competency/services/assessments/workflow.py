@@ -29,6 +29,7 @@ from ...timeutil import utcnow
 from .. import audit, settings
 from ..access import may_assess_as_supervisor
 from ..ksa.published import CompetencyPart, parts_of
+from ..notifications import events as notifications
 from ..unit_of_work import unit_of_work
 from . import stored
 from .results import result_of
@@ -169,6 +170,9 @@ def save_ratings(assessment: Assessment, rater: Rater, entries: dict[int, tuple[
         raise EditConflict() from None
     if assessment.status == S.COMPLETED:
         stored.refresh([assessment.id])
+        notifications.assessment_completed(assessment)
+    elif assessment.status == S.SELF_SUBMITTED:
+        notifications.self_submitted(assessment)
     return assessment
 
 
@@ -203,6 +207,7 @@ def reopen(assessment: Assessment, phase: str, reason: str, actor=None, after_ap
                  before=before.value, reason=reason.strip(), score=score, ratings=snapshot)
     if before == S.COMPLETED:
         stored.refresh([assessment.id])
+    notifications.assessment_reopened(assessment, phase, reason.strip())
 
 
 def rating_snapshot(assessment: Assessment) -> dict:

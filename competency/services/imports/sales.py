@@ -44,8 +44,8 @@ def _stored(parsed: list) -> dict:
 
 def import_sales(data: bytes, filename: str, *, dry_run=False, actor=None, progress=None) -> ImportResult:
     """Annual sales per person and year, upserted; ImportFailed (nothing written) on any bad row."""
-    return import_sales_rows(read_rows(data, filename, COLUMNS, labels=LABELS), filename, dry_run=dry_run, actor=actor,
-                             progress=progress)
+    return import_sales_rows(read_rows(data, filename, COLUMNS, labels=LABELS, totals="staff_no"), filename, dry_run=dry_run,
+                             actor=actor, progress=progress)
 
 
 def import_sales_rows(rows, filename: str, *, dry_run=False, actor=None, progress=None) -> ImportResult:

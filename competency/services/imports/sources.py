@@ -2,7 +2,8 @@
 table of a CSV or tab-separated text file in UTF-8, UTF-16 or GB18030, as (line, cells).
 
 A cell comes as the user sees it: a number shown zero-padded by its number format (`00000`, LibreOffice's and
-Excel's way to keep leading zeros on a number) comes as the padded text, a date cell as a datetime."""
+Excel's way to keep leading zeros on a number) comes as the padded text, a date cell as a datetime. A workbook's
+merged cells are listed with each sheet (`merges`): the reader fills them as the user sees them (tabular.py)."""
 import csv
 import io
 import re
@@ -23,10 +24,11 @@ _ZERO_PADDED = re.compile(r'^(?:\\0|"0+"|0)+$')
 
 class Sheet:
     """One table of a file: its name (None for a CSV file), its first HEADER_ROWS rows as (line, cells) with every
-    column, and `rest(width)`, the lines after the first rows, cut to the header's width."""
+    column, `rest(width)`, the lines after the first rows, cut to the header's width, and `merges()`, its merged
+    ranges as (first row, first column, last row, last column), 1-based (none for a text file)."""
 
-    def __init__(self, name: str | None, first: list, rest):
-        self.name, self.first, self.rest = name, first, rest
+    def __init__(self, name: str | None, first: list, rest, merges=list):
+        self.name, self.first, self.rest, self.merges = name, first, rest, merges
 
 
 def kind_of(data: bytes, filename: str) -> str:
@@ -80,7 +82,8 @@ def _xlsx_sheets(data: bytes) -> Iterator[Sheet]:
                 continue
             sheet.reset_dimensions()  # read what is there, not the size the file declares
             first = list(_xlsx_rows(sheet, sheet.title, 1, safe_files.MAX_COLUMNS, HEADER_ROWS))
-            yield Sheet(sheet.title, first, lambda width, sheet=sheet: _xlsx_rows(sheet, sheet.title, HEADER_ROWS + 1, width, None))
+            yield Sheet(sheet.title, first, lambda width, sheet=sheet: _xlsx_rows(sheet, sheet.title, HEADER_ROWS + 1, width, None),
+                        lambda sheet=sheet: _xlsx_merges(sheet))
 
 
 def _xlsx_rows(sheet, name: str, min_row: int, width: int, max_row: int | None):
@@ -92,6 +95,33 @@ def _xlsx_rows(sheet, name: str, min_row: int, width: int, max_row: int | None):
             yield number, tuple(padded(c.value, c.number_format) if c.value.__class__ in (int, float) else c.value for c in cells)
     except safe_files.XLSX_ERRORS:
         safe_files.refuse(safe_files.NOT_XLSX, sheet=name)
+
+
+# <mergeCell ref="C3:C6"/>, with or without a namespace prefix; the <mergeCells> list follows the sheet's data.
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([A-Z]{1,3})([0-9]{1,7}):([A-Z]{1,3})([0-9]{1,7})"')
+_CHUNK = 1024 * 1024
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def _xlsx_merges(sheet) -> list[tuple[int, int, int, int]]:
+    """The merged ranges of a read-only sheet, which openpyxl does not read in that mode: found in the sheet's XML,
+    read in chunks as it unpacks (its list comes after the data, past anything a parser would need to hold)."""
+    found, tail = set(), b""
+    try:
+        with sheet._get_source() as source:  # the sheet's part of the archive (openpyxl's read-only worksheet)
+            while chunk := source.read(_CHUNK):
+                data = tail + chunk
+                found.update(_MERGE.findall(data))
+                tail = data[-256:]  # a reference cut between two chunks is found whole in the next
+    except safe_files.XLSX_ERRORS:
+        safe_files.refuse(safe_files.NOT_XLSX, sheet=sheet.title)
+    return sorted((int(r1), _column_number(c1), int(r2), _column_number(c2)) for c1, r1, c2, r2 in found)
 
 
 # --- .xls ----------------------------------------------------------------------------------------
@@ -111,7 +141,9 @@ def _xls_sheets(data: bytes) -> Iterator[Sheet]:
                 safe_files.too_many_rows(safe_files.MAX_ROWS, sheet.name)
             cells = [(n + 1, tuple(_xls_value(book, c) for c in sheet.row(n)[:safe_files.MAX_COLUMNS])) for n in range(sheet.nrows)]
             first = cells[:HEADER_ROWS]
-            yield Sheet(sheet.name, first, lambda width, cells=cells: ((n, v[:width]) for n, v in cells[HEADER_ROWS:]))
+            merges = [(r1 + 1, c1 + 1, r2, c2) for r1, r2, c1, c2 in sheet.merged_cells]  # 0-based, ends excluded
+            yield Sheet(sheet.name, first, lambda width, cells=cells: ((n, v[:width]) for n, v in cells[HEADER_ROWS:]),
+                        lambda merges=merges: merges)
     finally:
         book.release_resources()
 

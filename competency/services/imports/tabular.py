@@ -1,8 +1,15 @@
 """Reading import files into rows with line numbers: CSV or tab-separated text (UTF-8 with or without BOM, UTF-16,
 GB18030), .xlsx and .xls. The header is the first row, within the first rows of the first sheet that has one, that
-names every required column, by code or by label (headers.py); other columns are ignored with a notice."""
+names every required column, by code or by label (headers.py); other columns are ignored with a notice.
+
+Two habits of bank spreadsheets are read as the person who made them meant, each with a notice in the preview:
+cells merged over several data rows (所属机构 merged over a branch's people) hold, in every row, the value the sheet
+shows — openpyxl and xlrd give it only in the merge's first cell; and a totals row (合计, 总计, Total) of a file of
+amounts or results, which is not a person, is skipped."""
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import chain
 
 from flask_babel import lazy_gettext as _l
 
@@ -31,8 +38,11 @@ class ImportFailed(ValidationFailed):
 
 @dataclass
 class Row:
+    """A data row: its line, its import columns' values by code, and its first cell that is not empty (any column)."""
+
     line: int
     values: dict
+    lead: object = None
 
     def get(self, column: str) -> str:
         """The cell as stripped text ('' when empty), without characters the database cannot store."""
@@ -101,10 +111,39 @@ def items_as_rows(items: list[dict]) -> Rows:
     return Rows((TextRow(number, item) for number, item in enumerate(items, start=1)), Header(None, 0, []))
 
 
-def read_rows(data: bytes, filename: str, required: list[str], optional: list[str] = (), labels: dict | None = None) -> Rows:
-    """Rows of a CSV, .xlsx or .xls file; raises ImportFailed when the header is wrong or the file too large."""
+def read_rows(data: bytes, filename: str, required: list[str], optional: list[str] = (), labels: dict | None = None,
+              totals: str | None = None) -> Rows:
+    """Rows of a CSV, .xlsx or .xls file; raises ImportFailed when the header is wrong or the file too large. With
+    `totals`, the identifier column of a file of amounts or results: its totals rows are left out, with a notice."""
     table = iter_rows(data, filename, required, optional, labels=labels)
-    return Rows(table, table.header)
+    rows = Rows(table, table.header)
+    if totals is not None:
+        rows[:] = _without_totals(rows, totals, rows.notices)
+    return rows
+
+
+# What a totals row says in its identifier column or its first cell (spaces and colons aside, in any case).
+TOTALS = re.compile(r"(本页|全部|总|各项)?(合计|总计|小计|共计|累计)(数|金额)?|(grand)?totals?|subtotal|sum", re.IGNORECASE)
+
+
+def is_totals(text) -> bool:
+    """Whether a cell's text is a totals label: 合计, 总计, 小计, 共计, Total, Subtotal …"""
+    return text is not None and TOTALS.fullmatch(re.sub(r"[\s:：]", "", str(text))) is not None
+
+
+def _without_totals(rows: list, column: str, notices: list) -> list:
+    """The rows without the totals rows, those whose identifier `column` is a totals label, or empty while their
+    first cell is one (the label in a column of its own, 序号 say). Each one skipped is noted: it is not a person."""
+    kept = []
+    for row in rows:
+        identifier = row.get(column)
+        label = identifier if is_totals(identifier) else row.lead if not identifier and is_totals(row.lead) else None
+        if label is None:
+            kept.append(row)
+        else:
+            notices.append(_l("Skipped the totals row on line %(line)s (%(label)s): it is not a person.", line=row.line,
+                              label=str(label).strip()))
+    return kept
 
 
 def iter_rows(data: bytes, filename: str, required: list[str], optional: list[str] = (), csv_max_rows: int | None = None,
@@ -128,9 +167,9 @@ def _table(data: bytes, filename: str, required: list, optional: list, labels: d
                 header = _header(sheet, index, line, cells, codes, labels)
                 yield header
                 width = max(i for i, _ in header.columns) + 1
-                for later, values in sheet.first[position + 1:]:
-                    yield from _row(later, values, header.columns)
-                for later, values in sheet.rest(width):
+                data = chain(sheet.first[position + 1:], sheet.rest(width))
+                merged = [m for m in sheet.merges() if m[0] > line]  # not the title's above the header, nor the header's
+                for later, values in _filled(data, merged, header) if merged else data:
                     yield from _row(later, values, header.columns)
                 return
             if found and (best is None or len(found) > len(best[2])):
@@ -140,7 +179,46 @@ def _table(data: bytes, filename: str, required: list, optional: list, labels: d
 
 def _row(line: int, cells, columns):
     if not safe_files.blank(cells):
-        yield Row(line, {code: (cells[i] if i < len(cells) else None) for i, code in columns})
+        lead = next((c for c in cells if c is not None and str(c).strip()), None)
+        yield Row(line, {code: (cells[i] if i < len(cells) else None) for i, code in columns}, lead)
+
+
+def _letters(column: int) -> str:
+    """A column's letters: 1 → A, 28 → AB."""
+    letters = ""
+    while column:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _filled(rows, merges: list, header: Header):
+    """The data rows, each cell of a merged range holding the value of the range's first cell, as the sheet shows it
+    (a row that is otherwise empty stays empty); a notice names the ranges that filled an import column."""
+    starting: dict = {}
+    for merge in merges:
+        starting.setdefault(merge[0], []).append(merge)
+    used, active, named = {position for position, _code in header.columns}, [], []
+    for line, cells in rows:
+        for top, left, bottom, right in starting.pop(line, ()):
+            value = cells[left - 1] if left - 1 < len(cells) else None
+            if value is not None and str(value).strip():
+                active.append((top, left, bottom, right, value))
+        if active and not safe_files.blank(cells):
+            cells = list(cells)
+            for top, left, bottom, right, value in active:
+                for column in range(left, min(right, len(cells)) + 1):
+                    if (line, column) != (top, left):
+                        cells[column - 1] = value
+                ref = f"{_letters(left)}{top}:{_letters(right)}{bottom}"
+                if ref not in named and any(c - 1 in used for c in range(left, right + 1)):
+                    named.append(ref)
+        active = [merge for merge in active if merge[2] > line]
+        yield line, cells
+    if named:
+        shown = "、".join(named[:10]) + ("…" if len(named) > 10 else "")
+        header.notices.append(_l("Merged cells %(ranges)s: each row took the value the merge shows (its first cell's).",
+                                 ranges=shown))
 
 
 def _header(sheet, index: int, line: int, cells, codes: list, labels: dict) -> Header:

@@ -93,7 +93,7 @@ def _unknown_course(code: str, twins: dict):
 
 def import_training(data: bytes, filename: str, *, dry_run=False, actor=None, progress=None) -> ImportResult:
     """Past training; passes earn their credits. ImportFailed (nothing written) on any bad row."""
-    rows = read_rows(data, filename, COLUMNS, OPTIONAL, labels=LABELS)
+    rows = read_rows(data, filename, COLUMNS, OPTIONAL, labels=LABELS, totals="staff_no")
     return import_training_rows(rows, filename, dry_run=dry_run, actor=actor)
 
 

@@ -68,6 +68,21 @@ def published_codes() -> set[str]:
                                   .where(ModelVersion.status == VersionStatus.PUBLISHED).distinct()))
 
 
+def published_competencies() -> list:
+    """The competencies of the published model versions, once per code (named as in the first position's version,
+    by position code), K, then S, then A, each in the model's order: rows of (code, category, name_zh, name_en). What
+    the competency pickers offer; their codes are `published_codes()`."""
+    rows = db.session.execute(
+        select(Competency.code, Competency.category, Competency.name_zh, Competency.name_en)
+        .join(ModelVersion, Competency.version_id == ModelVersion.id).join(Position, ModelVersion.position_id == Position.id)
+        .where(ModelVersion.status == VersionStatus.PUBLISHED).order_by(Position.code, Competency.order, Competency.code)).all()
+    first: dict = {}
+    for row in rows:
+        first.setdefault(row.code, row)
+    order = list(Category)
+    return sorted(first.values(), key=lambda row: order.index(row.category))
+
+
 def version_for_export(position_code: str, number: int | None = None) -> ModelVersion:
     """The version to export: the numbered one, else the published one, else the latest."""
     position = db.session.scalar(select(Position).where(Position.code == position_code))

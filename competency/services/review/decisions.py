@@ -14,6 +14,7 @@ from ...timeutil import utcnow
 from .. import audit, settings
 from ..access import second_pair_of_eyes
 from ..grades import record_grade_change
+from ..notifications import events as notifications
 from ..unit_of_work import unit_of_work
 
 FINALISED = _l("This review is finalised: it can no longer change.")
@@ -174,17 +175,20 @@ def finalise(run: ReviewRun, effective: date, actor=None, via: str = "web", expe
                                  .values(status=RunStatus.FINALISED).execution_options(synchronize_session=False))
     if claimed.rowcount != 1:  # finalised meanwhile (a double click, another tab)
         raise DomainError(FINALISED)
-    changed = 0
+    changed = []
     decided = db.session.scalars(select(Recommendation).options(selectinload(Recommendation.employee)).where(
         Recommendation.run_id == run.id, Recommendation.decision.in_([Decision.APPROVED, Decision.OVERRIDDEN]))).all()
     for item in decided:
         transfer = item.action == ReviewAction.TRANSFER and item.decision == Decision.APPROVED
-        changed += record_grade_change(
-            item.employee, item.final, effective=effective, actor=actor, recommendation_id=item.id,
-            to_status=EmployeeStatus.TRANSFERRED if transfer else None, reason=item.decision_reason,
-            reason_code="review", reason_data={"year": run.year, "action": item.action.value}) is not None
+        before = item.employee.grade
+        if record_grade_change(
+                item.employee, item.final, effective=effective, actor=actor, recommendation_id=item.id,
+                to_status=EmployeeStatus.TRANSFERRED if transfer else None, reason=item.decision_reason,
+                reason_code="review", reason_data={"year": run.year, "action": item.action.value}) is not None:
+            changed.append((item, before, item.final))
     run.status, run.effective_date, run.finalised_at = RunStatus.FINALISED, effective, utcnow()
     run.finalised_by_id = getattr(actor, "id", None)
     run.respond_by = date.today() + timedelta(days=settings.appeal_days())
-    audit.record("review.finalise", "review_run", run.id, actor=actor, effective=effective, changed=changed, via=via)
-    return changed
+    audit.record("review.finalise", "review_run", run.id, actor=actor, effective=effective, changed=len(changed), via=via)
+    notifications.grade_changes(run, [c for c in changed if c[1] != c[2]])
+    return len(changed)

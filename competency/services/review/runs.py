@@ -142,6 +142,12 @@ def latest_run() -> ReviewRun | None:
     return db.session.scalar(select(ReviewRun).order_by(ReviewRun.year.desc()).limit(1))
 
 
+def chosen_run(year: int | None) -> ReviewRun | None:
+    """The review of the year a user chose, or of the most recent year run when they chose none: the review the
+    analytics page charts and the recommendations export holds."""
+    return get_run(year) if year else latest_run()
+
+
 DECISION_FIELDS = ("decision", "final_grade", "decision_reason", "decided_by_id", "decided_at")
 # The stored columns of a recommendation, in the order `_Rows` prepares them.
 COLUMNS = ("run_id", "employee_id", "org_unit_id", "current_grade", "recommended_grade", "action", "below_junior",

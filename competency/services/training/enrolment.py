@@ -1,7 +1,8 @@
 """Enrolments: assignment (also by gap), seats in sessions, cancelling, results and undoing a completion.
 
 States: assigned → in_progress → completed | failed | absent | cancelled. A pass earns the course's credits
-exactly once (ledger.award_once); undoing it reverses them and puts the enrolment back in progress.
+exactly once (one request claims the completion, then ledger.award_completions); undoing it reverses them and puts
+the enrolment back in progress.
 """
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -13,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from ...errors import DomainError, FieldError
 from ...extensions import db
+from ...i18n import label, localized
 from ...models import (
     Course,
     Employee,
@@ -25,8 +27,10 @@ from ...models import (
 from ...models.training import ACTIVE_STATUSES
 from ...timeutil import utcnow
 from .. import audit
+from ..notifications import events as notifications
 from ..unit_of_work import release_snapshot, unit_of_work
 from . import ledger
+from .catalogue import unknown_codes, unknown_codes_message
 
 E = EnrolmentStatus
 
@@ -65,6 +69,7 @@ def assign(course: Course, employee_ids, due_date: date | None, actor=None) -> A
             {"course_id": course.id, "employee_id": e, "status": E.ASSIGNED, "due_date": due_date,
              "assigned_by_id": getattr(actor, "id", None), "assigned_at": now, "updated_at": now}
             for e in result.assigned])
+    notifications.course_assigned(course, result.assigned, due_date)
     audit.record("training.assign", "course", course.id, actor=actor, assigned=len(result.assigned),
                  skipped_enrolled=len(result.skipped_enrolled), skipped_completed=len(result.skipped_completed))
     return result
@@ -72,7 +77,10 @@ def assign(course: Course, employee_ids, due_date: date | None, actor=None) -> A
 
 def gap_candidates(competency_code: str, cycle_id: int, min_gap: float | None, within=None) -> list[int]:
     """Ids of the people whose gap (target − combined level) on the competency in the cycle is at least `min_gap`
-    (None: any gap, i.e. below the target), optionally among `within` (a SELECT of employee ids)."""
+    (None: any gap, i.e. below the target), optionally among `within` (a SELECT of employee ids). A code no
+    published model has is refused (FieldError on `competency`), not answered with nobody."""
+    if unknown_codes([competency_code]):
+        raise FieldError("competency", unknown_codes_message([competency_code]))
     r = ResultRow  # the stored results
     query = select(r.employee_id).where(r.cycle_id == cycle_id, r.competency_code == competency_code, r.target.is_not(None),
                                         r.gap > 0 if min_gap is None else r.gap >= min_gap - 1e-9)
@@ -126,15 +134,16 @@ def _release_seat(enrolment: Enrolment) -> None:
                            .values(seats_taken=TrainingSession.seats_taken - 1).execution_options(synchronize_session=False))
 
 
-def _claim(enrolment_id: int, statuses, **values) -> tuple[bool, Enrolment]:
-    """Change the enrolment if its status is still one of `statuses`, by one conditional UPDATE, so that of two
-    simultaneous requests (a double click) only one changes it; (whether this call changed it, the enrolment as it
-    now is)."""
-    claimed = db.session.execute(update(Enrolment).where(Enrolment.id == enrolment_id, Enrolment.status.in_(statuses))
-                                 .values(updated_at=utcnow(), **values).execution_options(synchronize_session=False))
-    enrolment = db.session.get(Enrolment, enrolment_id)
-    db.session.refresh(enrolment)
-    return claimed.rowcount == 1, enrolment
+def _claim(enrolment_ids: list[int], statuses, **values) -> list[int]:
+    """Change those of the enrolments whose status is still one of `statuses`, by one conditional UPDATE … RETURNING,
+    so that of two simultaneous requests (a double click) only one changes each; the ids this call changed, in order.
+    The enrolments held in the session take the new values."""
+    # On PostgreSQL the rows are locked in the order of their ids (FOR UPDATE after ORDER BY), so that two requests
+    # claiming overlapping sets wait for each other instead of deadlocking; SQLite has one write lock anyway.
+    still = select(Enrolment.id).where(Enrolment.id.in_(enrolment_ids), Enrolment.status.in_(statuses))
+    return sorted(db.session.scalars(
+        update(Enrolment).where(Enrolment.id.in_(still.order_by(Enrolment.id).with_for_update()), Enrolment.status.in_(statuses))
+        .values(updated_at=utcnow(), **values).returning(Enrolment.id).execution_options(synchronize_session="fetch")))
 
 
 @unit_of_work()
@@ -144,10 +153,10 @@ def cancel(enrolment: Enrolment, actor=None) -> None:
         raise DomainError(_l("Only an assigned or ongoing enrolment can be cancelled."))
     enrolment_id = enrolment.id
     release_snapshot()  # the claim's UPDATE then waits for the write lock instead of failing on a stale snapshot
-    claimed, enrolment = _claim(enrolment_id, ACTIVE_STATUSES, status=E.CANCELLED)
-    if not claimed:  # cancelled or closed meanwhile: its seat is no longer this request's to free
+    if not _claim([enrolment_id], ACTIVE_STATUSES, status=E.CANCELLED):
+        # cancelled or closed meanwhile: its seat is no longer this request's to free
         raise DomainError(_l("Only an assigned or ongoing enrolment can be cancelled."))
-    _release_seat(enrolment)
+    _release_seat(db.session.get(Enrolment, enrolment_id))
     audit.record("training.cancel", "enrolment", enrolment_id, actor=actor)
 
 
@@ -167,6 +176,15 @@ def result_date_error(on: date, session_start: date | None = None, today: date |
     return None
 
 
+class AlreadyClosed(DomainError):
+    """A result for an enrolment closed otherwise (someone recorded another result meanwhile, or cancelled it): the
+    message names the person and the enrolment's state in words, not its code."""
+
+    def __init__(self, enrolment: Enrolment):
+        super().__init__(_l("The enrolment of %(name)s (%(no)s) is already closed: %(state)s. Nothing was recorded.",
+                            name=localized(enrolment.employee), no=enrolment.employee.staff_no, state=label(enrolment.status)))
+
+
 def _needs_recording(enrolment: Enrolment, outcome: str, on: date) -> bool:
     """Whether the result is still to be recorded: False when exactly this outcome is recorded already (a second
     submit changes nothing); DomainError for an unknown outcome, a bad date or an enrolment closed otherwise."""
@@ -175,40 +193,47 @@ def _needs_recording(enrolment: Enrolment, outcome: str, on: date) -> bool:
     if (enrolment.status, enrolment.result) == OUTCOMES[outcome]:
         return False
     if not enrolment.is_active:
-        raise DomainError(_l("This enrolment is already closed (%(state)s).", state=enrolment.status.value))
+        raise AlreadyClosed(enrolment)
     problem = result_date_error(on, enrolment.session.starts_at.date() if enrolment.session else None)
     if problem is not None:
         raise FieldError("on", problem)
     return True
 
 
-def _close(enrolment_id: int, outcome: str, score, on: date, actor) -> bool:
-    """Record the result on the enrolment if it is still active, by one conditional UPDATE, so that of two
-    simultaneous submits (a double click) only one records it; the pass earns its credits. Whether it was this
-    call that recorded it."""
+def _record(enrolment_ids: list[int], outcome: str, score, on: date, actor, tell: bool = True) -> int:
+    """Record the result on those of the enrolments still active, all by one conditional UPDATE, so that of two
+    simultaneous submits (a double click) only one records each; the passes earn their credits and, with `tell`, the
+    people are told (one statement for all). How many this call recorded; AlreadyClosed when one of them was closed
+    otherwise meanwhile (the unit then writes nothing). `actor`: the account, or its id."""
     status, result = OUTCOMES[outcome]
     score = None if score in (None, "") else Decimal(str(score))
-    claimed, enrolment = _claim(enrolment_id, ACTIVE_STATUSES, status=status, result=result, score=score, completed_on=on)
-    if not claimed:
-        if (enrolment.status, enrolment.result) == OUTCOMES[outcome]:
-            return False
-        raise DomainError(_l("This enrolment is already closed (%(state)s).", state=enrolment.status.value))
-    audit.record("training.result", "enrolment", enrolment_id, actor=actor, outcome=outcome, score=score)
-    if enrolment.is_completed:
-        ledger.award_once(enrolment, on, actor)
-    return True
+    claimed = _claim(enrolment_ids, ACTIVE_STATUSES, status=status, result=result, score=score, completed_on=on)
+    missed = set(enrolment_ids) - set(claimed)  # closed by a request that came first: fine if with this very result
+    if missed:
+        for closed in db.session.scalars(select(Enrolment).where(Enrolment.id.in_(missed)).order_by(Enrolment.id)):
+            db.session.refresh(closed)
+            if (closed.status, closed.result) != (status, result):
+                raise AlreadyClosed(closed)
+    audit.record_many("training.result", actor, (("enrolment", i, {"outcome": outcome, "score": score}) for i in claimed))
+    if status == E.COMPLETED:
+        ledger.award_completions(claimed, on, actor)
+    if tell:
+        notifications.enrolment_results(claimed, status)
+    return len(claimed)
 
 
 @unit_of_work()
-def record_result(enrolment: Enrolment, outcome: str, *, score=None, on: date | None = None, actor=None) -> bool:
+def record_result(enrolment: Enrolment, outcome: str, *, score=None, on: date | None = None, actor=None,
+                  tell: bool = True) -> bool:
     """Record attendance and result: outcome is pass, fail or absent, dated `on` (today by default; never in the
     future nor before the session started). A pass completes the enrolment and earns its credits exactly once;
-    recording the same outcome again changes nothing. Unit of work; whether anything was recorded."""
+    recording the same outcome again changes nothing. The person is told, unless `tell` is off (an import of past
+    training: history, not news). Unit of work; whether anything was recorded."""
     on = on or date.today()
     if not _needs_recording(enrolment, outcome, on):
         return False
     db.session.flush()  # an enrolment made in the same unit (an import) exists before the UPDATE
-    return _close(enrolment.id, outcome, score, on, actor)
+    return _record([enrolment.id], outcome, score, on, actor, tell) == 1
 
 
 @dataclass
@@ -227,9 +252,11 @@ def record_results(enrolments: list[Enrolment], outcome: str, *, score=None, on:
         raise FieldError("enrolments", _l("Tick at least one person to record a result for."))
     on = on or date.today()
     pending = [e.id for e in enrolments if _needs_recording(e, outcome, on)]
+    recorded = 0
     if pending:
-        release_snapshot()  # each claim's UPDATE then waits for the write lock instead of failing on a stale snapshot
-    recorded = sum(_close(enrolment_id, outcome, score, on, actor) for enrolment_id in pending)
+        actor_id = getattr(actor, "id", None)  # read before the account expires with the snapshot
+        release_snapshot()  # the claim's UPDATE then waits for the write lock instead of failing on a stale snapshot
+        recorded = _record(pending, outcome, score, on, actor_id)
     return Recorded(recorded=recorded, unchanged=len(enrolments) - recorded)
 
 
@@ -243,10 +270,9 @@ def undo_completion(enrolment: Enrolment, reason: str, actor=None) -> None:
         raise DomainError(_l("Give a reason."))
     enrolment_id = enrolment.id
     release_snapshot()  # the claim's UPDATE then waits for the write lock instead of failing on a stale snapshot
-    claimed, enrolment = _claim(enrolment_id, (E.COMPLETED,), status=E.IN_PROGRESS, result=None, score=None, completed_on=None)
-    if not claimed:
+    if not _claim([enrolment_id], (E.COMPLETED,), status=E.IN_PROGRESS, result=None, score=None, completed_on=None):
         raise DomainError(_l("This completion is already undone."))
-    ledger.reverse_enrolment_credits(enrolment, reason, actor)
+    ledger.reverse_enrolment_credits(db.session.get(Enrolment, enrolment_id), reason, actor)
     audit.record("training.undo_completion", "enrolment", enrolment_id, actor=actor, reason=reason.strip())
 
 

@@ -5,12 +5,13 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, case, func, select, update
+from sqlalchemy import Date, DateTime, Integer, bindparam, case, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 
 from ...errors import DomainError, FieldError
 from ...extensions import db
 from ...models import (
+    Course,
     CreditEntry,
     CreditRequirement,
     CreditSource,
@@ -102,21 +103,18 @@ def reversed_ids(employee_id: int) -> set[int]:
 # --- writing the ledger ---------------------------------------------------------------------------
 
 
-def award_once(enrolment: Enrolment, on: date, actor) -> CreditEntry | None:
-    """The enrolment's credits, unless its net credits are already positive (inside the caller's unit)."""
-    db.session.flush()
-    # Take the enrolment's row lock (a no-op update) so that two simultaneous passes award one entry.
-    db.session.execute(update(Enrolment).where(Enrolment.id == enrolment.id).values(updated_at=utcnow())
-                       .execution_options(synchronize_session=False))
-    net = db.session.scalar(select(func.coalesce(func.sum(CreditEntry.amount), 0))
-                            .where(CreditEntry.enrolment_id == enrolment.id)) or Decimal(0)
-    if net > 0:
-        return None
-    entry = CreditEntry(employee_id=enrolment.employee_id, amount=enrolment.course.credits, earned_on=on,
-                        source=CreditSource.ENROLMENT, enrolment_id=enrolment.id,
-                        reason=f"{enrolment.course.code}", created_by_id=getattr(actor, "id", None))
-    db.session.add(entry)
-    return entry
+def award_completions(enrolment_ids: list[int], on: date, actor) -> None:
+    """The credits of completions the caller has just claimed, a line per enrolment with its course's credits, by one
+    INSERT … SELECT: the claim, a conditional UPDATE of the enrolments' status that only one of two simultaneous
+    requests makes (the other waits for its locks, then finds them closed), is what makes them earned exactly once.
+    `actor`: the account, or its id. Inside the caller's unit."""
+    if not enrolment_ids:
+        return
+    lines = (select(Enrolment.employee_id, Course.credits, literal(on, Date), literal(CreditSource.ENROLMENT, CreditEntry.source.type),
+                    Course.code, Enrolment.id, literal(getattr(actor, "id", actor), Integer), literal(utcnow(), DateTime))
+             .join(Course, Course.id == Enrolment.course_id).where(Enrolment.id.in_(enrolment_ids)).order_by(Enrolment.id))
+    db.session.execute(insert(CreditEntry).from_select(
+        ["employee_id", "amount", "earned_on", "source", "reason", "enrolment_id", "created_by_id", "created_at"], lines))
 
 
 def award_mentoring(mentoring: Mentoring, on: date, actor) -> None:

@@ -1,0 +1,75 @@
+"""One's own notifications: the bell's count, the inbox a page at a time, reading, and the e-mail choices."""
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+
+from ...extensions import db
+from ...models import Notification, NotificationPreference
+from ...timeutil import utcnow
+from ..unit_of_work import unit_of_work
+from .kinds import optional_kinds
+
+# The bell counts up to this many (then shows "99+"): the count stops reading the index there.
+BELL_CAP = 100
+
+
+def unread_count(user_id: int) -> int:
+    """The account's unread notifications, up to BELL_CAP (one query on the partial index of unread ones)."""
+    unread = (select(Notification.id).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+              .limit(BELL_CAP).subquery())
+    return db.session.scalar(select(func.count()).select_from(unread)) or 0
+
+
+@dataclass
+class InboxPage:
+    items: list
+    older: int | None  # the ?before= of the next (older) page, None on the last
+    newest: bool  # whether this is the first page
+
+
+def page(user_id: int, before: int | None = None, unread_only: bool = False, size: int = 25) -> InboxPage:
+    """The account's notifications newest first, `size` at a time, older than the id `before` (keyset)."""
+    query = select(Notification).where(Notification.user_id == user_id)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    if before is not None:
+        query = query.where(Notification.id < before)
+    rows = db.session.scalars(query.order_by(Notification.id.desc()).limit(size + 1)).all()
+    older = rows[size - 1].id if len(rows) > size else None
+    return InboxPage(rows[:size], older, before is None)
+
+
+@unit_of_work()
+def mark_read(notification: Notification) -> None:
+    """Mark one notification read (again: nothing changes). Unit of work."""
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+
+
+@unit_of_work()
+def mark_all_read(user_id: int) -> int:
+    """Mark every unread notification of the account read. Unit of work; how many."""
+    return db.session.execute(update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+                              .values(read_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+
+
+def email_choices(user_id: int) -> dict[str, bool]:
+    """{optional kind: e-mail on} for the account (on unless turned off)."""
+    off = set(db.session.scalars(select(NotificationPreference.kind).where(
+        NotificationPreference.user_id == user_id, NotificationPreference.email.is_(False))))
+    return {kind.name: kind.name not in off for kind in optional_kinds()}
+
+
+@unit_of_work()
+def set_email_choices(user_id: int, wanted: dict[str, bool]) -> None:
+    """Keep the account's e-mail choice for each optional kind (mandatory kinds are not the person's to turn off).
+    Unit of work."""
+    known = {kind.name for kind in optional_kinds()}
+    rows = {p.kind: p for p in db.session.scalars(select(NotificationPreference).where(NotificationPreference.user_id == user_id))}
+    for kind, on in wanted.items():
+        if kind not in known:
+            continue
+        if kind in rows:
+            rows[kind].email = bool(on)
+        else:
+            db.session.add(NotificationPreference(user_id=user_id, kind=kind, email=bool(on)))
