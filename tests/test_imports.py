@@ -140,6 +140,51 @@ def test_duplicate_staff_numbers_and_supervisor_cycles(base):
     assert _snapshot() == before
 
 
+@pytest.mark.parametrize("lookup_in", [10_000, 1], ids=["looked up by index", "tables read at once"])
+def test_an_employee_file_reads_the_same_by_lookups_as_in_one_pass(base, monkeypatch, lookup_in):
+    """A batch looks up the people it names (and their chains, accounts, emails, leading-zero twins); a file naming more
+    than LOOKUP_IN people reads each table once. Both see the same: here with LOOKUP_IN at 1, every file is a large one."""
+    from competency.services.imports import common
+
+    monkeypatch.setattr(common, "LOOKUP_IN", lookup_in)
+    imports.import_employees(PEOPLE.encode(), "people.csv")
+    before = _snapshot()
+    data = PEOPLE_HEADER + ("S0001,王磊,Lei Wang,BJ_HD,CM_CORP,senior,2015-03-01,,E0003,,\n"  # S0001 -> E0003 -> S0001
+                            "0E0002,甲,A,BJ_HD,CM_CORP,junior,2024-01-01,,,,\n"  # differs from E0002 by a leading zero
+                            "E0009,乙,B,BJ_HD,CM_CORP,junior,2024-01-01,,S0001,LEI.WANG@demo.bank,\n")  # S0001's email
+    with pytest.raises(ImportFailed) as failure:
+        imports.import_employees(data.encode(), "p.csv", actor=factories.user(roles=["admin"], with_employee=False,
+                                                                              email="root@bank.example"))
+    assert {(e.line, e.column) for e in failure.value.errors} == {(2, "supervisor_staff_no"), (3, "staff_no"), (4, "email")}
+    assert _snapshot()[1:3] == before[1:3]
+    result = imports.import_employees((PEOPLE_HEADER + "E0003,张伟,Wei Zhang (renamed),BJ_HD,CM_RETAIL,junior,2022-01-31,,S0001,,\n"
+                                       "E0010,丙,C,BJ_HD,CM_CORP,junior,2024-01-01,,E0003,,\n").encode(), "p.csv")
+    assert (result.created, result.updated) == (1, 1)
+    assert db.session.scalar(select(Employee.supervisor_id).where(Employee.staff_no == "E0010")) == db.session.scalar(
+        select(Employee.id).where(Employee.staff_no == "E0003"))
+
+
+@pytest.mark.parametrize("lookup_in", [10_000, 1], ids=["looked up by index", "tables read at once"])
+def test_training_and_sales_files_read_the_same_by_lookups_as_in_one_pass(base, monkeypatch, lookup_in):
+    from competency.models import AnnualSales, CreditEntry
+    from competency.services.imports import common
+
+    monkeypatch.setattr(common, "LOOKUP_IN", lookup_in)
+    imports.import_employees(PEOPLE.encode(), "people.csv")
+    factories.course("C1", credits="2")
+    db.session.commit()
+    training = ("staff_no,course_code,completed_on,result,external_id\nS0001,C1,2025-05-01,pass,x1\n"
+                "E0003,C1,2025-05-02,pass,\nE0002,C1,2025-05-03,fail,x3\n")
+    first, again = (imports.import_training(training.encode(), "t.csv") for _ in range(2))
+    assert (first.created, again.created, again.unchanged) == (3, 0, 3)
+    assert db.session.scalar(select(func.count(CreditEntry.id))) == 2
+    sales = "staff_no,year,amount\nS0001,2025,100\nE0003,2025,200\n"
+    imports.import_sales(sales.encode(), "s.csv")
+    result = imports.import_sales((sales + "E0002,2025,5\n").replace("200", "250").encode(), "s.csv")
+    assert (result.created, result.updated, result.unchanged) == (1, 1, 1)
+    assert sorted(db.session.scalars(select(AnnualSales.amount))) == [5, 100, 250]
+
+
 def test_header_errors(base):
     with pytest.raises(ImportFailed) as failure:
         imports.import_employees(b"staff_no,name,extra\nE1,x,y\n", "p.csv")

@@ -153,32 +153,44 @@ def _reference(entity) -> tuple[str, int]:
     return entity if isinstance(entity, tuple) else (entity.__tablename__, entity.id)
 
 
-# Values per IN (…) of a lookup: an API batch's keys (up to 5,000 items, and as many supervisors) in one statement, a
-# large file's in a few; SQLite takes at most 32,766 values per statement, PostgreSQL 65,535.
+# Keys looked up by index with IN (…), at most: an API batch's keys (up to 5,000 items and as many supervisors) are
+# looked up; more — a file of a whole bank — and the table is read once instead, which then costs less than the
+# lookups (and SQLite takes at most 32,766 values per statement).
 LOOKUP_IN = 10_000
 
 
-def in_chunks(values) -> list[list]:
-    """The distinct, non-empty values in lists of at most LOOKUP_IN, each for one `IN (…)`."""
-    wanted = sorted({v for v in values if v})
-    return [wanted[start:start + LOOKUP_IN] for start in range(0, len(wanted), LOOKUP_IN)]
+def keys_to_read(values) -> set | None:
+    """The distinct, non-empty values to look up by index; None when there are more than LOOKUP_IN (read every row)."""
+    keys = {v for v in values if v}
+    return None if len(keys) > LOOKUP_IN else keys
+
+
+def where_among(query, column, keys: set | None):
+    """The query narrowed to the rows whose column holds one of the keys (None: every row)."""
+    return query if keys is None else query.where(column.in_(sorted(keys)))
 
 
 def people_by_staff_no(staff_nos, *columns) -> dict:
-    """{staff number: row of (Employee.id, Employee.staff_no, *columns)} of the staff numbers that exist, looked up by the
-    staff number's index (one query per LOOKUP_IN numbers), without loading model objects."""
-    query = select(Employee.id, Employee.staff_no, *columns)
-    return {row.staff_no: row for chunk in in_chunks(staff_nos) for row in db.session.execute(query.where(Employee.staff_no.in_(chunk)))}
+    """{staff number: row of (Employee.id, Employee.staff_no, *columns)} of the staff numbers that exist (and, for more
+    than LOOKUP_IN of them, everyone's), in one query without loading model objects."""
+    keys = keys_to_read(staff_nos)
+    if keys == set():
+        return {}
+    query = where_among(select(Employee.id, Employee.staff_no, *columns), Employee.staff_no, keys)
+    return {row.staff_no: row for row in db.session.execute(query)}
 
 
 def staff_number_twins(staff_nos) -> dict:
     """{staff number without leading zeros: staff number} of the people whose number differs from one of these only
-    by leading zeros (one query per LOOKUP_IN numbers, made only for numbers that were not found)."""
-    twins = {}
-    for wanted in in_chunks(unpadded(s) for s in staff_nos if s):
-        query = select(Employee.staff_no).where(func.ltrim(Employee.staff_no, "0").in_(wanted) | Employee.staff_no.in_(wanted))
-        twins.update((unpadded(no), no) for no in db.session.scalars(query))
-    return twins
+    by leading zeros (one query, made only for numbers that were not found; for more than LOOKUP_IN, everyone's)."""
+    keys = keys_to_read(unpadded(s) for s in staff_nos if s)
+    if keys == set():
+        return {}
+    query = select(Employee.staff_no)
+    if keys is not None:
+        wanted = sorted(keys)
+        query = query.where(func.ltrim(Employee.staff_no, "0").in_(wanted) | Employee.staff_no.in_(wanted))
+    return {unpadded(no): no for no in db.session.scalars(query)}
 
 
 def unknown_people(missing) -> list[RowError]:

@@ -24,16 +24,18 @@ from .. import accounts, bulk, grades
 from ..access import manages_accounts
 from ..unit_of_work import unit_of_work
 from .common import (
+    LOOKUP_IN,
     ImportResult,
     Progress,
     date_error,
     find_cycle,
     finish,
-    in_chunks,
+    keys_to_read,
     refuse,
     staff_number_twins,
     too_long,
     unknown_person,
+    where_among,
 )
 from .headers import STAFF_NO
 from .org_units import unknown_unit
@@ -108,37 +110,43 @@ def _by_name(*tables) -> dict:
 
 def _people(staff_nos: set) -> dict:
     """{staff number: stored row} of these people and everyone above them (their supervisors, theirs, …), each row with
-    its supervisor's staff number: one recursive query per LOOKUP_IN numbers, on the staff number's and the id's
-    indexes. The chains let a row's new supervisor be checked for a loop without reading the whole bank."""
-    people = {}
-    for chunk in in_chunks(staff_nos):
-        chain = select(*_PERSON_COLUMNS).where(Employee.staff_no.in_(chunk)).cte("chain", recursive=True)
+    its supervisor's staff number: one recursive query on the staff number's and the id's indexes (the chains let a
+    row's new supervisor be checked for a loop without reading the whole bank); for more than LOOKUP_IN people,
+    everyone, in one query."""
+    keys = keys_to_read(staff_nos)
+    if keys == set():
+        return {}
+    boss = aliased(Employee)
+    if keys is None:
+        query = select(*_PERSON_COLUMNS, boss.staff_no.label("supervisor_staff_no")).outerjoin(boss, boss.id == Employee.supervisor_id)
+    else:
+        chain = select(*_PERSON_COLUMNS).where(Employee.staff_no.in_(sorted(keys))).cte("chain", recursive=True)
         above = aliased(Employee)
         chain = chain.union(select(*(getattr(above, c.key) for c in _PERSON_COLUMNS)).join(chain, above.id == chain.c.supervisor_id))
-        boss = aliased(Employee)
         query = select(chain, boss.staff_no.label("supervisor_staff_no")).outerjoin(boss, boss.id == chain.c.supervisor_id)
-        people.update((row.staff_no, row) for row in db.session.execute(query))
-    return people
+    return {row.staff_no: row for row in db.session.execute(query)}
 
 
 def _accounts(people: list) -> dict:
-    """{employee id: _Account} of these stored people's accounts, with their roles (one query per LOOKUP_IN people)."""
+    """{employee id: _Account} of these stored people's accounts, with their roles (one query)."""
+    keys = keys_to_read(p.id for p in people)
+    if keys == set():
+        return {}
+    query = where_among(select(User.id, User.employee_id, User.email, UserRole.role).outerjoin(UserRole, UserRole.user_id == User.id)
+                        .where(User.employee_id.is_not(None)), User.employee_id, keys)
     found: dict[int, tuple] = {}
-    for chunk in in_chunks(p.id for p in people):
-        query = (select(User.id, User.employee_id, User.email, UserRole.role).outerjoin(UserRole, UserRole.user_id == User.id)
-                 .where(User.employee_id.in_(chunk)))
-        for user_id, employee_id, email, role in db.session.execute(query):
-            found.setdefault(employee_id, (user_id, email, set()))[2].update([role] if role is not None else [])
+    for user_id, employee_id, email, role in db.session.execute(query):
+        found.setdefault(employee_id, (user_id, email, set()))[2].update([role] if role is not None else [])
     return {employee_id: _Account(user_id, email, frozenset(roles)) for employee_id, (user_id, email, roles) in found.items()}
 
 
 def _emails_taken(rows) -> dict:
-    """{lower-case email: account id} of the accounts that use an email the rows give."""
-    taken = {}
-    for chunk in in_chunks((r.get("email") or "").lower() for r in rows):
-        taken.update((email.lower(), user_id) for user_id, email in db.session.execute(
-            select(User.id, User.email).where(func.lower(User.email).in_(chunk))))
-    return taken
+    """{lower-case email: account id} of the accounts that use an email the rows give (one query)."""
+    keys = keys_to_read((r.get("email") or "").lower() for r in rows)
+    if keys == set():
+        return {}
+    query = where_among(select(User.id, User.email).where(User.email.is_not(None)), func.lower(User.email), keys)
+    return {email.lower(): user_id for user_id, email in db.session.execute(query)}
 
 
 def _load(rows, actor, probation_months: int) -> _Check:
@@ -408,7 +416,9 @@ def _write_accounts(plan: list[_Person], check: _Check, ids: dict, actor, passwo
     bulk.execute_many(update(table).where(table.c.id == bindparam("account_id")), emails)
     roles = {p.account.id: p.account.roles for p in plan
              if p.account is not None and p.account.id is not None and p.account.roles != stored[p.account.id].roles}
-    for chunk in in_chunks(roles):
+    changing = sorted(roles)
+    for start in range(0, len(changing), LOOKUP_IN):
+        chunk = changing[start:start + LOOKUP_IN]
         for user in db.session.scalars(select(User).where(User.id.in_(chunk)).options(selectinload(User.role_rows))):
             accounts.set_roles(user, roles[user.id], actor=actor)
     db.session.flush()

@@ -1,6 +1,6 @@
 """Import of annual sales: `staff_no, year, amount` (or 工号, 年度, 年销量 …), upsert by (person, year); amounts as
-1,234.5, ¥1,234.50 or ￥987654.32. Set-based: the people and their stored figures are looked up by index, new figures
-and changed ones written in a statement each, however many rows."""
+1,234.5, ¥1,234.50 or ￥987654.32. Set-based: the people and their stored figures are looked up by index (a file of more
+than LOOKUP_IN people reads them at once), new figures and changed ones written in a statement each."""
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -10,7 +10,17 @@ from ...extensions import db
 from ...models import AnnualSales
 from .. import bulk
 from ..unit_of_work import unit_of_work
-from .common import ImportResult, Progress, finish, in_chunks, people_by_staff_no, refuse, too_large, unknown_people
+from .common import (
+    ImportResult,
+    Progress,
+    finish,
+    keys_to_read,
+    people_by_staff_no,
+    refuse,
+    too_large,
+    unknown_people,
+    where_among,
+)
 from .headers import STAFF_NO
 from .tabular import RowError, read_rows
 from .values import parse_number, parse_whole
@@ -32,14 +42,14 @@ def _year(text: str) -> str:
 
 
 def _stored(parsed: list) -> dict:
-    """{(employee id, year): stored row} of the sales figures the rows name (one query per LOOKUP_IN people)."""
+    """{(employee id, year): stored row} of the sales figures the rows name (one query, by the person's index)."""
     years = {int(year) for _row, _person, year, _amount in parsed}
-    stored = {}
-    for people in in_chunks(person.id for _row, person, *_rest in parsed):
-        stored.update(((r.employee_id, r.year), r) for r in db.session.execute(
-            select(AnnualSales.id, AnnualSales.employee_id, AnnualSales.year, AnnualSales.amount)
-            .where(AnnualSales.employee_id.in_(people), AnnualSales.year.in_(years))))
-    return stored
+    keys = keys_to_read(person.id for _row, person, *_rest in parsed)
+    if keys == set():
+        return {}
+    query = where_among(select(AnnualSales.id, AnnualSales.employee_id, AnnualSales.year, AnnualSales.amount)
+                        .where(AnnualSales.year.in_(years)), AnnualSales.employee_id, keys)
+    return {(r.employee_id, r.year): r for r in db.session.execute(query)}
 
 
 def import_sales(data: bytes, filename: str, *, dry_run=False, actor=None, progress=None) -> ImportResult:

@@ -6,8 +6,8 @@ Each new row becomes a closed enrolment; a pass earns its credits once; a comple
 (the credits would count in a year not yet begun). A row imported before is left unchanged, so importing the same
 file twice earns nothing twice: a row with an external id (the e-learning platform's id of the completion) when that
 id was recorded before, a row without one when the same person, course and completion date were. Set-based: the
-reference data is read in a fixed number of queries (the people by the staff number's index), the enrolments,
-ledger entries and audit events are written in a statement each, however many rows.
+reference data is read in a fixed number of queries (the people by the staff number's index, or all of them for a
+file of more than LOOKUP_IN), the enrolments, ledger entries and audit events are written in a statement each.
 """
 from datetime import datetime, time
 from decimal import Decimal
@@ -22,7 +22,7 @@ from ...timeutil import utcnow
 from .. import audit, bulk
 from ..training.enrolment import result_date_error
 from ..unit_of_work import unit_of_work
-from .common import ImportResult, date_error, finish, in_chunks, people_by_staff_no, refuse, unknown_people
+from .common import ImportResult, date_error, finish, keys_to_read, people_by_staff_no, refuse, unknown_people, where_among
 from .headers import STAFF_NO
 from .tabular import RowError, read_rows
 from .values import choices, choose, parse_date, parse_number, twin, zero_twins
@@ -99,20 +99,18 @@ def import_training(data: bytes, filename: str, *, dry_run=False, actor=None, pr
 
 def _recorded(items: list[tuple]) -> tuple[set, dict]:
     """What was recorded before: the (person, course, date) of completed enrolments of the people in the rows, and
-    {external id: (person, course, date, result, score)} of the external ids the rows name. Two queries (per
-    LOOKUP_IN people or ids)."""
-    known, external = set(), {}
+    {external id: (person, course, date, result, score)} of the external ids the rows name. Two queries."""
     if not items:
-        return known, external
+        return set(), {}
     days = [on for *_start, on, _outcome, _score, _external in items]
-    for people in in_chunks(person.id for _line, person, *_rest in items):
-        known.update(db.session.execute(select(Enrolment.employee_id, Enrolment.course_id, Enrolment.completed_on).where(
-            Enrolment.employee_id.in_(people), Enrolment.completed_on.is_not(None),
-            Enrolment.completed_on.between(min(days), max(days)))).all())
-    for wanted in in_chunks(external for *_start, external in items):
-        external.update((row.external_id, tuple(row[1:])) for row in db.session.execute(select(
-            Enrolment.external_id, Enrolment.employee_id, Enrolment.course_id, Enrolment.completed_on, Enrolment.result,
-            Enrolment.score).where(Enrolment.external_id.in_(wanted))))
+    known = set(db.session.execute(where_among(
+        select(Enrolment.employee_id, Enrolment.course_id, Enrolment.completed_on)
+        .where(Enrolment.completed_on.is_not(None), Enrolment.completed_on.between(min(days), max(days))),
+        Enrolment.employee_id, keys_to_read(person.id for _line, person, *_rest in items))).all())
+    wanted = keys_to_read(external for *_start, external in items)
+    external = {} if wanted == set() else {row.external_id: tuple(row[1:]) for row in db.session.execute(where_among(
+        select(Enrolment.external_id, Enrolment.employee_id, Enrolment.course_id, Enrolment.completed_on, Enrolment.result,
+               Enrolment.score).where(Enrolment.external_id.is_not(None)), Enrolment.external_id, wanted))}
     return known, external
 
 
