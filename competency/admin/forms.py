@@ -103,7 +103,7 @@ SCOPE_LABELS = {
 
 class CreateTokenForm(FlaskForm):
     account = StringField(_l("Account (staff number, or a service account's email)"), validators=[DataRequired(), Length(max=254)])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)],
+    name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=100)],
                        description=_l("Who uses the token and for what, e.g. HR nightly sync."))
     scopes = RolesField(_l("Scopes"), choices=options((s, SCOPE_LABELS[s]) for s in SCOPES))
     expires_on = DateField(_l("Expires on (optional)"), validators=[Optional()],
