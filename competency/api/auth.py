@@ -43,6 +43,11 @@ def current_token():
     return g.api_token
 
 
+def source() -> str:
+    """The "file" an API write names in the audit trail and its import results: the token, by name."""
+    return f"api:{current_token().name}"
+
+
 def current_user():
     """The account the request acts as."""
     return g.api_user

@@ -15,16 +15,11 @@ from ..services.imports.employees import import_employee_rows
 from ..services.imports.org_units import import_org_unit_rows
 from ..services.imports.tabular import items_as_rows
 from . import blueprint, paging, schemas
-from .auth import current_token, current_user, requires
+from .auth import current_user, requires, source
 from .common import ETAG, IF_MATCH, bulk_result, responds
 from .problems import problem, row_errors
 
 bp = blueprint("organisation", "Org units and employees (scopes `org:read`, `org:write`).")
-
-
-def _source() -> str:
-    """The "file" an API write names in the audit trail: the token."""
-    return f"api:{current_token().name}"
 
 
 @bp.route("/org-units")
@@ -62,7 +57,7 @@ def get_org_unit(code: str):
 @requires("org:write", permission="imports.run")
 def put_org_unit(values, code: str):
     """Create or update one org unit by code (the org unit import's rules)."""
-    return _upserted(lambda: upserts.upsert_org_unit(code, values, request.headers.get("If-Match"), _source(), actor=current_user()))
+    return _upserted(lambda: upserts.upsert_org_unit(code, values, request.headers.get("If-Match"), source(), actor=current_user()))
 
 
 @bp.route("/org-units/bulk", methods=["POST"])
@@ -72,7 +67,7 @@ def put_org_unit(values, code: str):
 @requires("org:write", permission="imports.run")
 def bulk_org_units(body):
     """Upsert up to 5,000 org units by code, all or nothing: any item with an error, and nothing is written."""
-    return bulk_result(import_org_unit_rows(items_as_rows(body["items"]), _source(), actor=current_user()))
+    return bulk_result(import_org_unit_rows(items_as_rows(body["items"]), source(), actor=current_user()))
 
 
 @bp.route("/employees")
@@ -121,7 +116,7 @@ def get_employee(staff_no: str):
 @requires("org:write", permission="imports.run")
 def put_employee(values, staff_no: str):
     """Create or update one employee by staff number (the employee import's rules; accounts and roles: admin only)."""
-    return _upserted(lambda: upserts.upsert_employee(staff_no, values, request.headers.get("If-Match"), _source(),
+    return _upserted(lambda: upserts.upsert_employee(staff_no, values, request.headers.get("If-Match"), source(),
                                                      actor=current_user(), **import_options("employees")))
 
 
@@ -134,7 +129,7 @@ def bulk_employees(body):
     """Upsert up to 5,000 employees by staff number, all or nothing, with the import file's row errors (a nightly
     sync sends its people in batches)."""
     rows = items_as_rows([upserts.employee_row(item.pop("staff_no"), item) for item in body["items"]])
-    return bulk_result(import_employee_rows(rows, _source(), actor=current_user(), **import_options("employees")))
+    return bulk_result(import_employee_rows(rows, source(), actor=current_user(), **import_options("employees")))
 
 
 def _upserted(write):

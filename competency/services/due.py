@@ -114,6 +114,14 @@ def account_of(query: Select, employee_column, permission: str | None) -> tuple[
     return query, account.id
 
 
+def _acting(query: Select, ask: Ask, employee_column, permission: str | None) -> tuple[Select, object]:
+    """Who must act on each row: for one user's to-do list, the rows of the employee in `employee_column` that are
+    theirs (the user's own account); bank-wide, that employee's active account (allowed `permission`, when given)."""
+    if ask.scope is Scope.ONE:
+        return query.where(employee_column == _param("employee_id", Integer)), _me()
+    return account_of(query, employee_column, permission)
+
+
 def _accounts_allowed(query: Select, permission: str) -> tuple[Select, object]:
     """Every active account allowed `permission`, joined to each row (hr's queues are all of hr's): (query, its id)."""
     account = aliased(User)
@@ -137,10 +145,7 @@ def _in_phase(statuses) -> object:
 
 def _self_assessment(ask: Ask) -> Select:
     query = select(Assessment.id).join(Cycle, Cycle.id == Assessment.cycle_id).where(_in_phase(SELF_EDITABLE))
-    if ask.scope is Scope.ONE:
-        query, actor = query.where(Assessment.employee_id == _param("employee_id", Integer)), _me()
-    else:
-        query, actor = account_of(query, Assessment.employee_id, None)
+    query, actor = _acting(query, ask, Assessment.employee_id, None)
     query = query.with_only_columns(*_columns("self_assessment", "assessment", Assessment.id, Assessment.employee_id, actor,
                                               Cycle.self_deadline, Cycle.name_zh, Cycle.name_en))
     return _within(query, Cycle.self_deadline, ask)
@@ -149,10 +154,7 @@ def _self_assessment(ask: Ask) -> Select:
 def _team_rating(ask: Ask) -> Select:
     query = (select(Assessment.id).join(Cycle, Cycle.id == Assessment.cycle_id).join(Employee, Employee.id == Assessment.employee_id)
              .where(_in_phase(SUPERVISOR_EDITABLE)))
-    if ask.scope is Scope.ONE:
-        query, actor = query.where(Assessment.supervisor_id == _param("employee_id", Integer)), _me()
-    else:
-        query, actor = account_of(query, Assessment.supervisor_id, "team.lead")
+    query, actor = _acting(query, ask, Assessment.supervisor_id, "team.lead")
     query = query.with_only_columns(*_columns(
         "team_rating", "assessment", Assessment.id, Assessment.employee_id, actor, Cycle.supervisor_deadline,
         Employee.name_zh + " · " + Cycle.name_zh, Employee.name_en + " · " + Cycle.name_en))
@@ -170,10 +172,7 @@ def trainees_ending(until) -> Select:
 def _probation(ask: Ask) -> Select:
     confirmed = exists(select(ProbationConfirmation.id).where(ProbationConfirmation.employee_id == Employee.id))
     query = trainees_ending(_param("probation_until")).where(~confirmed)
-    if ask.scope is Scope.ONE:
-        query, actor = query.where(Employee.supervisor_id == _param("employee_id", Integer)), _me()
-    else:
-        query, actor = account_of(query, Employee.supervisor_id, "team.lead")
+    query, actor = _acting(query, ask, Employee.supervisor_id, "team.lead")
     query = query.with_only_columns(*_columns("probation", "employee", Employee.id, Employee.id, actor, Employee.probation_end,
                                               Employee.name_zh, Employee.name_en))
     return _within(query, Employee.probation_end, ask)
@@ -182,10 +181,7 @@ def _probation(ask: Ask) -> Select:
 def _course_due(ask: Ask) -> Select:
     query = (select(Enrolment.id).join(Course, Course.id == Enrolment.course_id)
              .where(Enrolment.status.in_(ACTIVE_STATUSES), Enrolment.due_date.is_not(None)))
-    if ask.scope is Scope.ONE:
-        query, actor = query.where(Enrolment.employee_id == _param("employee_id", Integer)), _me()
-    else:
-        query, actor = account_of(query, Enrolment.employee_id, None)
+    query, actor = _acting(query, ask, Enrolment.employee_id, None)
     query = query.with_only_columns(*_columns("course_due", "enrolment", Enrolment.id, Enrolment.employee_id, actor,
                                               Enrolment.due_date, Course.title_zh, Course.title_en))
     return _within(query, Enrolment.due_date, ask)
@@ -201,10 +197,7 @@ def _session_soon(ask: Ask) -> Select:
     query = (select(Enrolment.id).join(TrainingSession, TrainingSession.id == Enrolment.session_id)
              .join(Course, Course.id == Enrolment.course_id)
              .where(Enrolment.status.in_(ACTIVE_STATUSES), when))
-    if ask.scope is Scope.ONE:
-        query, actor = query.where(Enrolment.employee_id == _param("employee_id", Integer)), _me()
-    else:
-        query, actor = account_of(query, Enrolment.employee_id, None)
+    query, actor = _acting(query, ask, Enrolment.employee_id, None)
     day = db.type_coerce(func.date(TrainingSession.starts_at), Date)  # date() in SQLite and PostgreSQL alike
     return query.with_only_columns(*_columns("session_soon", "enrolment", Enrolment.id, Enrolment.employee_id, actor, day,
                                              Course.title_zh, Course.title_en))
@@ -221,10 +214,7 @@ def _certification_expiring(ask: Ask) -> Select:
                                             or_(later.expires_on.is_(None), later.expires_on > Certification.expires_on)))
     query = select(Certification.id).where(Certification.expires_on >= _param("today"),
                                            Certification.expires_on <= _param("certification_until"), ~renewed)
-    if ask.scope is Scope.ONE:
-        query, actor = query.where(Certification.employee_id == _param("employee_id", Integer)), _me()
-    else:
-        query, actor = account_of(query, Certification.employee_id, None)
+    query, actor = _acting(query, ask, Certification.employee_id, None)
     query = query.with_only_columns(*_columns("certification_expiring", "certification", Certification.id, Certification.employee_id,
                                               actor, Certification.expires_on, Certification.name, Certification.name))
     return _within(query, Certification.expires_on, ask)
@@ -257,10 +247,7 @@ def _behind(kind: str, team: bool, ask: Ask) -> Select:
              .outerjoin(earned, earned.c.employee_id == Employee.id)
              .where(Employee.status.in_([EmployeeStatus.PROBATION, EmployeeStatus.ACTIVE]),
                     func.coalesce(earned.c.earned, 0) < CreditRequirement.credits))
-    if ask.scope is Scope.ONE:
-        query, actor = query.where(whose), _me()
-    else:
-        query, actor = account_of(query, Employee.supervisor_id if team else Employee.id, "team.lead" if team else None)
+    query, actor = _acting(query, ask, Employee.supervisor_id if team else Employee.id, "team.lead" if team else None)
     year_end = literal(date(ask.year, 12, 31), Date)
     query = query.with_only_columns(*_columns(kind, "employee", Employee.id, Employee.id, actor, year_end,
                                               Employee.name_zh, Employee.name_en))

@@ -103,13 +103,12 @@ def enrolment_results(enrolment_ids: list[int], status) -> None:
     if not enrolment_ids:
         return
     rows = db.session.execute(
-        select(Enrolment.id, User.id, Course.title_zh, Course.title_en).join(Course, Course.id == Enrolment.course_id)
+        select(Enrolment.id, User.id, Course).join(Course, Course.id == Enrolment.course_id)
         .join(User, User.employee_id == Enrolment.employee_id).where(Enrolment.id.in_(enrolment_ids), User.active.is_(True))).all()
     outcome = both(LABELS[status])
     notify_many("enrolment_result", [
-        {"user_id": user_id, "object_id": enrolment_id,
-         "params": {"course": {"zh": zh or en, "en": en or zh}, "outcome": outcome}}
-        for enrolment_id, user_id, zh, en in rows])
+        {"user_id": user_id, "object_id": enrolment_id, "params": {"course": _names(course, "title"), "outcome": outcome}}
+        for enrolment_id, user_id, course in rows])
 
 
 def grade_changes(run, changes: list[tuple[Recommendation, object, object]]) -> None:
