@@ -4,6 +4,7 @@ Content-Security-Policy with no violation and no console error, is accessible (a
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from competency.security import CSP
 
@@ -41,7 +42,9 @@ def test_the_reference_renders_every_operation_under_the_apps_csp(live_server, b
         assert {"/api/v1/employees/bulk", "/api/v1/training/completions", "/api/v1/results"} <= set(paths)
         page.locator("#operations-organisation-post_api_v1_employees_bulk .opblock-summary-control").click()
         body = page.locator("#operations-organisation-post_api_v1_employees_bulk")
-        assert "staff_no" in body.inner_text() and "422" in body.locator(".responses-table").inner_text()
+        # Swagger UI draws an operation's body after the click returns: wait for it, up to the usual timeout.
+        expect(body.locator(".responses-table")).to_contain_text("422")
+        expect(body).to_contain_text("staff_no")
         assert page.evaluate("window.cspViolations") == []
         assert tab.errors == []
     finally:
@@ -98,5 +101,6 @@ def test_an_administrators_new_token_answers_from_the_reference(live_server, pag
     operation.get_by_role("button", name="Execute").click()
     answer = operation.locator(".live-responses-table .response")
     answer.locator(".response-col_status").filter(has_text="200").wait_for()
-    assert '"Reference check"' in answer.inner_text() and '"H0001"' in answer.inner_text()
+    expect(answer).to_contain_text('"Reference check"')
+    expect(answer).to_contain_text('"H0001"')
     assert page.errors_seen == []
