@@ -1,6 +1,6 @@
 """Languages: locale selection, the labels of coded values, and bilingual field helpers."""
-from flask import current_app, has_request_context, request, session
-from flask_babel import get_locale
+from flask import current_app, g, has_request_context, request, session
+from flask_babel import Domain, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -156,10 +156,42 @@ def select_locale() -> str:
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+class RequestDomain(Domain):
+    """Flask-Babel's message domain, its translations looked up once per request and locale: Flask-Babel looks them
+    up again for every string (the request context three times and the locale's name), and a form page translates
+    a hundred strings."""
+
+    def get_translations(self):
+        try:
+            context = g._flask_babel
+            locale = context.babel_locale  # chosen once per request (force_locale swaps it for a while)
+            found, translations = context.request_translations
+        except (AttributeError, RuntimeError):  # first string of the request, or outside one
+            return self._look_up()
+        return translations if found is locale else self._look_up()
+
+    def _look_up(self):
+        translations = super().get_translations()
+        try:
+            g._flask_babel.request_translations = (g._flask_babel.babel_locale, translations)
+        except (AttributeError, RuntimeError):
+            pass
+        return translations
+
+
+def _translations():
+    return babel.domain_instance.get_translations()
+
+
 def init_app(app) -> None:
     """Wire Flask-Babel and the template helpers; refuse a TIMEZONE that names no time zone."""
     zone(app.config["TIMEZONE"])
     babel.init_app(app, locale_selector=select_locale)
+    babel.__dict__["domain_instance"] = RequestDomain()  # Babel's cached property, the same domain ("messages")
+    app.jinja_env.install_gettext_callables(gettext=lambda s: _translations().ugettext(s),
+                                            ngettext=lambda s, p, n: _translations().ungettext(s, p, n), newstyle=True,
+                                            pgettext=lambda c, s: _translations().upgettext(c, s),
+                                            npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n))
     app.jinja_env.globals.update(label=label, localized=localized, lang=lang)
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["l10n"] = localized

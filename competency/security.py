@@ -5,16 +5,18 @@ import secrets
 import time
 from functools import wraps
 
-from flask import Request, flash, redirect, request, session, url_for
+from flask import Request, flash, g, has_app_context, redirect, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, event, select
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.datastructures import ImmutableMultiDict, iter_multi_items
 
 from .extensions import db, login_manager
 from .models import User
 from .services import access
+from .services.notifications.inbox import unread_count_of
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -32,10 +34,23 @@ def load_user(session_id: str):
     user_id, _, version = (session_id or "").partition(".")
     if not user_id.isdigit() or not version.isdigit() or int(user_id) > 2_147_483_647:
         return None
-    user = db.session.get(User, int(user_id), options=[joinedload(User.role_rows)])  # roles in the same query
-    if user is None or not user.active or user.session_version != int(version):
+    row = db.session.execute(_SIGNED_IN, {"id": int(user_id)}).unique().first()
+    if row is None or not row.User.active or row.User.session_version != int(version):
         return None
-    return user
+    g.unread_notifications = (row.User.id, row.unread)  # the bell's count, read with the account (see unread_notifications)
+    return row.User
+
+
+@event.listens_for(Session, "after_commit")
+def _count_the_bell_again(_session) -> None:
+    """A commit may have added or read notifications of the account: the bell counts them again."""
+    if has_app_context():
+        g.pop("unread_notifications", None)
+
+
+# The account of a session, its roles and its unread notifications (the bell's count) in one query, built once.
+_SIGNED_IN = (select(User, unread_count_of(bindparam("id")).label("unread")).where(User.id == bindparam("id"))
+              .options(joinedload(User.role_rows)))
 
 
 class WithoutNul(ImmutableMultiDict):
@@ -87,19 +102,25 @@ def _expired(app) -> bool:
     return now - session.get("seen_at", 0) > idle or now - session.get("auth_at", 0) > lifetime
 
 
+# The idle timeout is measured from the last page seen, to within this many seconds.
+SEEN_EVERY_S = 60
+
+
 def _session_gate(app):
     """Before every request of a signed-in user: end a session idle or too old; until the second factor passed
     (hr, admin, or everyone when required) or the forced new password is chosen, only those pages are reachable."""
     if request.path.startswith("/api/v1/") and request.blueprint != "api_docs":
         return None  # the API authenticates by token; a session cookie sent along is not looked at
-    if not current_user.is_authenticated or request.endpoint == "static":
+    if request.endpoint == "static" or not current_user.is_authenticated:  # static files load no account
         return None
     if _expired(app):
         logout_user()
         session.clear()
         flash(_l("Your session ended after a period of inactivity: log in again."), "info")
         return redirect(url_for("auth.login", next=request.path if request.method == "GET" else None))
-    session["seen_at"] = int(time.time())
+    now = int(time.time())
+    if now - session.get("seen_at", 0) >= SEEN_EVERY_S:  # a session rewritten (and signed) once a minute, not per page
+        session["seen_at"] = now
     get_locale()  # chosen now, from the account just loaded: after a save's commit, reading it again is a query
     if request.endpoint in GATE_EXEMPT:
         return None

@@ -220,3 +220,32 @@ def test_a_second_click_on_run_review_shows_the_review_already_under_way(bank, m
     assert first.status_code == 302 and first.headers["Location"].endswith(f"/jobs/{queued[0].id}")
     assert b"already under way" in second.data and b"Running the annual review" in second.data
     assert len(queued) == 2 and queued[1].params == {"year": 2024} and other_year.status_code == 302
+
+
+def _claims(first, second) -> list[tuple[bool, bool]]:
+    """Two consumers (two web processes) waking for the same periodic task in three slots of 10 minutes."""
+    start = 1_800_000_000 // 600 * 600
+    return [(jobs.claim_slot(first, "notify_run", 10, now), jobs.claim_slot(second, "notify_run", 10, now + 1))
+            for now in (start, start + 300, start + 600)]
+
+
+def test_one_consumer_of_several_runs_a_periodic_task_in_each_slot(tmp_path):
+    from huey import SqliteHuey
+
+    path = str(tmp_path / "jobs.sqlite3")
+    first, second = SqliteHuey("competency", filename=path), SqliteHuey("competency", filename=path)
+    assert _claims(first, second) == [(True, False), (False, False), (True, False)]
+    slot = 1_800_000_000 // 600
+    assert not first.storage.has_data_for_key(f"slot:notify_run:{slot}")  # the old claim is gone
+    assert first.storage.has_data_for_key(f"slot:notify_run:{slot + 1}")
+
+
+def test_one_consumer_of_several_runs_a_periodic_task_in_each_slot_on_redis(redis_url):
+    from huey import RedisHuey
+
+    name = f"competency-test-{uuid.uuid4().hex}"
+    first, second = RedisHuey(name, url=redis_url), RedisHuey(name, url=redis_url)
+    try:
+        assert _claims(first, second) == [(True, False), (False, False), (True, False)]
+    finally:
+        first.storage.flush_all()

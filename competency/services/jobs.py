@@ -86,14 +86,16 @@ def _queue(app) -> dict:
 
             @huey.periodic_task(crontab(minute="*"), name="competency.recover_jobs")
             def recover_jobs() -> None:
-                with app.app_context():
-                    recover_stale()
+                if claim_slot(huey, "recover_jobs", 1):
+                    with app.app_context():
+                        recover_stale()
 
             every = app.config.get("NOTIFY_EVERY_MINUTES", 10)
 
             @huey.periodic_task(crontab(minute=f"*/{every}" if every > 1 else "*"), name="competency.notify_run")
             def notify_run() -> None:
-                _notify_run(app)
+                if claim_slot(huey, "notify_run", every):
+                    _notify_run(app)
 
             @huey.task(name="competency.send_mail")
             def send_mail() -> None:
@@ -101,6 +103,17 @@ def _queue(app) -> dict:
 
             state["task"], state["huey"], state["send_mail"] = run_job, huey, send_mail
     return state
+
+
+def claim_slot(huey, name: str, every_minutes: int, now: float | None = None) -> bool:
+    """Whether this consumer runs the periodic task `name` in its current slot of `every_minutes`: every web
+    process's consumer (and every worker) wakes for it, the first to claim the slot in the shared queue runs it
+    and the others leave it (a crash mid-run leaves the slot's run undone; the next slot catches up)."""
+    slot = int((time.time() if now is None else now) // (60 * every_minutes))
+    if not huey.put_if_empty(f"slot:{name}:{slot}", "1"):
+        return False
+    huey.delete(f"slot:{name}:{slot - 1}")  # the claim before this one is no longer needed
+    return True
 
 
 def _notify_run(app, reminders: bool = True) -> None:
