@@ -28,6 +28,7 @@ def create_app(config=None) -> Flask:
 
     from . import extensions, handlers, i18n, navigation, security
 
+    extensions.sqlite_synchronous()  # a mistyped SQLITE_SYNCHRONOUS stops the start, not the first query
     extensions.db.init_app(app)
     with app.app_context():
         for engine in extensions.db.engines.values():

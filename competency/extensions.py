@@ -1,4 +1,6 @@
 """Flask extensions, created unbound and initialised in create_app."""
+import os
+
 from flask import current_app, has_app_context
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -68,7 +70,23 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         # and a sign-in meanwhile must wait for it rather than fail (10 s failed 3 sign-ins of 27, bench/jobs.py).
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA synchronous={sqlite_synchronous()}")
         cursor.close()
+
+
+SQLITE_SYNCHRONOUS = ("NORMAL", "FULL", "EXTRA")
+
+
+def sqlite_synchronous() -> str:
+    """SQLITE_SYNCHRONOUS: NORMAL by default. With the write-ahead log, NORMAL keeps every transaction whole and the
+    file uncorrupted whatever happens, and loses nothing when the app or its server stops or crashes; only a power
+    failure or an operating system crash may undo the last commits before it. It spares each commit a flush to disk
+    (SQLite writes one transaction at a time: with FULL the flush, several milliseconds, bounds every write). FULL
+    flushes at every commit: no commit is ever undone."""
+    value = os.environ.get("SQLITE_SYNCHRONOUS", "NORMAL").strip().upper()
+    if value not in SQLITE_SYNCHRONOUS:
+        raise ValueError(f"SQLITE_SYNCHRONOUS must be one of {', '.join(SQLITE_SYNCHRONOUS)}, not {value!r}")
+    return value
 
 
 def end_unwritten_transactions_with_commit(engine) -> None:

@@ -4,10 +4,12 @@ the session cookie rewritten once a minute rather than on every page (the idle t
 import time
 from datetime import date
 
+import pytest
 from flask import g
 from flask_babel import force_locale, get_locale, gettext
+from sqlalchemy import text
 
-from competency.extensions import db
+from competency.extensions import db, sqlite_synchronous
 from competency.models import Role, User
 from competency.notifications.views import unread_notifications
 from competency.security import SEEN_EVERY_S, load_user
@@ -72,3 +74,14 @@ def test_the_session_cookie_is_rewritten_once_a_minute_and_idleness_still_counts
     assert second.status_code == 200 and "session=" in second.headers["Set-Cookie"]
     with client.session_transaction() as session:
         assert abs(session["seen_at"] - time.time()) < 5  # the idle clock starts again from this page
+
+
+def test_sqlite_commits_without_a_flush_to_disk_unless_asked(app, make_app, monkeypatch):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("an SQLite setting")
+    assert db.session.scalar(text("PRAGMA synchronous")) == 1  # NORMAL (with the write-ahead log)
+    monkeypatch.setenv("SQLITE_SYNCHRONOUS", "full")
+    assert sqlite_synchronous() == "FULL"
+    monkeypatch.setenv("SQLITE_SYNCHRONOUS", "OFF")  # never: a crash could corrupt the file
+    with pytest.raises(ValueError, match="SQLITE_SYNCHRONOUS must be one of NORMAL, FULL, EXTRA"):
+        make_app()

@@ -2,7 +2,7 @@
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..extensions import db
 from ..i18n import label, localized
@@ -31,15 +31,18 @@ def employee_radars(employee, latest=None, result=None) -> tuple[dict | None, di
 def profile_radar(employee) -> dict | None:
     """The first chart of `employee_radars` (combined levels against the current and next grade's targets), read
     from the person's latest stored result in one query: what the dashboard shows on every visit."""
-    rows = db.session.execute(
-        select(ResultRow.competency_code, ResultRow.combined, ModelVersion, Cycle.name_zh, Cycle.name_en)
-        .join(Assessment, Assessment.id == ResultRow.assessment_id).join(Cycle, Cycle.id == ResultRow.cycle_id)
-        .join(ModelVersion, ModelVersion.id == Assessment.version_id)
-        .where(ResultRow.employee_id == employee.id, ResultRow.is_latest.is_(True))).all()
+    rows = db.session.execute(_PROFILE, {"employee_id": employee.id}).all()
     if not rows:
         return None
     comps = parts_of(rows[0].ModelVersion).competencies
     return _profile(employee, comps, {r.competency_code: r.combined for r in rows}, rows[0])
+
+
+# Built once (building it costs more than running it).
+_PROFILE = (select(ResultRow.competency_code, ResultRow.combined, ModelVersion, Cycle.name_zh, Cycle.name_en)
+            .join(Assessment, Assessment.id == ResultRow.assessment_id).join(Cycle, Cycle.id == ResultRow.cycle_id)
+            .join(ModelVersion, ModelVersion.id == Assessment.version_id)
+            .where(ResultRow.employee_id == bindparam("employee_id"), ResultRow.is_latest.is_(True)))
 
 
 def _profile(employee, comps, combined: dict, cycle) -> dict:

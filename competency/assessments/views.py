@@ -14,7 +14,7 @@ from ..services.assessments.results import result_of
 from ..services.assessments.workflow import RatingsIncomplete
 from ..services.ksa.published import parts_of
 from . import bp
-from .forms import ChangeSupervisorForm, ReopenForm, rating_form, rating_texts
+from .forms import ChangeSupervisorForm, ReopenForm, radio_group, rating_form, rating_texts
 from .guidance import item_problems, mark_incomplete, rating_progress, read_only_note, return_anchor
 
 
@@ -73,6 +73,7 @@ def render_form(assessment, rater, form):
     level_names, texts = rating_texts(parts, lang())
     return render_template("assessments/form.html", assessment=assessment, is_self=rater == Rater.SELF, form=form,
                            groups=parts.groups, texts=texts, level_names=level_names, editable=editable, self_ratings=own,
+                           radio_group=radio_group,
                            late=cycles.is_overdue(assessment), reopened=reopened, progress=rating_progress(form, parts),
                            problems=item_problems(form, parts) if request.method == "POST" else [],
                            state_note=None if editable else read_only_note(assessment, rater),
@@ -89,16 +90,18 @@ def _visible_changes(assessment, rater):
 @login_required
 def self_form(assessment_id: int):
     """My self-assessment form."""
-    query = workflow.form_query(saving=request.method == "POST")
-    return _form_page(access.self_assessment_or_404(current_user, assessment_id, query), Rater.SELF)
+    saving = request.method == "POST"
+    assessment = access.self_assessment_or_404(current_user, assessment_id, workflow.form_query(saving))
+    return _form_page(workflow.with_form_parts(assessment, saving), Rater.SELF)
 
 
 @bp.route("/assessments/<int:assessment_id>/review", methods=["GET", "POST"])
 @login_required
 def supervisor_form(assessment_id: int):
     """The supervisor's form for one report (no self ratings in it while rating blind)."""
-    query = workflow.form_query(saving=request.method == "POST")
-    return _form_page(access.supervisor_assessment_or_404(current_user, assessment_id, query), Rater.SUPERVISOR)
+    saving = request.method == "POST"
+    assessment = access.supervisor_assessment_or_404(current_user, assessment_id, workflow.form_query(saving))
+    return _form_page(workflow.with_form_parts(assessment, saving), Rater.SUPERVISOR)
 
 
 @bp.route("/assessments/<int:assessment_id>")

@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 
 from flask import g, has_request_context
-from sqlalchemy import ARRAY, Float, Integer, Select, and_, any_, case, cast, func, literal, select
+from sqlalchemy import ARRAY, Float, Integer, Select, and_, any_, bindparam, case, cast, func, literal, select
 
 from ..extensions import db
 from ..models import LATEST, Assessment, Competency, Employee, EmployeeStatus, Grade, OrgUnit, ResultAggregate, ResultRow
@@ -145,12 +145,15 @@ def in_tree_order(ids) -> list[OrgUnit]:
 def competency_names(codes) -> dict:
     """{code: (code, name_zh, name_en)} for the competency codes, each named as in the newest model version that has it:
     the one naming of competencies in every chart and export."""
-    found = db.session.execute(select(Competency.code, Competency.name_zh, Competency.name_en)
-                               .where(Competency.code.in_(list(codes))).order_by(Competency.id.desc())).all()
+    found = db.session.execute(_NAMES, {"codes": list(codes)}).all()
     names: dict = {}
     for row in found:
         names.setdefault(row.code, row)
     return names
+
+
+_NAMES = (select(Competency.code, Competency.name_zh, Competency.name_en)
+          .where(Competency.code.in_(bindparam("codes", expanding=True))).order_by(Competency.id.desc()))
 
 
 def unit_completion(cycle, filters: Filters, scope) -> list[tuple[OrgUnit, int, int]]:

@@ -9,7 +9,8 @@ from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from ...errors import Conflict, DomainError
@@ -60,15 +61,26 @@ class RatingsIncomplete(DomainError):
 
 def form_query(saving: bool):
     """The SELECT of an assessment (by its "id" parameter) with what its rating form reads: the cycle and model
-    version (joined) and the ratings; showing the form also reads the person and the reopenings."""
+    version (joined); showing the form also reads the person. `with_form_parts` reads the rest."""
     return _SAVE_QUERY if saving else _FORM_QUERY
+
+
+def with_form_parts(assessment: Assessment, saving: bool) -> Assessment:
+    """The assessment with its ratings and, to show the form, its reopenings, read by one statement each (built once:
+    a selectin load builds its statement on every request, which cost more than the rows)."""
+    set_committed_value(assessment, "ratings", db.session.scalars(_RATINGS, {"id": assessment.id}).all())
+    if not saving:
+        set_committed_value(assessment, "reopenings", db.session.scalars(_REOPENINGS, {"id": assessment.id}).all())
+    return assessment
 
 
 # Statements run on every form, save or dashboard, built once: building one (and its options) costs more than
 # running it.
-_SAVE_PARTS = (joinedload(Assessment.cycle), joinedload(Assessment.version), selectinload(Assessment.ratings))
-_SAVE_QUERY = select(Assessment).where(Assessment.id == bindparam("id")).options(*_SAVE_PARTS)
-_FORM_QUERY = _SAVE_QUERY.options(joinedload(Assessment.employee), selectinload(Assessment.reopenings))
+_SAVE_QUERY = (select(Assessment).where(Assessment.id == bindparam("id"))
+               .options(joinedload(Assessment.cycle), joinedload(Assessment.version)))
+_FORM_QUERY = _SAVE_QUERY.options(joinedload(Assessment.employee))
+_RATINGS = select(Rating).where(Rating.assessment_id == bindparam("id"))
+_REOPENINGS = select(Reopening).where(Reopening.assessment_id == bindparam("id")).order_by(Reopening.id.desc())
 _MINE = (select(Assessment).join(Assessment.cycle).where(Assessment.employee_id == bindparam("employee_id"))
          .order_by(Cycle.period_end.desc(), Cycle.id.desc()).options(contains_eager(Assessment.cycle)))
 
