@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from heatmap import add_assessments  # noqa: E402
-from sqlalchemy import func, select, text, update  # noqa: E402
-from synthetic import build_bank, fresh_app, peak_rss_mb, signed_in_client  # noqa: E402
+from sqlalchemy import func, select, update  # noqa: E402
+from synthetic import build_bank, fresh_app, peak_rss_mb, signed_in_client, vacuum_analyze  # noqa: E402
 
 from competency.extensions import db  # noqa: E402
 from competency.models import Employee, OrgUnit, Role, User, UserRole  # noqa: E402
@@ -48,15 +48,6 @@ def _branch_head() -> int:
     return head
 
 
-def _vacuum() -> None:
-    """On PostgreSQL, VACUUM ANALYZE the bulk-loaded bank, as autovacuum soon would: fresh statistics, and the visibility
-    map that lets a team's rows be read from an index alone (this server runs without autovacuum)."""
-    if db.engine.dialect.name == "postgresql":
-        db.session.commit()
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text("VACUUM ANALYZE"))
-
-
 def _time(client, url: str, repeat: int) -> tuple[float, int]:
     times, size = [], 0
     for _ in range(repeat):
@@ -80,7 +71,7 @@ def _built(url: str) -> tuple:
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": secrets.token_hex(32)})
     with app.app_context():
         upgrade()
-        _vacuum()
+        vacuum_analyze()
         accounts = {u.email: u.get_id() for u in db.session.scalars(select(User).where(User.email.like("%@bench.example")))}
         employees = db.session.scalar(select(func.count(Employee.id)))
         db.session.remove()
@@ -120,7 +111,7 @@ def _build(url: str | None, employees: int) -> tuple:
         hr, lead = _account(last, Role.HR).get_id(), _account(head, Role.SUPERVISOR).get_id()
         db.session.commit()
         team = db.session.scalar(select(func.count()).select_from(access.report_ids(head).subquery()))
-        _vacuum()
+        vacuum_analyze()
         print(f"built {bank['employees']} assessed employees in {time.perf_counter() - started:.1f}s ({db.engine.dialect.name}); "
               f"the branch head leads {team}")
         db.session.remove()

@@ -127,7 +127,7 @@ def prepare(args) -> tuple[str, str, list[Person], list[int]]:
     """Build or reuse the bank; returns the database URL, the secret key, the people and the competency ids."""
     import secrets
 
-    from synthetic import fresh_app
+    from synthetic import fresh_app, vacuum_analyze
 
     from competency import create_app
     from competency.extensions import db
@@ -147,14 +147,10 @@ def prepare(args) -> tuple[str, str, list[Person], list[int]]:
         with app.app_context():
             started = time.perf_counter()
             build(app, args.employees, args.accounts)
-            if db.engine.dialect.name == "postgresql":
-                from sqlalchemy import text
-
-                db.session.execute(text("ANALYZE"))
-                db.session.commit()
             print(f"built {args.employees} employees, assessed and in an open cycle, in {time.perf_counter() - started:.1f}s "
                   f"({db.engine.dialect.name}): {url}", flush=True)
     with app.app_context():
+        vacuum_analyze()  # after the build, and after an earlier run's saves: PostgreSQL here runs without autovacuum
         people, competencies = _sessions(app)
         db.session.remove()
         db.engine.dispose()

@@ -85,3 +85,28 @@ def test_sqlite_commits_without_a_flush_to_disk_unless_asked(app, make_app, monk
     monkeypatch.setenv("SQLITE_SYNCHRONOUS", "OFF")  # never: a crash could corrupt the file
     with pytest.raises(ValueError, match="SQLITE_SYNCHRONOUS must be one of NORMAL, FULL, EXTRA"):
         make_app()
+
+
+def test_a_draft_save_updates_only_the_changed_ratings_in_one_statement(app):
+    from sqlalchemy import select
+
+    from competency.models import Rater, Rating
+    from competency.services.assessments import workflow
+
+    from .test_assessments import _assessment, _levels, _open, build_org
+
+    org = build_org()
+    assessment = _assessment(_open(org), org["e1"])
+    workflow.save_ratings(assessment, Rater.SELF, _levels(assessment, 3, 4), submit=False, lock_version=assessment.lock_version)
+    db.session.commit()
+    before = {r.competency.code: (r.level, r.comment, r.updated_at) for r in assessment.ratings}
+    time.sleep(0.01)
+    with factories.statements() as seen:
+        workflow.save_ratings(assessment, Rater.SELF, _levels(assessment, 5, 4, c1=" Led the branch's biggest deal "),
+                              submit=False, lock_version=assessment.lock_version)
+    assert sum(s.startswith("UPDATE rating") for s in seen) == 1
+    db.session.expire_all()
+    after = {r.competency.code: (r.level, r.comment, r.updated_at)
+             for r in db.session.scalars(select(Rating).where(Rating.assessment_id == assessment.id))}
+    assert after["K1"][:2] == (5, "Led the branch's biggest deal") and after["K1"][2] > before["K1"][2]
+    assert after["S1"] == before["S1"]  # unchanged: not written

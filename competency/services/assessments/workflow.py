@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -79,6 +79,8 @@ def with_form_parts(assessment: Assessment, saving: bool) -> Assessment:
 _SAVE_QUERY = (select(Assessment).where(Assessment.id == bindparam("id"))
                .options(joinedload(Assessment.cycle), joinedload(Assessment.version)))
 _FORM_QUERY = _SAVE_QUERY.options(joinedload(Assessment.employee))
+_UPDATE_RATING = (update(Rating.__table__).where(Rating.__table__.c.id == bindparam("rating_id"))
+                  .values(level=bindparam("new_level"), comment=bindparam("new_comment"), updated_at=bindparam("at")))
 _RATINGS = select(Rating).where(Rating.assessment_id == bindparam("id"))
 _REOPENINGS = select(Reopening).where(Reopening.assessment_id == bindparam("id")).order_by(Reopening.id.desc())
 _MINE = (select(Assessment).join(Assessment.cycle).where(Assessment.employee_id == bindparam("employee_id"))
@@ -135,6 +137,34 @@ def _rating_change(rating: Rating, code: str, level: int | None, comment: str) -
     return change
 
 
+def _apply_ratings(assessment: Assessment, rater: Rater, entries: dict, competencies: dict, mine: dict) -> list[dict]:
+    """Write the entries {competency id: (level or None, comment)} to the rater's ratings (`mine`, by competency id,
+    completed with the new ones); return the audit trail's changes."""
+    changes, updates = [], []
+    for comp_id, (level, comment) in entries.items():
+        if comp_id not in competencies:
+            raise DomainError(_l("Unknown competency."))
+        if level is not None and level not in LEVELS:
+            raise DomainError(_l("Levels run from 1 to 5."))
+        comment = (comment or "").strip()
+        rating = mine.get(comp_id)
+        if rating is None:
+            rating = mine[comp_id] = Rating(competency_id=comp_id, rater=rater, level=None, comment="")
+            assessment.ratings.append(rating)
+        change = _rating_change(rating, competencies[comp_id].code, level, comment)
+        if change:
+            changes.append(change)
+        if rating.id is None:  # new: inserted by the flush
+            rating.level, rating.comment = level, comment
+        elif change:  # changed: updated below, all in one statement; the object shows the saved values
+            updates.append({"rating_id": rating.id, "new_level": level, "new_comment": comment, "at": utcnow()})
+            set_committed_value(rating, "level", level)
+            set_committed_value(rating, "comment", comment)
+    if updates:  # by primary key, one executemany: the unit of work's bookkeeping per rating cost more than the SQL
+        db.session.connection().execute(_UPDATE_RATING, updates)
+    return changes
+
+
 @unit_of_work()
 def save_ratings(assessment: Assessment, rater: Rater, entries: dict[int, tuple[int | None, str]], *,
                  submit: bool, lock_version: int, overall: tuple[str, str] | None = None, actor=None) -> Assessment:
@@ -147,20 +177,7 @@ def save_ratings(assessment: Assessment, rater: Rater, entries: dict[int, tuple[
     overall_changed = _set_overall(assessment, rater, overall)
     competencies = parts_of(assessment.version).by_id
     mine = ratings_of(assessment, rater)
-    changes = []
-    for comp_id, (level, comment) in entries.items():
-        if comp_id not in competencies:
-            raise DomainError(_l("Unknown competency."))
-        if level is not None and level not in LEVELS:
-            raise DomainError(_l("Levels run from 1 to 5."))
-        rating = mine.get(comp_id)
-        if rating is None:
-            rating = mine[comp_id] = Rating(competency_id=comp_id, rater=rater, level=None, comment="")
-            assessment.ratings.append(rating)
-        change = _rating_change(rating, competencies[comp_id].code, level, (comment or "").strip())
-        if change:
-            changes.append(change)
-        rating.level, rating.comment = level, (comment or "").strip()
+    changes = _apply_ratings(assessment, rater, entries, competencies, mine)
     if submit:
         _check_complete(competencies, mine)
     now = utcnow()
