@@ -124,8 +124,12 @@ def grade_reason(change) -> str:
 
 
 def lang() -> str:
-    """'zh' or 'en': the language of the current request."""
-    locale = get_locale()
+    """'zh' or 'en': the language of the current request (asked dozens of times a page: the locale Flask-Babel
+    chose, or forces for a while, is read straight from the request's context once chosen)."""
+    try:
+        locale = g._flask_babel.babel_locale or get_locale()  # None: not chosen yet (or again after a force_locale)
+    except (AttributeError, RuntimeError):  # not chosen yet, or outside a request
+        locale = get_locale()
     return "en" if locale is not None and locale.language == "en" else "zh"
 
 

@@ -110,3 +110,12 @@ def test_a_draft_save_updates_only_the_changed_ratings_in_one_statement(app):
              for r in db.session.scalars(select(Rating).where(Rating.assessment_id == assessment.id))}
     assert after["K1"][:2] == (5, "Led the branch's biggest deal") and after["K1"][2] > before["K1"][2]
     assert after["S1"] == before["S1"]  # unchanged: not written
+
+
+def test_the_language_is_chosen_again_after_a_language_forced_before_any_was_chosen(app):
+    from competency.i18n import lang
+
+    with app.app_context(), app.test_request_context("/", headers=EN):
+        with force_locale("zh"):  # before the request's own language was chosen
+            assert lang() == "zh"
+        assert lang() == "en" and gettext("Submit") == "Submit"
