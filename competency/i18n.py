@@ -126,11 +126,17 @@ def grade_reason(change) -> str:
 def lang() -> str:
     """'zh' or 'en': the language of the current request (asked dozens of times a page: the locale Flask-Babel
     chose, or forces for a while, is read straight from the request's context once chosen)."""
-    try:
-        locale = g._flask_babel.babel_locale or get_locale()  # None: not chosen yet (or again after a force_locale)
-    except (AttributeError, RuntimeError):  # not chosen yet, or outside a request
-        locale = get_locale()
+    locale = _request_locale()
     return "en" if locale is not None and locale.language == "en" else "zh"
+
+
+def _request_locale():
+    """The locale Flask-Babel chose for the request (or forces for a while), read straight from its context once
+    chosen; Flask-Babel's get_locale looks the context up again on each call."""
+    try:
+        return g._flask_babel.babel_locale or get_locale()  # None: not chosen yet (or again after a force_locale)
+    except (AttributeError, RuntimeError):  # not chosen yet, or outside a request
+        return get_locale()
 
 
 def in_language(zh, en, language: str | None = None):
@@ -166,18 +172,16 @@ class RequestDomain(Domain):
     a hundred strings."""
 
     def get_translations(self):
+        locale = _request_locale()
         try:
-            context = g._flask_babel
-            locale = context.babel_locale  # chosen once per request (force_locale swaps it for a while)
-            found, translations = context.request_translations
+            found, translations = g._flask_babel.request_translations
+            if found is locale:
+                return translations
         except (AttributeError, RuntimeError):  # first string of the request, or outside one
-            return self._look_up()
-        return translations if found is locale else self._look_up()
-
-    def _look_up(self):
+            pass
         translations = super().get_translations()
         try:
-            g._flask_babel.request_translations = (g._flask_babel.babel_locale, translations)
+            g._flask_babel.request_translations = (locale, translations)
         except (AttributeError, RuntimeError):
             pass
         return translations

@@ -5,18 +5,18 @@ import secrets
 import time
 from functools import wraps
 
-from flask import Request, flash, g, has_app_context, redirect, request, session, url_for
+from flask import Request, flash, redirect, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
-from sqlalchemy import bindparam, event, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import ImmutableMultiDict, iter_multi_items
 
 from .extensions import db, login_manager
 from .models import User
 from .services import access
-from .services.notifications.inbox import unread_count_of
+from .services.notifications.inbox import keep_unread_count, unread_count_of
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -37,15 +37,8 @@ def load_user(session_id: str):
     row = db.session.execute(_SIGNED_IN, {"id": int(user_id)}).unique().first()
     if row is None or not row.User.active or row.User.session_version != int(version):
         return None
-    g.unread_notifications = (row.User.id, row.unread)  # the bell's count, read with the account (see unread_notifications)
+    keep_unread_count(row.User.id, row.unread)  # the bell's count, read with the account
     return row.User
-
-
-@event.listens_for(Session, "after_commit")
-def _count_the_bell_again(_session) -> None:
-    """A commit may have added or read notifications of the account: the bell counts them again."""
-    if has_app_context():
-        g.pop("unread_notifications", None)
 
 
 # The account of a session, its roles and its unread notifications (the bell's count) in one query, built once.

@@ -1,6 +1,6 @@
 """The inbox, reading a notification (which goes on to what it is about), marking all read, the e-mail choices,
 and the failed e-mails (administrators)."""
-from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -21,12 +21,8 @@ def _key(name: str) -> int | None:
 
 @bp.app_template_global()
 def unread_notifications() -> int:
-    """The bell's count for the signed-in account: read with the account when the request signed in from its
-    session (and nothing was committed since), otherwise one indexed query."""
-    if not current_user.is_authenticated:
-        return 0
-    read = g.get("unread_notifications")
-    return read[1] if read and read[0] == current_user.id else inbox.unread_count(current_user.id)
+    """The bell's count for the signed-in account (read with the account, see inbox.unread_count)."""
+    return inbox.unread_count(current_user.id) if current_user.is_authenticated else 0
 
 
 @bp.app_template_filter("notification_text")

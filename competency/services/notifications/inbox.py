@@ -1,7 +1,9 @@
 """One's own notifications: the bell's count, the inbox a page at a time, reading, and the e-mail choices."""
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, select, update
+from flask import g, has_app_context
+from sqlalchemy import bindparam, event, func, select, update
+from sqlalchemy.orm import Session
 
 from ...extensions import db
 from ...models import Notification, NotificationPreference
@@ -25,8 +27,27 @@ _UNREAD = select(unread_count_of(bindparam("user_id")))  # built once: building 
 
 
 def unread_count(user_id: int) -> int:
-    """The account's unread notifications, up to BELL_CAP (one query on the partial index of unread ones)."""
+    """The account's unread notifications, up to BELL_CAP: as counted with the signed-in account in this request
+    (`keep_unread_count`) when nothing was committed since, otherwise one query on the partial index of unread ones."""
+    kept = g.get(_KEPT) if has_app_context() else None
+    if kept and kept[0] == user_id:
+        return kept[1]
     return db.session.scalar(_UNREAD, {"user_id": user_id}) or 0
+
+
+def keep_unread_count(user_id: int, count: int) -> None:
+    """Keep the count read with the account (security.load_user) for the rest of the request."""
+    setattr(g, _KEPT, (user_id, count))
+
+
+_KEPT = "unread_notifications"
+
+
+@event.listens_for(Session, "after_commit")
+def _count_again(_session) -> None:
+    """A commit may have added or read notifications of the account: the bell counts them again."""
+    if has_app_context():
+        g.pop(_KEPT, None)
 
 
 @dataclass
