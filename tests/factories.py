@@ -1,7 +1,9 @@
 """Factories with overridable defaults; they add to the session and flush, the test commits."""
 import itertools
+import json
 from contextlib import contextmanager
 from datetime import date
+from html.parser import HTMLParser
 
 from sqlalchemy import event
 
@@ -159,3 +161,17 @@ def statements():
         yield seen
     finally:
         event.remove(db.engine, "before_cursor_execute", listen)
+
+
+def page_figures(page: str) -> list[dict]:
+    """The chart figures of a page, read from their `data-figure` attributes as a browser reads them."""
+    found = []
+
+    class Charts(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            figure = dict(attrs).get("data-figure")
+            if figure is not None:
+                found.append(json.loads(figure))
+
+    Charts().feed(page)
+    return found

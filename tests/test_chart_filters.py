@@ -1,10 +1,7 @@
 """Every chart and export of the analytics pages follows every filter: org unit (with its sub-units), position,
 grade, cycle and year, each narrowing what it counts the way the filter says."""
 import csv
-import html
 import io
-import json
-import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -68,8 +65,7 @@ def _charts(client, query: str = "") -> dict:
     """{title: figure} of the hr analytics page under the filters of the query string."""
     page = client.get(f"/analytics?{query}", headers={"Accept-Language": "en"}).get_data(as_text=True)
     found = {}
-    for raw in re.findall(r'data-figure="([^"]*)"', page):
-        figure = json.loads(html.unescape(raw))
+    for figure in factories.page_figures(page):
         found[figure["layout"]["title"]["text"].replace("<br>", " ")] = figure
     return found
 

@@ -2,10 +2,7 @@
 for coded values, real number and date cells, a frozen header row with an autofilter and readable column widths, a
 BOM in the CSV, the results one row per person, the latest review by default, and file names that say what they hold."""
 import csv
-import html
 import io
-import json
-import re
 from datetime import date, datetime
 
 import pytest
@@ -158,7 +155,7 @@ def test_the_analytics_page_charts_the_review_the_recommendations_export_holds(h
     login_as(hr)
     for query, year, held in (("", REVIEWED, True), (f"year={REVIEWED}", REVIEWED, True), (f"year={REVIEWED - 1}", None, False)):
         page = client.get(f"/analytics?{query}", headers=EN).data.decode()
-        figures = [json.loads(html.unescape(raw)) for raw in re.findall(r'data-figure="([^"]*)"', page)]
+        figures = factories.page_figures(page)
         review = [f for f in figures if f["layout"]["title"]["text"].startswith("Review ")]
         rows = _csv(client.get(f"/exports/recommendations.csv?{query}", headers=EN))[1:]
         assert bool(review) == held and bool(rows) == held

@@ -30,6 +30,9 @@ from .forms import FilterForm
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
+bp.add_app_template_filter(charts.attribute_json, "figure_json")
+
+
 @bp.app_template_global()
 @cache
 def plotly_version() -> str:

@@ -7,7 +7,10 @@ plotly's default template, read once per process.
 import re
 from functools import cache
 
+from flask import current_app
 from flask_babel import gettext as _
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup
 
 FONT = "-apple-system, 'Segoe UI', 'PingFang SC', 'Microsoft YaHei', 'Noto Sans CJK SC', sans-serif"
 COLOURS = ["#1f5fae", "#b4232a", "#1e7d45", "#b25e00", "#6b4fbb", "#667085"]
@@ -36,6 +39,14 @@ def template_script() -> str:
     import plotly.io
 
     return f"window.PLOTLY_TEMPLATE = {json.dumps(plotly.io.templates['plotly'].to_plotly_json(), separators=(',', ':'))};\n"
+
+
+def attribute_json(figure: dict) -> Markup:
+    """The figure as compact JSON for a single-quoted HTML attribute (`data-figure='…'`): <, >, & and ' written as
+    \\u escapes, so nothing in it can end the attribute or start markup, and Chinese as UTF-8. In a double-quoted
+    attribute every quote would be written `&#34;` and every Chinese character `\\uXXXX`: the hr heatmap of 221 units
+    took 196 KB so, 60 KB this way."""
+    return htmlsafe_json_dumps(figure, dumps=current_app.json.dumps, ensure_ascii=False, separators=(",", ":"))
 
 
 def wrap(text: str, width: int = TITLE_WIDTH) -> str:
@@ -119,16 +130,19 @@ def heatmap(rows: list[str], columns: list[str], cells: dict, title: str, row_ke
     z = [[None if cells.get((k, c)) is None else round(cells[(k, c)], 2) for c in columns] for k in keys]
     text = [["" if v is None else "0.0" if round(v, 1) == 0 else f"{v:+.1f}" for v in row] for row in z]
     gap = _("Gap (target − level)")
-    trace = {"type": "heatmap", "z": z, "x": columns, "y": rows, "zmid": 0, "colorscale": GAP_SCALE, "text": text,
+    # The columns are named in full ("K1 Product knowledge", what the hover shows) and ticked with their codes: the
+    # names are written once, not once per cell (a per-cell hover text was 78 KB of the hr page at 221 units).
+    labels = [f"{c} {names[c]}" if names.get(c) else c for c in columns]
+    trace = {"type": "heatmap", "z": z, "x": labels, "y": rows, "zmid": 0, "colorscale": GAP_SCALE, "text": text,
              "texttemplate": "%{text}", "textfont": {"size": 11},
-             "customdata": [[f"{c} {names[c]}" if names.get(c) else c for c in columns] for _k in keys],
-             "hovertemplate": f"%{{y}}<br>%{{customdata}}<br>{gap}: %{{z:.2f}}<extra></extra>",
+             "hovertemplate": f"%{{y}}<br>%{{x}}<br>{gap}: %{{z:.2f}}<extra></extra>",
              "colorbar": {"title": {"text": gap, "side": "right"}, "thickness": 14}, "hoverongaps": False}
     caption = {"text": _("Orange: below the target · white: on target · blue: above the target. The number in each cell is "
                          "the gap in levels."), "showarrow": False, "xref": "paper", "yref": "paper", "x": 0, "xanchor": "left",
                "y": 0, "yanchor": "top", "yshift": -8, "align": "left", "font": {"size": 11, "color": "#475467"}}
     caption["text"] = wrap(caption["text"], 90)
-    layout = _layout(title, 70, yaxis={"autorange": "reversed", "automargin": True}, xaxis={"side": "top", "automargin": True},
+    xaxis = {"side": "top", "automargin": True, "tickmode": "array", "tickvals": labels, "ticktext": columns}
+    layout = _layout(title, 70, yaxis={"autorange": "reversed", "automargin": True}, xaxis=xaxis,
                      height=max(320, 110 + 26 * len(rows)), annotations=[caption])
     layout["margin"] |= {"b": 20 + 16 * (caption["text"].count("<br>") + 1)}
     return _figure([trace], layout)

@@ -99,3 +99,20 @@ def test_radar_axes_name_the_competencies(live_server, page_for):
     axes = [_flat(a) for a in radar.locator(".angularaxistick text").all_text_contents()]   # long names on two lines
     assert "Productknowledge" in axes and "Teamwork" in axes and "K1" not in axes
     assert page.errors_seen == []
+
+
+def test_heatmap_columns_are_ticked_by_code_and_named_in_the_hover(live_server, page_for):
+    """The heatmap names its columns once (tick: the code; hover: the code and the whole name), not once per cell."""
+    page = page_for("en-US")
+    login(page, live_server, "H0001")
+    page.goto(f"{live_server}/analytics")
+    heatmap = page.locator(".chart").first
+    expect(heatmap.locator(".xtick text").first).to_be_attached()
+    ticks = heatmap.locator(".xtick text").all_text_contents()
+    assert ticks and all(re.fullmatch(r"[KSA]\d+", t) for t in ticks)
+    box = heatmap.locator(".nsewdrag").first.bounding_box()
+    page.mouse.move(box["x"] + 5, box["y"] + 5)              # the first column's first cell
+    hover = heatmap.locator(".hoverlayer .hovertext")
+    expect(hover).to_contain_text(f"{ticks[0]} ")
+    assert _flat(hover.text_content()) != _flat(ticks[0])
+    assert page.errors_seen == []

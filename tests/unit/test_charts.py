@@ -1,7 +1,10 @@
 """The figures of services/charts.py: what a reader of each chart sees, without a browser."""
 import pytest
+from flask import render_template_string
 
 from competency.services import charts
+
+from .. import factories
 
 
 @pytest.fixture
@@ -42,7 +45,8 @@ def test_the_heatmap_says_what_the_colour_means(english):
     assert trace["colorbar"]["title"]["text"] == "Gap (target − level)"
     caption = figure["layout"]["annotations"][0]["text"].replace("<br>", " ")
     assert "Orange: below the target" in caption and "blue: above the target" in caption
-    assert trace["customdata"] == [["K1 Product knowledge"]] and "%{customdata}" in trace["hovertemplate"]
+    assert trace["x"] == ["K1 Product knowledge"] and "%{x}" in trace["hovertemplate"]  # the hover names it in full
+    assert figure["layout"]["xaxis"]["ticktext"] == ["K1"] and figure["layout"]["xaxis"]["tickvals"] == trace["x"]
 
 
 def test_the_heatmap_in_chinese(app):
@@ -88,3 +92,12 @@ def test_long_titles_and_names_are_wrapped_not_cut(english):
     assert figure["data"][0]["y"] == ["Suzhou Industrial Park<br>Sub-branch"] and figure["data"][0]["text"] == ["50%"]
     assert charts.wrap("各机构职级分布（含下级机构）各机构职级分布（含下级机构）", 20).split("<br>") == [
         "各机构职级分布（含下", "级机构）各机构职级分", "布（含下级机构）"]
+
+
+def test_a_figure_in_its_attribute_reads_back_whole(app):
+    """A title with a quote, markup and Chinese survives the single-quoted attribute as the browser parses it."""
+    figure = charts.bars(["O'Brien <b>&amp;</b>", "总行"], [1, 2], "It's \"quoted\" & <i>tagged</i> 总行")
+    with app.test_request_context():
+        page = render_template_string("{% from '_macros/charts.html' import chart %}{{ chart(figure, '') }}", figure=figure)
+    assert factories.page_figures(page) == [figure]
+    assert "总行" in page and "<i>" not in page  # Chinese as itself; no markup from the data
