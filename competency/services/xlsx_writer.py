@@ -12,6 +12,7 @@ import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
+from functools import lru_cache
 from itertools import chain, islice
 from xml.sax.saxutils import escape, quoteattr
 
@@ -132,12 +133,21 @@ def _write_sheet(part, header: list[str], widths: list[int], fits: bool, row, ro
     return row, line
 
 
+@lru_cache(maxsize=8192)
+def _inline_text(text: str) -> str:
+    """Text as an inline string cell holds it; remembered, since most of an export's text repeats row after row (org
+    units, cycles, competencies, labels)."""
+    return escape(xlsx_text(text))
+
+
 def _row_xml(columns: list[str], values, line: int, style: str = "") -> str:
     cells = []
     for column, value in zip(columns, values, strict=True):
         if value is None:
             continue
-        if isinstance(value, bool):
+        if type(value) is str:  # the commonest cell first
+            cells.append(f'<c r="{column}{line}"{style} t="inlineStr"><is><t xml:space="preserve">{_inline_text(value)}</t></is></c>')
+        elif isinstance(value, bool):
             cells.append(f'<c r="{column}{line}"{style} t="b"><v>{int(value)}</v></c>')
         elif isinstance(value, (int, float)):
             cells.append(f'<c r="{column}{line}"{style}><v>{value!r}</v></c>')
@@ -148,7 +158,7 @@ def _row_xml(columns: list[str], values, line: int, style: str = "") -> str:
             cells.append(f'<c r="{column}{line}"{_DATE}><v>{(value - _EPOCH.date()).days}</v></c>')
         else:
             # an inline string is text whatever it starts with: "=…" never becomes a formula, "#N/A" never an error
-            text = escape(xlsx_text(str(value)))
+            text = _inline_text(str(value))
             cells.append(f'<c r="{column}{line}"{style} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>')
     return f'<row r="{line}">{"".join(cells)}</row>'
 
