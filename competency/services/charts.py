@@ -21,6 +21,9 @@ COLOURS = ["#1f5fae", "#b4232a", "#1e7d45", "#b25e00", "#6b4fbb", "#667085"]
 # PuOr oranges); the chart centres the scale on 0.
 GAP_SCALE = [[0.0, "#2166ac"], [0.2, "#67a9cf"], [0.4, "#d1e5f0"], [0.5, "#f7f7f7"], [0.6, "#fee0b6"], [0.8, "#f1a340"],
              [1.0, "#b35806"]]
+# The least width of a heatmap: a column wide enough for its value ("+0.5"), and room for the row names and the colour
+# bar beside them.
+HEATMAP_COLUMN, HEATMAP_FRAME = 36, 300
 # A title longer than this (in Latin letters; a Chinese character counts two) is wrapped, to fit a chart in a third of
 # the page: plotly never wraps one.
 TITLE_WIDTH = 40
@@ -145,7 +148,11 @@ def heatmap(rows: list[str], columns: list[str], cells: dict, title: str, row_ke
     layout = _layout(title, 70, yaxis={"autorange": "reversed", "automargin": True}, xaxis=xaxis,
                      height=max(320, 110 + 26 * len(rows)), annotations=[caption])
     layout["margin"] |= {"b": 20 + 16 * (caption["text"].count("<br>") + 1)}
-    return _figure([trace], layout)
+    figure = _figure([trace], layout)
+    # Narrower than this (a phone), the cells' values would run into each other: the chart keeps this width and
+    # scrolls sideways (static/js/charts.js).
+    figure["min_width"] = HEATMAP_FRAME + HEATMAP_COLUMN * len(columns)
+    return figure
 
 
 def _bar_layout(title: str, categories: list[str], value_axis: dict, **extra) -> dict:

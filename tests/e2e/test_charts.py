@@ -1,5 +1,6 @@
 """The charts render in a real browser: Plotly draws SVG from the app's own plotly.js, without console errors."""
 import re
+from itertools import pairwise
 
 import pytest
 from playwright.sync_api import expect
@@ -115,4 +116,20 @@ def test_heatmap_columns_are_ticked_by_code_and_named_in_the_hover(live_server, 
     hover = heatmap.locator(".hoverlayer .hovertext")
     expect(hover).to_contain_text(f"{ticks[0]} ")
     assert _flat(hover.text_content()) != _flat(ticks[0])
+    assert page.errors_seen == []
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+def test_on_a_phone_the_heatmap_scrolls_sideways_and_its_columns_stay_apart(live_server, page_for, locale):
+    """At 390 px the heatmap keeps a width where each column's code and values fit, in a frame that scrolls."""
+    page = page_for(locale)
+    login(page, live_server, "H0001")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server}/analytics")
+    frame = page.locator(".chart-scroll").first
+    expect(frame.locator(".xtick text").first).to_be_attached()
+    assert frame.evaluate("el => el.scrollWidth > el.clientWidth") and frame.get_attribute("tabindex") == "0"
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390     # only the frame scrolls, not the page
+    ticks = _boxes(frame.locator(".xtick text"))
+    assert len(ticks) >= 10 and all(a["x"] + a["width"] <= b["x"] for a, b in pairwise(ticks))
     assert page.errors_seen == []

@@ -49,6 +49,13 @@ def test_the_heatmap_says_what_the_colour_means(english):
     assert figure["layout"]["xaxis"]["ticktext"] == ["K1"] and figure["layout"]["xaxis"]["tickvals"] == trace["x"]
 
 
+def test_a_heatmap_keeps_a_width_for_its_columns(english):
+    """The least width grows with the columns, so that each value keeps room to be read on a narrow screen."""
+    narrow = charts.heatmap(["u"], ["K1"], {("u", "K1"): 1.0}, "t")
+    wide = charts.heatmap(["u"], [f"K{i}" for i in range(1, 17)], {("u", "K1"): 1.0}, "t")
+    assert wide["min_width"] - narrow["min_width"] == 15 * charts.HEATMAP_COLUMN and wide["min_width"] > 390
+
+
 def test_the_heatmap_in_chinese(app):
     with app.test_request_context(headers={"Accept-Language": "zh"}):
         figure = charts.heatmap(["u"], ["K1"], {("u", "K1"): 1.0}, "各机构平均差距")
