@@ -23,7 +23,7 @@ GAP_SCALE = [[0.0, "#2166ac"], [0.2, "#67a9cf"], [0.4, "#d1e5f0"], [0.5, "#f7f7f
              [1.0, "#b35806"]]
 # The least width of a heatmap: a column wide enough for its value ("+0.5"), and room for the row names and the colour
 # bar beside them.
-HEATMAP_COLUMN, HEATMAP_FRAME = 36, 300
+HEATMAP_COLUMN, HEATMAP_FRAME = 28, 200
 # A title longer than this (in Latin letters; a Chinese character counts two) is wrapped, to fit a chart in a third of
 # the page: plotly never wraps one.
 TITLE_WIDTH = 40
