@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ARRAY, Integer, Text, bindparam, func, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -81,11 +81,6 @@ _SAVE_QUERY = (select(Assessment).where(Assessment.id == bindparam("id"))
 _FORM_QUERY = _SAVE_QUERY.options(joinedload(Assessment.employee))
 _UPDATE_RATING = (update(Rating.__table__).where(Rating.__table__.c.id == bindparam("rating_id"))
                   .values(level=bindparam("new_level"), comment=bindparam("new_comment"), updated_at=bindparam("at")))
-# On PostgreSQL the changed ratings go in one statement, as arrays (an executemany is a statement per rating there).
-_CHANGED = func.unnest(bindparam("ids", type_=ARRAY(Integer)), bindparam("levels", type_=ARRAY(Integer)),
-                       bindparam("comments", type_=ARRAY(Text))).table_valued("id", "level", "comment").render_derived("changed")
-_UPDATE_RATINGS_AT_ONCE = (update(Rating.__table__).where(Rating.__table__.c.id == _CHANGED.c.id)
-                           .values(level=_CHANGED.c.level, comment=_CHANGED.c.comment, updated_at=bindparam("at")))
 _RATINGS = select(Rating).where(Rating.assessment_id == bindparam("id"))
 _REOPENINGS = select(Reopening).where(Reopening.assessment_id == bindparam("id")).order_by(Reopening.id.desc())
 _MINE = (select(Assessment).join(Assessment.cycle).where(Assessment.employee_id == bindparam("employee_id"))
@@ -162,24 +157,12 @@ def _apply_ratings(assessment: Assessment, rater: Rater, entries: dict, competen
         if rating.id is None:  # new: inserted by the flush
             rating.level, rating.comment = level, comment
         elif change:  # changed: updated below, all in one statement; the object shows the saved values
-            updates.append((rating.id, level, comment))
+            updates.append({"rating_id": rating.id, "new_level": level, "new_comment": comment, "at": utcnow()})
             set_committed_value(rating, "level", level)
             set_committed_value(rating, "comment", comment)
-    if updates:  # by primary key, in one go: the unit of work's bookkeeping per rating cost more than the SQL
-        _update_ratings(updates)
+    if updates:  # by primary key, one executemany: the unit of work's bookkeeping per rating cost more than the SQL
+        db.session.connection().execute(_UPDATE_RATING, updates)
     return changes
-
-
-def _update_ratings(updates: list[tuple[int, int | None, str]]) -> None:
-    """Write (rating id, level, comment) to the ratings: one statement with arrays on PostgreSQL, one executemany
-    of a prebuilt UPDATE elsewhere."""
-    connection, at = db.session.connection(), utcnow()
-    if connection.dialect.name == "postgresql":
-        ids, levels, comments = (list(column) for column in zip(*updates, strict=True))
-        connection.execute(_UPDATE_RATINGS_AT_ONCE, {"ids": ids, "levels": levels, "comments": comments, "at": at})
-    else:
-        connection.execute(_UPDATE_RATING, [{"rating_id": i, "new_level": level, "new_comment": comment, "at": at}
-                                            for i, level, comment in updates])
 
 
 @unit_of_work()
