@@ -48,7 +48,7 @@ def attribute_json(figure: dict) -> Markup:
     """The figure as compact JSON for a single-quoted HTML attribute (`data-figure='…'`): <, >, & and ' written as
     \\u escapes, so nothing in it can end the attribute or start markup, and Chinese as UTF-8. In a double-quoted
     attribute every quote would be written `&#34;` and every Chinese character `\\uXXXX`: the hr heatmap of 221 units
-    took 196 KB so, 60 KB this way."""
+    took 196 KB so, 49 KB this way."""
     return htmlsafe_json_dumps(figure, dumps=current_app.json.dumps, ensure_ascii=False, separators=(",", ":"))
 
 

@@ -10,10 +10,18 @@ from .conftest import login
 pytestmark = pytest.mark.e2e
 
 
-def test_hr_heatmap_renders(live_server, page_for):
-    page = page_for("zh-CN")
+def _hr_analytics(live_server, page_for, locale: str, width: int | None = None):
+    """hr's Analytics page, signed in as H0001 in the locale (on a screen `width` px wide when given)."""
+    page = page_for(locale)
     login(page, live_server, "H0001")
+    if width:
+        page.set_viewport_size({"width": width, "height": 844})
     page.goto(f"{live_server}/analytics")
+    return page
+
+
+def test_hr_heatmap_renders(live_server, page_for):
+    page = _hr_analytics(live_server, page_for, "zh-CN")
     heatmap = page.locator(".chart").first
     expect(heatmap.locator("svg.main-svg").first).to_be_attached()
     expect(heatmap.locator(".hm, image").first).to_be_attached()     # the heatmap's cells
@@ -60,9 +68,7 @@ def _overlap(a, b) -> bool:
 def test_hr_analytics_charts_are_readable(live_server, page_for, locale, heatmap_title, colour_bar, grades_title):
     """Every cell of the heatmap shows its value, the colour bar says what the colour means, no title is cut off
     and no legend sits on a title or axis labels; the screenshot of each language is kept (screenshots/)."""
-    page = page_for(locale)
-    login(page, live_server, "H0001")
-    page.goto(f"{live_server}/analytics")
+    page = _hr_analytics(live_server, page_for, locale)
     charts = page.locator(".chart")
     expect(charts.nth(3).locator("svg.main-svg").first).to_be_attached()
     heatmap = charts.first
@@ -104,9 +110,7 @@ def test_radar_axes_name_the_competencies(live_server, page_for):
 
 def test_heatmap_columns_are_ticked_by_code_and_named_in_the_hover(live_server, page_for):
     """The heatmap names its columns once (tick: the code; hover: the code and the whole name), not once per cell."""
-    page = page_for("en-US")
-    login(page, live_server, "H0001")
-    page.goto(f"{live_server}/analytics")
+    page = _hr_analytics(live_server, page_for, "en-US")
     heatmap = page.locator(".chart").first
     expect(heatmap.locator(".xtick text").first).to_be_attached()
     ticks = heatmap.locator(".xtick text").all_text_contents()
@@ -122,10 +126,7 @@ def test_heatmap_columns_are_ticked_by_code_and_named_in_the_hover(live_server, 
 @pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
 def test_on_a_phone_the_heatmap_scrolls_sideways_and_its_columns_stay_apart(live_server, page_for, locale):
     """At 390 px the heatmap keeps a width where each column's code and values fit, in a frame that scrolls."""
-    page = page_for(locale)
-    login(page, live_server, "H0001")
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(f"{live_server}/analytics")
+    page = _hr_analytics(live_server, page_for, locale, width=390)
     frame = page.locator(".chart-scroll").first
     expect(frame.locator(".xtick text").first).to_be_attached()
     assert frame.evaluate("el => el.scrollWidth > el.clientWidth") and frame.get_attribute("tabindex") == "0"
