@@ -1,5 +1,6 @@
 """The REST API: tokens, scopes and relationships, each resource's validation, all-or-nothing bulk upserts through the
 imports, idempotent completions, ETag/If-Match, problem details, the rate limit, the audit, the contract."""
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -356,6 +357,25 @@ def test_the_admin_page_creates_shows_once_and_revokes(app, client, login_as, un
     assert "No account with this staff number or email" in nobody
     login_as("hr")
     assert client.get("/admin/api-tokens").status_code == 403
+
+
+def test_the_admin_page_tells_an_expired_token_and_a_deactivated_accounts_token_from_one_in_use(app, client, login_as, unit):
+    login_as("admin")
+    yesterday = date.today() - timedelta(days=1)
+    expiring = api_tokens.create_token(factories.user(roles=["hr"], with_employee=False, email="old@bank.example"), "Old sync",
+                                       ["org:read"], expires_on=yesterday, today=yesterday)[0]
+    gone = factories.user(roles=["hr"], with_employee=False, email="gone@bank.example")
+    api_tokens.create_token(gone, "Gone sync", ["org:read"])
+    api_tokens.create_token(factories.user(roles=["hr"], with_employee=False, email="live@bank.example"), "Live sync", ["org:read"])
+    gone.active = False
+    db.session.commit()
+    page = client.get("/admin/api-tokens", headers={"Accept-Language": "en"}).data.decode()
+    rows = {re.search(r"<td>(\w+ sync)</td>", row).group(1): row for row in page.split("<tr>") if " sync</td>" in row}
+    assert "Expired" in rows["Old sync"] and str(expiring.expires_on) in rows["Old sync"]
+    assert "Account deactivated" in rows["Gone sync"]
+    assert "Expired" not in rows["Live sync"] and "deactivated" not in rows["Live sync"] and "Revoke" in rows["Live sync"]
+    zh = client.get("/admin/api-tokens", headers={"Accept-Language": "zh"}).data.decode()
+    assert "令牌名称</th>" in zh
 
 
 def test_org_units_are_listed_got_and_bulk_upserted(app, client, token, unit):

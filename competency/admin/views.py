@@ -1,4 +1,6 @@
 """Account administration and the audit log (admin only)."""
+from datetime import date
+
 from flask import Response, current_app, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -140,7 +142,8 @@ def api_tokens_page():
             flash(_("Token %(name)s created. Copy it now: it is not shown again.", name=token.name), "success")
             form = CreateTokenForm(formdata=None)
     page = db.paginate(api_tokens.tokens_query(), per_page=current_app.config["PAGE_SIZE"], error_out=False)
-    return render_template("admin/api_tokens.html", form=form, page=page, secret=secret, revoke_form=RevokeTokenForm())
+    return render_template("admin/api_tokens.html", form=form, page=page, secret=secret, revoke_form=RevokeTokenForm(),
+                           today=date.today())
 
 
 @bp.route("/api-tokens/<int:token_id>/revoke", methods=["POST"])
