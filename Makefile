@@ -57,7 +57,7 @@ test: install-test translations lint
 
 # Re-extract the translatable strings and merge them into the catalogues (then fill in the zh ones).
 update-translations:
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_ngettext:1,2 --ignore-dirs='.*' -o competency/translations/messages.pot --no-location --sort-output --no-wrap .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k lazy_ngettext:1,2 --ignore-dirs='.*' -o competency/translations/messages.pot --no-location --sort-output --no-wrap .
 	$(BIN)/pybabel update -i competency/translations/messages.pot -d competency/translations --no-fuzzy-matching --ignore-obsolete --no-wrap
 
 clean:

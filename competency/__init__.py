@@ -37,6 +37,7 @@ def create_app(config=None) -> Flask:
     extensions.csrf.init_app(app)
     extensions.login_manager.init_app(app)
     extensions.mail.init_app(app)
+    app.after_request(extensions.retry_after_only_on_refusals)  # runs after the limiter's (the later-registered first)
     with app.app_context():  # the limiter reads the app's RATELIMIT_ENABLED
         extensions.limiter.init_app(app)
     i18n.init_app(app)

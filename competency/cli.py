@@ -21,6 +21,7 @@ from .services.ksa import importer as ksa_importer
 from .services.ksa import versions
 from .services.org import employee_by_staff_no
 from .services.review import decisions, probation, runs, standards
+from .timeutil import bank_time
 
 import_group = AppGroup("import", help="Import data from CSV or .xlsx files (all or nothing).")
 
@@ -328,8 +329,13 @@ def api_token_list():
     """Every token: id, prefix, name, account, scopes, expiry, last use, revoked."""
     for token in db.session.scalars(api_tokens.tokens_query()):
         click.echo(f"{token.id}\t{token.prefix}…\t{token.name}\t{token.user.login_name}\t{token.scopes}\t"
-                   f"expires {token.expires_on or '-'}\tlast used {token.last_used_at or '-'}"
+                   f"expires {token.expires_on or '-'}\tlast used {_bank_minute(token.last_used_at)}"
                    f"{chr(9) + 'revoked' if token.revoked_at else ''}")
+
+
+def _bank_minute(at) -> str:
+    """A stored time as the pages show it: the bank's time zone, to the minute, the zone named; '-' for none."""
+    return f"{bank_time(at):%Y-%m-%d %H:%M} {current_app.config['TIMEZONE']}" if at else "-"
 
 
 @api_token_group.command("revoke")

@@ -52,6 +52,14 @@ class AppLimiter(Limiter):
 limiter = AppLimiter(key_func=get_remote_address, default_limits=[])
 
 
+def retry_after_only_on_refusals(response):
+    """After Flask-Limiter's headers: it writes `Retry-After` on every response it counts, but the header means "try
+    again later" (RFC 9110) and belongs to a refusal, 429 or 503, only (the X-RateLimit headers say what is left)."""
+    if response.status_code not in (429, 503):
+        response.headers.pop("Retry-After", None)
+    return response
+
+
 # How long an SQLite statement waits for another's write lock (within gunicorn's 120 s timeout).
 SQLITE_BUSY_MS = 60_000
 

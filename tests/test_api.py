@@ -1,7 +1,7 @@
 """The REST API: tokens, scopes and relationships, each resource's validation, all-or-nothing bulk upserts through the
 imports, idempotent completions, ETag/If-Match, problem details, the rate limit, the audit, the contract."""
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -9,7 +9,7 @@ from openapi_spec_validator import validate
 from sqlalchemy import func, select
 
 from competency.extensions import db
-from competency.models import SCOPES, AnnualSales, ApiToken, AuditEvent, CreditEntry, Employee, Enrolment, OrgUnitKind
+from competency.models import SCOPES, AnnualSales, ApiToken, AuditEvent, CreditEntry, Employee, Enrolment, OrgUnitKind, User
 from competency.services import api_tokens
 from competency.timeutil import utcnow
 
@@ -295,6 +295,59 @@ def test_models_results_and_recommendations_read(seeded, client, token):
     assert client.get("/api/v1/reviews/1999/recommendations", headers=headers).status_code == 404
 
 
+def _under(boss_staff_no: str) -> set[str]:
+    """The staff numbers of a person and everyone who reports to them, directly or not (from the reporting lines)."""
+    people = dict(db.session.execute(select(Employee.staff_no, Employee.supervisor_id)).all())
+    ids = dict(db.session.execute(select(Employee.id, Employee.staff_no)).all())
+    team, grew = {boss_staff_no}, True
+    while grew:
+        more = {no for no, boss in people.items() if boss is not None and ids[boss] in team} - team
+        team |= more
+        grew = bool(more)
+    return team
+
+
+def _all(client, path, headers):
+    """Every item of a paged list, following `next`."""
+    items, after = [], None
+    while True:
+        page = client.get(path + (f"&after={after}" if after else ""), headers=headers).get_json()
+        items += page["items"]
+        after = page["next"]
+        if after is None:
+            return items
+
+
+def test_results_credits_and_recommendations_follow_the_pages_relationships(seeded, client, token):
+    """A supervisor's token reads its team's results and credits, an employee's its own, a trainer's no one else's
+    (trainers never see a gap): exactly the people, not only a subset, and a `staff_no` outside them gives nothing."""
+    from competency.services.review.runs import run_review
+
+    run_review(2025)
+    db.session.commit()
+
+    def of(staff_no):
+        return db.session.scalar(select(User).join(Employee, Employee.id == User.employee_id).where(Employee.staff_no == staff_no))
+
+    everyone, _user = token(("hr",), SCOPES, with_employee=False, email="dw@bank.example")
+    results = {r["staff_no"] for r in _all(client, "/api/v1/results?limit=500", everyone)}
+    credits = {c["staff_no"] for c in _all(client, "/api/v1/credits?limit=500", everyone)}
+    team = _under("S0001")
+    assert len(team) > 2 and len(results - team) > 0 and len(credits - team) > 0  # people on both sides
+    outsider = sorted(results - team)[0]
+    # trainers read everyone's ledger (they record the results that feed it, as on the pages), nobody's results
+    for staff_no, sees, sees_credits in (("S0001", team, team), ("E0001", {"E0001"}, {"E0001"}), ("T0001", {"T0001"}, credits)):
+        headers, _user = token(("scoped",), SCOPES, user=of(staff_no))
+        assert {r["staff_no"] for r in _all(client, "/api/v1/results?limit=500", headers)} == results & sees, staff_no
+        assert {c["staff_no"] for c in _all(client, "/api/v1/credits?limit=500", headers)} == credits & sees_credits, staff_no
+        assert client.get(f"/api/v1/results?staff_no={outsider}", headers=headers).get_json()["items"] == []
+        outsiders_credits = client.get(f"/api/v1/credits?staff_no={outsider}", headers=headers).get_json()["items"]
+        assert bool(outsiders_credits) == (outsider in sees_credits and outsider in credits), staff_no
+        assert client.get("/api/v1/reviews/2025/recommendations", headers=headers).status_code == 403
+        assert client.get("/api/v1/models", headers=headers).status_code == 200  # everyone reads their model, as on the pages
+    assert results & {"E0001"} and results & (team - {"S0001", "E0001"})  # the employee and the team have results to see
+
+
 def test_a_browser_session_cannot_write_through_the_api(app, client, login_as, unit):
     app.config["WTF_CSRF_ENABLED"] = True
     try:
@@ -314,7 +367,10 @@ def test_the_rate_limit_answers_429_with_retry_after(make_app):
         _token, secret = api_tokens.create_token(user, "busy", ["org:read"])
         client = limited.test_client()
         headers = {"Authorization": f"Bearer {secret}"}
-        assert [client.get("/api/v1/token", headers=headers).status_code for _ in range(2)] == [200, 200]
+        allowed = [client.get("/api/v1/token", headers=headers) for _ in range(2)]
+        assert [a.status_code for a in allowed] == [200, 200]
+        assert [a.headers.get("X-RateLimit-Remaining") for a in allowed] == ["1", "0"]
+        assert all("Retry-After" not in a.headers for a in allowed)  # a header of refusals only
         answer = client.get("/api/v1/token", headers=headers)
         assert answer.status_code == 429 and answer.content_type == PROBLEM and int(answer.headers["Retry-After"]) > 0
         db.session.execute(ApiToken.__table__.delete())
@@ -334,7 +390,10 @@ def test_the_cli_creates_a_token_shown_once(app, unit):
     assert secret.startswith("cmpt_") and token.scope_list == ["org:read", "org:write"] and token.expires_on == date(2099, 12, 31)
     assert api_tokens.authenticate(secret).id == token.id
     listed = app.test_cli_runner().invoke(args=["api-token", "list"]).output
-    assert "HR nightly sync" in listed and secret not in listed
+    assert "HR nightly sync" in listed and secret not in listed and "last used -" in listed
+    token.last_used_at = datetime(2026, 3, 1, 23, 30, 15, 123456)  # UTC: 07:30 the next morning in Beijing
+    db.session.commit()
+    assert "last used 2026-03-02 07:30 Asia/Shanghai" in app.test_cli_runner().invoke(args=["api-token", "list"]).output
     unknown = app.test_cli_runner().invoke(args=["api-token", "create", "--staff-no", "NOPE", "--name", "x", "--scope", "org:read"])
     assert unknown.exit_code != 0
 
@@ -436,3 +495,44 @@ def test_a_supervisor_that_closes_a_loop_through_stored_people_is_refused(app, c
     assert loop.status_code == 422 and loop.get_json()["errors"][0]["pointer"] == "/items/0/supervisor_staff_no"
     assert "L3 ends up reporting to themself" in loop.get_json()["errors"][0]["detail"]
     assert db.session.scalar(select(Employee.supervisor_id).where(Employee.staff_no == "L3")) is None
+
+
+def test_a_token_is_refused_for_its_scope_before_its_body_is_read_and_told_why(app, client, token, unit):
+    """403 for a missing scope whatever the body (a bad body does not answer 422 first), saying which scope is
+    missing; a missing role says so too; 401 names the Bearer scheme."""
+    reader, _user = token(("hr",), ["org:read"], with_employee=False, email="reader@bank.example")
+    for path, method in (("/api/v1/employees/bulk", "post"), ("/api/v1/sales/bulk", "post"), ("/api/v1/employees/X1", "put")):
+        answer = getattr(client, method)(path, json={"items": [{"grade": "boss"}]}, headers={**reader, "Accept-Language": "en"})
+        assert answer.status_code == 403 and answer.content_type == PROBLEM, path
+        assert "does not have the scope" in answer.get_json()["detail"]
+    zh = client.post("/api/v1/training/completions", json={}, headers={**reader, "Accept-Language": "zh"}).get_json()
+    assert zh["detail"].startswith("此令牌没有权限范围 training:write")
+    employee, _user = token(("employee",), ["org:write"], staff_no="E7", org_unit=unit)
+    refused = client.post("/api/v1/employees/bulk", json={"items": []}, headers={**employee, "Accept-Language": "en"})
+    assert refused.status_code == 403 and "its roles do not allow it" in refused.get_json()["detail"]
+    nobody = client.get("/api/v1/employees", headers={"Authorization": "Bearer cmpt_wrong", "Accept-Language": "zh"})
+    assert nobody.status_code == 401 and nobody.headers["WWW-Authenticate"] == "Bearer"
+    assert nobody.get_json()["detail"].startswith("请以 `Authorization: Bearer")
+
+
+def test_schema_errors_are_in_the_requests_language_and_bulk_ones_name_the_item_and_field(app, client, token, unit):
+    headers, _user = token(("hr",), ["org:write", "org:read"], with_employee=False, email="hr@bank.example")
+    items = [_employee_item("A1"), {**_employee_item("A2", grade="boss", hire_date="2024-13-01"), "extra": 1}]
+    del items[1]["name_zh"]
+    for lang, expected in (("en", {"grade": "Must be one of: trainee, junior, intermediate, senior.",
+                                   "hire_date": "Not a valid date.", "name_zh": "Missing data for required field.",
+                                   "extra": "Unknown field."}),
+                           ("zh", {"grade": "须为以下之一：trainee, junior, intermediate, senior。",
+                                   "hire_date": "不是有效的日期（格式 YYYY-MM-DD）。", "name_zh": "缺少必填字段。",
+                                   "extra": "未知字段。"})):
+        answer = client.post("/api/v1/employees/bulk", json={"items": items}, headers={**headers, "Accept-Language": lang})
+        assert answer.status_code == 422
+        errors = answer.get_json()["errors"]
+        assert {e["field"]: e["detail"] for e in errors} == expected, lang
+        assert {(e["row"], e["pointer"]) for e in errors} == {(2, f"/items/1/{field}") for field in expected}
+    limit = client.get("/api/v1/employees?limit=501", headers={**headers, "Accept-Language": "zh"}).get_json()["errors"]
+    assert limit == [{"pointer": "/query/limit", "detail": "须大于或等于 1 且小于或等于 500。"}]
+    cursor = client.get("/api/v1/employees?after=xyz", headers={**headers, "Accept-Language": "zh"}).get_json()["errors"]
+    assert cursor[0]["detail"].startswith("不是此列表的游标")
+    assert client.post("/api/v1/employees/bulk", data="{", content_type=JSON,
+                       headers={**headers, "Accept-Language": "zh"}).get_json()["errors"][0]["detail"] == "请求体不是有效的 JSON。"

@@ -17,7 +17,7 @@ METHOD_MAP = [("competency/**.py", "python"), ("templates/**.html", "jinja2")]
 def _source_messages() -> set[str]:
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-        str(ROOT), METHOD_MAP, keywords={"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "ngettext": (1, 2)},
+        str(ROOT), METHOD_MAP, keywords={"_": None, "gettext": None, "_l": None, "N_": None, "lazy_gettext": None, "ngettext": (1, 2)},
         directory_filter=lambda path: not os.path.basename(path).startswith("."),  # _macros/, _partials/ count too
     ):
         found.add(message[0] if isinstance(message, tuple) else message)

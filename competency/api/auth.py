@@ -4,6 +4,7 @@ is refused (and an unsafe one is first held to CSRF, so that a page can never ma
 from functools import wraps
 
 from flask import g, request
+from flask_babel import gettext as _
 from werkzeug.exceptions import Unauthorized
 
 from ..errors import Forbidden
@@ -33,8 +34,8 @@ def authenticate() -> None:
         csrf.protect()  # a browser's session cookie is not an API credential, and never writes without CSRF
     token = api_tokens.authenticate(secret)
     if token is None:
-        raise Unauthorized("Send a valid API token as `Authorization: Bearer <token>`: it may be missing, mistyped, "
-                           "revoked or expired.", www_authenticate=None)
+        raise Unauthorized(_("Send a valid API token as `Authorization: Bearer <token>`: it may be missing, mistyped, "
+                             "revoked or expired, or its account deactivated."))
     g.api_token, g.api_user = token, token.user
     api_tokens.touch(token)
 
@@ -54,16 +55,18 @@ def current_user():
 
 
 def requires(*scopes: str, permission: str | None = None):
-    """View decorator: 403 unless the token holds one of the scopes and (when given) the account's roles allow the
-    permission (`access.can`)."""
+    """View decorator, right under the route (before the request's body is read): 403, saying why, unless the token
+    holds one of the scopes and (when given) the account's roles allow the permission (`access.can`)."""
 
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not set(scopes) & set(g.api_token.scope_list):
-                raise Forbidden()
-            if permission is not None:
-                access.require(g.api_user, permission)
+                raise Forbidden(_("This token does not have the scope %(scope)s: an administrator can give you a token that has it.",
+                                  scope=_(" or ").join(scopes)))
+            if permission is not None and not access.can(g.api_user, permission):
+                raise Forbidden(_("The token's account %(account)s may not do this: its roles do not allow it.",
+                                  account=g.api_user.login_name))
             return view(*args, **kwargs)
 
         return wrapped

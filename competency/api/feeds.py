@@ -11,20 +11,20 @@ bp = blueprint("feeds", "Annual sales (`sales:write`) and training completions (
 
 
 @bp.route("/sales/bulk", methods=["POST"])
+@requires("sales:write", permission="imports.run")
 @bp.arguments(schemas.SalesBulk)
 @bp.response(200, schemas.BulkResult)
 @responds(bp, 400, 413)
-@requires("sales:write", permission="imports.run")
 def bulk_sales(body):
     """Upsert up to 5,000 annual sales figures by staff number and year, all or nothing."""
     return bulk_result(import_sales_rows(items_as_rows(body["items"]), source(), actor=current_user()))
 
 
 @bp.route("/training/completions", methods=["POST"])
+@requires("training:write", permission="imports.run")
 @bp.arguments(schemas.CompletionBulk)
 @bp.response(200, schemas.BulkResult)
 @responds(bp, 400, 413)
-@requires("training:write", permission="imports.run")
 def post_completions(body):
     """Record up to 5,000 completed trainings, all or nothing, idempotent by `external_id`: an id recorded before is
     `unchanged` (a pass earns its credits once, however often it is sent)."""

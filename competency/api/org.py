@@ -23,10 +23,10 @@ bp = blueprint("organisation", "Org units and employees (scopes `org:read`, `org
 
 
 @bp.route("/org-units")
+@requires("org:read", permission="org.browse")
 @bp.arguments(schemas.PageArgs, location="query")
 @bp.response(200, schemas.OrgUnitPage)
 @responds(bp)
-@requires("org:read", permission="org.browse")
 def list_org_units(args):
     """The org units, by code."""
     parent = aliased(OrgUnit)
@@ -37,9 +37,9 @@ def list_org_units(args):
 
 
 @bp.route("/org-units/<code>")
+@requires("org:read", permission="org.browse")
 @bp.response(200, schemas.OrgUnitOut, headers=ETAG)
 @responds(bp, 404)
-@requires("org:read", permission="org.browse")
 def get_org_unit(code: str):
     """One org unit by code."""
     record = upserts.org_unit_record(code)
@@ -49,32 +49,32 @@ def get_org_unit(code: str):
 
 
 @bp.route("/org-units/<code>", methods=["PUT"])
+@requires("org:write", permission="imports.run")
 @bp.arguments(schemas.OrgUnitFields)
 @bp.response(200, schemas.OrgUnitOut, headers=ETAG, description="Updated (or unchanged).")
 @bp.alt_response(201, schema=schemas.OrgUnitOut, headers=ETAG, description="Created.", success=True)
 @bp.doc(parameters=[IF_MATCH])
 @responds(bp, 400, 412)
-@requires("org:write", permission="imports.run")
 def put_org_unit(values, code: str):
     """Create or update one org unit by code (the org unit import's rules)."""
     return _upserted(lambda: upserts.upsert_org_unit(code, values, request.headers.get("If-Match"), source(), actor=current_user()))
 
 
 @bp.route("/org-units/bulk", methods=["POST"])
+@requires("org:write", permission="imports.run")
 @bp.arguments(schemas.OrgUnitBulk)
 @bp.response(200, schemas.BulkResult)
 @responds(bp, 400, 413)
-@requires("org:write", permission="imports.run")
 def bulk_org_units(body):
     """Upsert up to 5,000 org units by code, all or nothing: any item with an error, and nothing is written."""
     return bulk_result(import_org_unit_rows(items_as_rows(body["items"]), source(), actor=current_user()))
 
 
 @bp.route("/employees")
+@requires("org:read")
 @bp.arguments(schemas.EmployeeArgs, location="query")
 @bp.response(200, schemas.EmployeePage)
 @responds(bp)
-@requires("org:read")
 def list_employees(args):
     """The employees the token's account may see (the directory's scope), filtered, by staff number."""
     filters = org_service.EmployeeFilters(q=args.get("q") or "", grade=args.get("grade"), status=args.get("status"),
@@ -95,9 +95,9 @@ def _id_of(model, args: dict, name: str) -> int | None:
 
 
 @bp.route("/employees/<staff_no>")
+@requires("org:read")
 @bp.response(200, schemas.EmployeeOut, headers=ETAG)
 @responds(bp, 404)
-@requires("org:read")
 def get_employee(staff_no: str):
     """One employee by staff number (404 for people outside the account's scope)."""
     person = org_service.employee_by_staff_no(staff_no)
@@ -108,12 +108,12 @@ def get_employee(staff_no: str):
 
 
 @bp.route("/employees/<staff_no>", methods=["PUT"])
+@requires("org:write", permission="imports.run")
 @bp.arguments(schemas.EmployeeFields)
 @bp.response(200, schemas.EmployeeOut, headers=ETAG, description="Updated (or unchanged).")
 @bp.alt_response(201, schema=schemas.EmployeeOut, headers=ETAG, description="Created.", success=True)
 @bp.doc(parameters=[IF_MATCH])
 @responds(bp, 400, 412)
-@requires("org:write", permission="imports.run")
 def put_employee(values, staff_no: str):
     """Create or update one employee by staff number (the employee import's rules; accounts and roles: admin only)."""
     return _upserted(lambda: upserts.upsert_employee(staff_no, values, request.headers.get("If-Match"), source(),
@@ -121,10 +121,10 @@ def put_employee(values, staff_no: str):
 
 
 @bp.route("/employees/bulk", methods=["POST"])
+@requires("org:write", permission="imports.run")
 @bp.arguments(schemas.EmployeeBulk)
 @bp.response(200, schemas.BulkResult)
 @responds(bp, 400, 413)
-@requires("org:write", permission="imports.run")
 def bulk_employees(body):
     """Upsert up to 5,000 employees by staff number, all or nothing, with the import file's row errors (a nightly
     sync sends its people in batches)."""

@@ -4,8 +4,12 @@ neither skipped nor repeated."""
 import base64
 import json
 
+from flask_babel import lazy_gettext as _l
+
 from ..errors import FieldError
 from ..extensions import db
+
+NOT_A_CURSOR = _l("Not a cursor of this list: pass the `next` value of the previous page.")
 
 
 def _encode(value) -> str:
@@ -18,7 +22,7 @@ def _decode(cursor: str):
     except ValueError:
         value = None
     if not isinstance(value, (str, int)) or isinstance(value, bool):
-        raise FieldError("after", "Not a cursor of this list: pass the `next` value of the previous page.")
+        raise FieldError("after", NOT_A_CURSOR)
     return value
 
 
@@ -28,7 +32,7 @@ def page(query, key, args: dict, *, scalars: bool = True, key_of=None) -> tuple[
     if args.get("after"):
         after = _decode(args["after"])
         if not isinstance(after, key.type.python_type):
-            raise FieldError("after", "Not a cursor of this list: pass the `next` value of the previous page.")
+            raise FieldError("after", NOT_A_CURSOR)
         query = query.where(key > after)
     limit = args["limit"]
     result = db.session.execute(query.limit(limit + 1))

@@ -1,5 +1,6 @@
 """Errors of the API as RFC 9457 problem details (`application/problem+json`), field by field where a field is at
 fault: the same answer for an HTTP error, a domain error, a refused import row and the database's refusal of a race."""
+import re
 import time
 from http import HTTPStatus
 
@@ -8,6 +9,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from ..errors import FieldError, NotFound, ValidationFailed
+from .messages import translate
 
 PROBLEM = "application/problem+json"
 API_PREFIX = "/api/"
@@ -40,8 +42,19 @@ def _messages(tree, pointer: str = "") -> list[dict]:
     if isinstance(tree, dict):
         return [e for key, value in tree.items() for e in _messages(value, f"{pointer}/{key}" if key != "_schema" else pointer)]
     if isinstance(tree, list) and all(isinstance(m, str) for m in tree):
-        return [{"pointer": pointer or "/", "detail": m} for m in tree]
-    return [{"pointer": pointer or "/", "detail": str(tree)}]
+        return [{"pointer": pointer or "/", "detail": translate(m)} for m in tree]
+    return [{"pointer": pointer or "/", "detail": translate(str(tree))}]
+
+
+# A pointer into a bulk request's items: the item (from 0) and the field.
+_ITEM = re.compile(r"/items/(\d+)(?:/([^/]+))?")
+
+
+def _with_item(error: dict) -> dict:
+    """A schema error inside a bulk request's items with the item's number (from 1, as the import's row errors count)
+    and its field, as the import's row errors give them."""
+    found = _ITEM.match(error["pointer"])
+    return {**error, "row": int(found[1]) + 1, "field": found[2]} if found else error
 
 
 def row_errors(failure: ValidationFailed, collection: str = "items") -> list[dict]:
@@ -68,6 +81,8 @@ def http_error(error: HTTPException):
         retry = max(int(reset.reset_at - time.time()), 1) if reset is not None else 60
         headers["Retry-After"] = str(retry)
         return problem(429, _("Too many requests with this token: wait %(n)s seconds and try again.", n=retry), headers=headers)
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"  # RFC 6750: the scheme the API takes
     if status == 405 and error.valid_methods:
         headers["Allow"] = ", ".join(error.valid_methods)
     messages = data.get("messages")
@@ -75,7 +90,8 @@ def http_error(error: HTTPException):
     if isinstance(messages, dict):
         for location, tree in messages.items():
             prefix = "" if location == "json" else f"/{location}"
-            errors += [dict(e, pointer=prefix + e["pointer"] if e["pointer"] != "/" or not prefix else prefix) for e in _messages(tree)]
+            errors += [_with_item(dict(e, pointer=prefix + e["pointer"] if e["pointer"] != "/" or not prefix else prefix))
+                       for e in _messages(tree)]
     detail = _("The request has errors: see each field.") if errors else (error.description if status < 500 else None)
     return problem(status, detail, errors, headers=headers)
 

@@ -41,10 +41,10 @@ def whoami():
 
 
 @bp.route("/courses")
+@requires("models:read", "training:write")
 @bp.arguments(schemas.PageArgs, location="query")
 @bp.response(200, schemas.CoursePage)
 @responds(bp)
-@requires("models:read", "training:write")
 def list_courses(args):
     """The course catalogue, by code (an e-learning platform maps its courses to these codes)."""
     query = select(Course).options(selectinload(Course.competencies)).order_by(Course.code)
@@ -56,9 +56,9 @@ def list_courses(args):
 
 
 @bp.route("/models")
+@requires("models:read")
 @bp.response(200, schemas.ModelList)
 @responds(bp)
-@requires("models:read")
 def list_models():
     """The published competency model of each position: competencies with weights, descriptors per level, and the
     level each grade requires."""
@@ -79,10 +79,10 @@ def _model(version: ModelVersion) -> dict:
 
 
 @bp.route("/results")
+@requires("results:read")
 @bp.arguments(schemas.ResultArgs, location="query")
 @bp.response(200, schemas.ResultPage)
 @responds(bp)
-@requires("results:read")
 def list_results(args):
     """Assessment results per person and competency — levels, combined level, target, gap, overall score — of the
     people whose results the account may read: each one's latest completed assessment, or one cycle's."""
@@ -113,10 +113,10 @@ def _plain(value: float | None) -> float | None:
 
 
 @bp.route("/reviews/<int:year>/recommendations")
+@requires("reviews:read", permission="review.read")
 @bp.arguments(schemas.RecommendationArgs, location="query")
 @bp.response(200, schemas.RecommendationPage)
 @responds(bp, 404)
-@requires("reviews:read", permission="review.read")
 def list_recommendations(args, year: int):
     """The annual review's recommendations of a performance year, each with its explanation (every criterion, the
     required and the actual value, met or not) and hr's decision."""
@@ -133,10 +133,10 @@ def list_recommendations(args, year: int):
 
 
 @bp.route("/credits")
+@requires("results:read")
 @bp.arguments(schemas.CreditArgs, location="query")
 @bp.response(200, schemas.CreditPage)
 @responds(bp)
-@requires("results:read")
 def list_credits(args):
     """The credit ledger (append-only: a correction is a reversing entry) of the people whose credits the account may
     read, by entry id; optionally one person's, one year's."""
