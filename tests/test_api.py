@@ -536,3 +536,49 @@ def test_schema_errors_are_in_the_requests_language_and_bulk_ones_name_the_item_
     assert cursor[0]["detail"].startswith("不是此列表的游标")
     assert client.post("/api/v1/employees/bulk", data="{", content_type=JSON,
                        headers={**headers, "Accept-Language": "zh"}).get_json()["errors"][0]["detail"] == "请求体不是有效的 JSON。"
+
+
+def test_a_completion_earns_its_credits_once_however_it_is_reported(app, client, token, unit):
+    """Sent again with a score of more decimals than are kept, under a new external id, after a file import of it,
+    or twice in one batch: one enrolment and one ledger entry. A fail and the same day's retake pass are two."""
+    from competency.services.imports import import_training
+
+    for staff_no in ("R1", "R2", "R3"):
+        factories.employee(staff_no=staff_no, org_unit=unit)
+    factories.course("S5-101", credits="3")
+    headers, _user = token(("hr",), ["training:write"], with_employee=False, email="lms@bank.example")
+
+    def send(*items):
+        return client.post("/api/v1/training/completions", json={"items": list(items)}, headers=headers)
+
+    def ledger(staff_no):
+        return db.session.scalars(select(CreditEntry.amount).join(Employee, Employee.id == CreditEntry.employee_id)
+                                  .where(Employee.staff_no == staff_no)).all()
+
+    item = {"external_id": "lms-1", "staff_no": "R1", "course_code": "S5-101", "completed_on": "2025-06-01", "result": "pass",
+            "score": 66.67}
+    assert send(item).get_json()["created"] == 1
+    assert db.session.scalar(select(Enrolment.score)) == Decimal("66.7")
+    assert send(item).get_json()["unchanged"] == 1  # the stored 66.7 is the 66.67 sent
+    assert send({**item, "external_id": "lms-1-again"}).get_json()["unchanged"] == 1
+    assert ledger("R1") == [Decimal("3.00")]
+
+    twice = send({**item, "external_id": "a", "staff_no": "R2"}, {**item, "external_id": "b", "staff_no": "R2"})
+    assert twice.status_code == 422 and [(e["row"], e["field"]) for e in twice.get_json()["errors"]] == [(2, "course_code")]
+    assert ledger("R2") == []
+
+    import_training(b"staff_no,course_code,completed_on,result\nR3,S5-101,2025-07-01,pass\n", "past.csv")
+    moved = send({**item, "external_id": "lms-3", "staff_no": "R3", "completed_on": "2025-07-01"}).get_json()
+    assert moved["unchanged"] == 1 and ledger("R3") == [Decimal("3.00")]  # the file's pass, not a second one
+
+    retake = send({**item, "external_id": "f", "staff_no": "R2", "result": "fail"}, {**item, "external_id": "p", "staff_no": "R2"})
+    assert retake.get_json()["created"] == 2 and ledger("R2") == [Decimal("3.00")]
+
+
+def test_a_sales_figure_sent_again_with_more_decimals_than_kept_is_unchanged(app, client, token, unit):
+    factories.employee(staff_no="S8", org_unit=unit)
+    headers, _user = token(("hr",), ["sales:write"], with_employee=False, email="core@bank.example")
+    item = {"staff_no": "S8", "year": 2025, "amount": "1.23456"}
+    assert client.post("/api/v1/sales/bulk", json={"items": [item]}, headers=headers).get_json()["created"] == 1
+    assert client.post("/api/v1/sales/bulk", json={"items": [item]}, headers=headers).get_json()["unchanged"] == 1
+    assert db.session.scalar(select(AnnualSales.amount)) == Decimal("1.23")

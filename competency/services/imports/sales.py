@@ -23,7 +23,7 @@ from .common import (
 )
 from .headers import STAFF_NO
 from .tabular import RowError, read_rows
-from .values import parse_number, parse_whole
+from .values import at_scale, parse_number, parse_whole
 
 COLUMNS = ["staff_no", "year", "amount"]
 LABELS = {"staff_no": STAFF_NO, "year": ("年度", "年份", "考核年度"),
@@ -31,7 +31,7 @@ LABELS = {"staff_no": STAFF_NO, "year": ("年度", "年份", "考核年度"),
 
 
 def _amount(text: str) -> Decimal | None:
-    amount = parse_number(text)
+    amount = at_scale(parse_number(text), AnnualSales.amount)
     return amount if amount is not None and amount >= 0 else None
 
 

@@ -5,7 +5,9 @@ its JSON items.
 Each new row becomes a closed enrolment; a pass earns its credits once; a completion date in the future is refused
 (the credits would count in a year not yet begun). A row imported before is left unchanged, so importing the same
 file twice earns nothing twice: a row with an external id (the e-learning platform's id of the completion) when that
-id was recorded before, a row without one when the same person, course and completion date were. Set-based: the
+id, or the same person, course, completion date and result, was recorded before (a completion first imported from a
+file, then sent by the feed, or sent again under a new id); a row without one when the same person, course and
+completion date were. Set-based: the
 reference data is read in a fixed number of queries (the people by the staff number's index, or all of them for a
 file of more than LOOKUP_IN), the enrolments, ledger entries and audit events are written in a statement each.
 """
@@ -25,7 +27,7 @@ from ..unit_of_work import unit_of_work
 from .common import ImportResult, date_error, finish, keys_to_read, people_by_staff_no, refuse, unknown_people, where_among
 from .headers import STAFF_NO
 from .tabular import RowError, read_rows
-from .values import choices, choose, parse_date, parse_number, twin, zero_twins
+from .values import at_scale, choices, choose, parse_date, parse_number, twin, zero_twins
 
 COLUMNS = ["staff_no", "course_code", "completed_on", "result"]
 OPTIONAL = ["score", "external_id"]
@@ -37,7 +39,8 @@ SYNONYMS = {TrainingResult.PASS: ("合格", "及格"), TrainingResult.FAIL: ("�
 
 
 def _score(text: str) -> Decimal | None:
-    value = parse_number(text)
+    """The score as stored, to one decimal (66.67 is 66.7), or None when it is not a number from 0 to 100."""
+    value = at_scale(parse_number(text), Enrolment.score)
     return value if value is not None and 0 <= value <= 100 else None
 
 
@@ -74,8 +77,10 @@ def _check(rows, people: dict, catalogue: dict) -> list[tuple]:
                                                                line=external[external_id])))
         elif external_id:
             external[external_id] = row.line
-        key = (row.get("staff_no"), row.get("course_code"), on or row.get("completed_on"))
-        if key in seen and not external_id:
+        # one training reported twice: the same person, course and day (and, between external ids, the same result:
+        # a fail and the retake's pass on one day are two) — unless the row's id already appeared twice (said above)
+        key = (row.get("staff_no"), row.get("course_code"), on or row.get("completed_on"), outcome if external_id else None)
+        if key in seen and (not external_id or external[external_id] == row.line):
             errors.append(RowError(row.line, "course_code", _l("The same training appears twice (also on line %(line)s).", line=seen[key])))
         seen.setdefault(key, row.line)
         items.append((row.line, person, course, on, outcome, _score(score) if score else None, external_id))
@@ -98,15 +103,16 @@ def import_training(data: bytes, filename: str, *, dry_run=False, actor=None, pr
 
 
 def _recorded(items: list[tuple]) -> tuple[set, dict]:
-    """What was recorded before: the (person, course, date) of completed enrolments of the people in the rows, and
-    {external id: (person, course, date, result, score)} of the external ids the rows name. Two queries."""
+    """What was recorded before: the (person, course, date, result) of completed enrolments of the people in the rows,
+    and {external id: (person, course, date, result, score)} of the external ids the rows name. Two queries."""
     if not items:
         return set(), {}
     days = [on for *_start, on, _outcome, _score, _external in items]
-    known = set(db.session.execute(where_among(
-        select(Enrolment.employee_id, Enrolment.course_id, Enrolment.completed_on)
+    completed = db.session.execute(where_among(
+        select(Enrolment.employee_id, Enrolment.course_id, Enrolment.completed_on, Enrolment.result)
         .where(Enrolment.completed_on.is_not(None), Enrolment.completed_on.between(min(days), max(days))),
-        Enrolment.employee_id, keys_to_read(person.id for _line, person, *_rest in items))).all())
+        Enrolment.employee_id, keys_to_read(person.id for _line, person, *_rest in items)))
+    known = {(employee_id, course_id, on, getattr(result, "value", None)) for employee_id, course_id, on, result in completed}
     wanted = keys_to_read(external for *_start, external in items)
     external = {} if wanted == set() else {row.external_id: tuple(row[1:]) for row in db.session.execute(where_among(
         select(Enrolment.external_id, Enrolment.employee_id, Enrolment.course_id, Enrolment.completed_on, Enrolment.result,
@@ -135,13 +141,17 @@ def import_training_rows(rows, filename: str, *, dry_run=False, actor=None) -> I
         catalogue = {c.code: c for c in db.session.execute(select(Course.id, Course.code, Course.credits))}
         items = _check(rows, people, catalogue)
         known, external = _recorded(items)
+        trainings = {known_training[:3] for known_training in known}
         _conflicts(items, external, rows.sheet)
         result = ImportResult("training", dry_run=dry_run, counts={"passed": 0, "failed": 0}, notices=rows.notices)
         new = []
         for item in items:
             line, person, course, on, outcome, score, external_id = item
             key = external_id or f"{person.staff_no} {course.code} {on.isoformat()}"
-            if external_id in external or (not external_id and (person.id, course.id, on) in known):
+            # recorded before: by its external id; else the same training (of a file, or under another id: a pass
+            # earns its credits once however it is reported) — without an id, the same person, course and day
+            same = (person.id, course.id, on, outcome) in known if external_id else (person.id, course.id, on) in trainings
+            if external_id in external or same:
                 result.add(line, key, "unchanged")
                 continue
             new.append(item)

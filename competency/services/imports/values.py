@@ -5,7 +5,7 @@
 import re
 import unicodedata
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask_babel import force_locale
 
@@ -51,6 +51,17 @@ def parse_number(text: str) -> Decimal | None:
     except InvalidOperation:
         return None
     return value if value.is_finite() else None
+
+
+def at_scale(value: Decimal | None, attribute) -> Decimal | None:
+    """The number as its NUMERIC column keeps it: rounded half up to the column's decimals. The database would round
+    it anyway; rounded first, the same figure sent again compares equal to the stored one (and stays unchanged)."""
+    if value is None:
+        return None
+    try:
+        return value.quantize(Decimal(1).scaleb(-attribute.type.scale), rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # more digits than any column holds: left as it is, for the caller to refuse as too large
+        return value
 
 
 def parse_whole(text: str) -> int | None:
