@@ -9,7 +9,7 @@ from openapi_spec_validator import validate
 from sqlalchemy import func, select
 
 from competency.extensions import db
-from competency.models import SCOPES, AnnualSales, ApiToken, AuditEvent, CreditEntry, Employee, Enrolment, OrgUnitKind, User
+from competency.models import SCOPES, AnnualSales, ApiToken, AuditEvent, CreditEntry, Employee, Enrolment, OrgUnitKind, User, UserRole
 from competency.services import api_tokens
 from competency.timeutil import utcnow
 
@@ -582,3 +582,37 @@ def test_a_sales_figure_sent_again_with_more_decimals_than_kept_is_unchanged(app
     assert client.post("/api/v1/sales/bulk", json={"items": [item]}, headers=headers).get_json()["created"] == 1
     assert client.post("/api/v1/sales/bulk", json={"items": [item]}, headers=headers).get_json()["unchanged"] == 1
     assert db.session.scalar(select(AnnualSales.amount)) == Decimal("1.23")
+
+
+def test_if_match_guards_an_employees_account_and_is_compared_strongly(app, client, token, unit):
+    """A change of roles or email changes the ETag, so that a second admin holding the old one gets 412; a weak tag
+    never matches."""
+    headers, _user = token(("admin", "hr"), ["org:write", "org:read"], with_employee=False, email="admin@bank.example")
+    body = {k: v for k, v in _employee_item("K1", email="k1@bank.example", roles=["employee"]).items() if k != "staff_no"}
+    first = client.put("/api/v1/employees/K1", json=body, headers=headers).headers["ETag"]
+    assert client.get("/api/v1/employees/K1", headers=headers).headers["ETag"] == first
+    promoted = client.put("/api/v1/employees/K1", json={**body, "roles": ["employee", "supervisor"]},
+                          headers={**headers, "If-Match": first})
+    assert promoted.status_code == 200 and promoted.headers["ETag"] != first
+    late = client.put("/api/v1/employees/K1", json={**body, "roles": ["employee", "hr"]}, headers={**headers, "If-Match": first})
+    assert late.status_code == 412
+    current = client.get("/api/v1/employees/K1", headers=headers).headers["ETag"]
+    assert current == promoted.headers["ETag"]
+    assert client.put("/api/v1/employees/K1", json=body, headers={**headers, "If-Match": f"W/{current}"}).status_code == 412
+    roles = db.session.scalars(select(UserRole.role).join(User).where(User.email == "k1@bank.example")).all()
+    assert sorted(r.value for r in roles) == ["employee", "supervisor"]
+
+
+def test_a_put_names_its_record_exactly(app, client, token, unit):
+    """A key with spaces around it or a character that cannot be stored is refused (422), not written to another
+    record than the one the URL, the lock and If-Match name."""
+    headers, _user = token(("hr",), ["org:write", "org:read"], with_employee=False, email="hr@bank.example")
+    body = {k: v for k, v in _employee_item("B1").items() if k != "staff_no"}
+    assert client.put("/api/v1/employees/B1", json=body, headers=headers).status_code == 201
+    for key in ("B1%20", "%20B1", "a%00b"):
+        answer = client.put(f"/api/v1/employees/{key}", json={**body, "name_en": "Elsewhere"}, headers=headers)
+        assert answer.status_code == 422 and answer.get_json()["errors"][0]["pointer"] == "/staff_no", key
+    unit_body = {"parent_code": "U-API", "kind": "sub_branch", "name_zh": "新", "name_en": "New"}
+    assert client.put("/api/v1/org-units/U-X%20", json=unit_body, headers=headers).status_code == 422
+    assert db.session.scalar(select(func.count(Employee.id))) == 1
+    assert db.session.scalar(select(Employee.name_en).where(Employee.staff_no == "B1")) == "Person B1"

@@ -103,8 +103,7 @@ def get_employee(staff_no: str):
     person = org_service.employee_by_staff_no(staff_no)
     if person is None or not access.can_see_employee(current_user(), person.id):
         raise NotFound()
-    record = upserts.employee_record(person)
-    return record, 200, {"ETag": upserts.tag(record)}
+    return upserts.employee_record(person), 200, {"ETag": upserts.employee_tag(person)}
 
 
 @bp.route("/employees/<staff_no>", methods=["PUT"])
@@ -141,4 +140,4 @@ def _upserted(write):
         return problem(412, _("The record changed since you read it (or does not exist): read it again, then send the change."))
     except ImportFailed as failure:
         return problem(422, _("Nothing was written: correct the fields with errors."), row_errors(failure, collection=None))
-    return done.record, 201 if done.created else 200, {"ETag": upserts.tag(done.record)}
+    return done.record, 201 if done.created else 200, {"ETag": done.tag}

@@ -5,15 +5,16 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import aliased, joinedload
 
-from ..errors import DomainError
+from ..errors import DomainError, FieldError
 from ..extensions import db
-from ..models import Employee, OrgUnit
+from ..models import Employee, OrgUnit, User, UserRole
 from .imports.employees import import_employee_rows
 from .imports.org_units import import_org_unit_rows
-from .imports.tabular import items_as_rows
+from .imports.tabular import cell_text, items_as_rows
 from .unit_of_work import release_snapshot, unit_of_work
 
 
@@ -25,22 +26,34 @@ class PreconditionFailed(DomainError):
 class Upserted:
     created: bool
     record: dict
+    tag: str
 
 
-def tag(record: dict) -> str:
-    """A strong entity tag of a record as the API shows it: it changes whenever a field does."""
-    digest = hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()
+def tag(record: dict, unseen: dict | None = None) -> str:
+    """A strong entity tag of a record as the API shows it and of what a write may change that it does not show
+    (`unseen`: an employee's account): it changes whenever either does."""
+    digest = hashlib.sha256(json.dumps([record, unseen], sort_keys=True, default=str).encode()).hexdigest()
     return f'"{digest[:32]}"'
 
 
-def matches(if_match: str | None, record: dict | None) -> bool:
-    """Whether an If-Match header holds for the record: absent always; `*` when it exists; else one of its tags."""
+def matches(if_match: str | None, current: str | None) -> bool:
+    """Whether an If-Match header holds for the record's current tag (None: no record): absent always; `*` when it
+    exists; else one of its tags, compared strongly (RFC 9110: a weak `W/` tag never matches)."""
     if if_match is None:
         return True
-    if record is None:
+    if current is None:
         return False
-    wanted = {t.strip().removeprefix("W/") for t in if_match.split(",")}
-    return "*" in wanted or tag(record) in wanted
+    wanted = {t.strip() for t in if_match.split(",")}
+    return "*" in wanted or current in wanted
+
+
+def canonical_key(key: str, field: str) -> str:
+    """The natural key of a URL as the imports keep it; FieldError when they would keep another (spaces around it,
+    characters that cannot be stored): the write, its lock and its If-Match must be about the record named."""
+    if not key or cell_text(key) != key:
+        raise FieldError(field, _l("%(key)s is not a key as recorded: leave out spaces around it and invisible characters.",
+                                   key=repr(key)))
+    return key
 
 
 def org_unit_record(code: str) -> dict | None:
@@ -64,10 +77,19 @@ def employee_record(person: Employee) -> dict:
 EMPLOYEE_LOADS = (joinedload(Employee.org_unit), joinedload(Employee.position), joinedload(Employee.supervisor))
 
 
-def _employee_record_of(staff_no: str) -> dict | None:
+def employee_tag(person: Employee) -> str:
+    """The employee's entity tag: their record and their account's email and roles (which a PUT may change)."""
+    account = db.session.execute(select(User.id, User.email).where(User.employee_id == person.id)).one_or_none()
+    roles = [] if account is None else sorted(
+        r.value for r in db.session.scalars(select(UserRole.role).where(UserRole.user_id == account.id)))
+    return tag(employee_record(person), {"email": account and account.email, "roles": roles})
+
+
+def _employee_of(staff_no: str) -> tuple[dict, str] | tuple[None, None]:
+    """(the employee's record, its tag), read afresh; (None, None) when there is nobody by that staff number."""
     query = select(Employee).options(*EMPLOYEE_LOADS).where(Employee.staff_no == staff_no)
     person = db.session.scalar(query.execution_options(populate_existing=True))
-    return None if person is None else employee_record(person)
+    return (None, None) if person is None else (employee_record(person), employee_tag(person))
 
 
 def _lock(table, key_column, key: str) -> None:
@@ -82,27 +104,29 @@ def upsert_org_unit(code: str, values: dict, if_match: str | None, source: str, 
     """Create or update one org unit by code (the org unit import's rules; `source` names the writer in the audit
     trail as a file would be); PreconditionFailed when `if_match` no longer holds; ImportFailed with the field errors.
     Unit of work."""
+    canonical_key(code, "code")
     with unit_of_work():
         _lock(OrgUnit, OrgUnit.code, code)
         before = org_unit_record(code)
-        if not matches(if_match, before):
+        if not matches(if_match, before and tag(before)):
             raise PreconditionFailed()
         rows = items_as_rows([{**values, "code": code}])
         result = import_org_unit_rows(rows, source, actor=actor)
-        return Upserted(result.created == 1, org_unit_record(code))
+        after = org_unit_record(code)
+        return Upserted(result.created == 1, after, tag(after))
 
 
 def upsert_employee(staff_no: str, values: dict, if_match: str | None, source: str, actor=None, **options) -> Upserted:
     """Create or update one employee by staff number (the employee import's rules, `options` its settings; `source` as
     for `upsert_org_unit`); PreconditionFailed when `if_match` no longer holds; ImportFailed with the field errors.
     Unit of work."""
+    canonical_key(staff_no, "staff_no")
     with unit_of_work():
         _lock(Employee, Employee.staff_no, staff_no)
-        before = _employee_record_of(staff_no)
-        if not matches(if_match, before):
+        if not matches(if_match, _employee_of(staff_no)[1]):
             raise PreconditionFailed()
         result = import_employee_rows(items_as_rows([employee_row(staff_no, values)]), source, actor=actor, **options)
-        return Upserted(result.created == 1, _employee_record_of(staff_no))
+        return Upserted(result.created == 1, *_employee_of(staff_no))
 
 
 def employee_row(staff_no: str, values: dict) -> dict:
