@@ -361,7 +361,9 @@ def test_a_browser_session_cannot_write_through_the_api(app, client, login_as, u
 
 
 def test_the_rate_limit_answers_429_with_retry_after(make_app):
-    limited = make_app(RATELIMIT_ENABLED=True, API_RATE_LIMIT="2 per minute")
+    """Per token; beyond it a 429 whose Retry-After and message say the same wait; made-up tokens count against
+    their sender's address, not each in a bucket of its own."""
+    limited = make_app(RATELIMIT_ENABLED=True, API_RATE_LIMIT="2 per hour")
     with limited.app_context():
         user = factories.user(roles=["hr"], with_employee=False, email="busy@bank.example")
         _token, secret = api_tokens.create_token(user, "busy", ["org:read"])
@@ -371,8 +373,12 @@ def test_the_rate_limit_answers_429_with_retry_after(make_app):
         assert [a.status_code for a in allowed] == [200, 200]
         assert [a.headers.get("X-RateLimit-Remaining") for a in allowed] == ["1", "0"]
         assert all("Retry-After" not in a.headers for a in allowed)  # a header of refusals only
-        answer = client.get("/api/v1/token", headers=headers)
-        assert answer.status_code == 429 and answer.content_type == PROBLEM and int(answer.headers["Retry-After"]) > 0
+        answer = client.get("/api/v1/token", headers={**headers, "Accept-Language": "en"})
+        wait = int(answer.headers["Retry-After"])
+        assert answer.status_code == 429 and answer.content_type == PROBLEM and 3500 < wait <= 3600
+        assert f"wait {wait} seconds" in answer.get_json()["detail"]
+        made_up = [client.get("/api/v1/token", headers={"Authorization": f"Bearer cmpt_madeup{n}"}).status_code for n in range(4)]
+        assert made_up == [401, 401, 429, 429]
         db.session.execute(ApiToken.__table__.delete())
         db.session.execute(ApiToken.__table__.metadata.tables["user_role"].delete())
         db.session.execute(ApiToken.__table__.metadata.tables["app_user"].delete())
@@ -616,3 +622,38 @@ def test_a_put_names_its_record_exactly(app, client, token, unit):
     assert client.put("/api/v1/org-units/U-X%20", json=unit_body, headers=headers).status_code == 422
     assert db.session.scalar(select(func.count(Employee.id))) == 1
     assert db.session.scalar(select(Employee.name_en).where(Employee.staff_no == "B1")) == "Person B1"
+
+
+def test_requests_out_of_the_ordinary_get_a_clear_4xx_and_write_nothing(app, client, token, unit):
+    """A date no one can mean (year 9999, whose probation end would not exist), a body nested beyond the parser, a
+    cursor beyond any key, a body that is not JSON, an unknown path beside the docs page: problem details, no 500."""
+    headers, _user = token(("hr",), ["org:write", "org:read", "results:read"], with_employee=False, email="hr@bank.example")
+    far = client.post("/api/v1/employees/bulk", json={"items": [_employee_item("F1", hire_date="9999-12-01")]},
+                      headers={**headers, "Accept-Language": "en"})
+    assert far.status_code == 422 and far.get_json()["errors"][0]["pointer"] == "/items/0/hire_date"
+    assert "out of range: use a date from 1900-01-01 to 2100-12-31" in far.get_json()["errors"][0]["detail"]
+    body = {k: v for k, v in _employee_item("F1", hire_date="9999-11-15").items() if k != "staff_no"}
+    assert client.put("/api/v1/employees/F1", json=body, headers=headers).status_code == 422
+    deep = client.post("/api/v1/employees/bulk", data="[" * 100_000 + "]" * 100_000, content_type=JSON, headers=headers)
+    assert deep.status_code == 400 and deep.content_type == PROBLEM
+    import base64
+
+    for path in ("/api/v1/results", "/api/v1/credits", "/api/v1/employees"):
+        huge = base64.urlsafe_b64encode(str(2**63).encode()).decode().rstrip("=")
+        answer = client.get(f"{path}?after={huge}", headers=headers)
+        assert answer.status_code == 422 and answer.get_json()["errors"][0]["pointer"] == "/after", path
+    text = client.post("/api/v1/employees/bulk", data="items", content_type="text/plain", headers=headers)
+    assert text.status_code == 415 and text.content_type == PROBLEM
+    assert client.get("/api/v1/docsx", headers=headers).content_type == PROBLEM
+    assert client.get("/api/v1/docs").content_type.startswith("text/html")
+    assert db.session.scalar(select(func.count(Employee.id))) == 0
+
+
+def test_filters_do_not_tell_those_who_may_not_browse_the_org_tree_which_codes_exist(app, client, token, unit):
+    me = factories.user(roles=["employee"], staff_no="E1", org_unit=unit)
+    db.session.commit()
+    headers, _user = token(("employee",), ["org:read"], user=me)
+    known = client.get("/api/v1/employees?org_unit=U-API", headers=headers)
+    unknown = client.get("/api/v1/employees?org_unit=NOPE", headers=headers)
+    assert known.status_code == unknown.status_code == 200 and unknown.get_json()["items"] == []
+    assert [p["staff_no"] for p in known.get_json()["items"]] == ["E1"]

@@ -5,7 +5,7 @@ from functools import wraps
 
 from flask import g, request
 from flask_babel import gettext as _
-from werkzeug.exceptions import Unauthorized
+from werkzeug.exceptions import Unauthorized, UnsupportedMediaType
 
 from ..errors import Forbidden
 from ..extensions import csrf
@@ -20,11 +20,18 @@ def bearer_secret() -> str | None:
     return secret.strip() or None if scheme.lower() == "bearer" else None
 
 
+def _usable_token():
+    """The request's token if it is usable (else None), looked up once per request: the rate limit asks first."""
+    if "api_token" not in g:
+        g.api_token = api_tokens.authenticate(bearer_secret())
+    return g.api_token
+
+
 def rate_key() -> str:
-    """What the API's rate limit counts by: the token (its hash, so that the limiter's storage holds no secret),
-    else the client's address."""
-    secret = bearer_secret()
-    return f"token:{api_tokens.token_hash(secret)}" if secret else f"address:{request.remote_addr}"
+    """What the API's rate limit counts by: a usable token (by id: the limiter's storage holds no secret), else the
+    client's address — so that made-up tokens, each refused, still count against their sender's address."""
+    token = _usable_token()
+    return f"token:{token.id}" if token is not None else f"address:{request.remote_addr}"
 
 
 def authenticate() -> None:
@@ -32,11 +39,11 @@ def authenticate() -> None:
     secret = bearer_secret()
     if secret is None and request.method not in SAFE_METHODS:
         csrf.protect()  # a browser's session cookie is not an API credential, and never writes without CSRF
-    token = api_tokens.authenticate(secret)
+    token = _usable_token()
     if token is None:
         raise Unauthorized(_("Send a valid API token as `Authorization: Bearer <token>`: it may be missing, mistyped, "
                              "revoked or expired, or its account deactivated."))
-    g.api_token, g.api_user = token, token.user
+    g.api_user = token.user
     api_tokens.touch(token)
 
 
@@ -56,7 +63,8 @@ def current_user():
 
 def requires(*scopes: str, permission: str | None = None):
     """View decorator, right under the route (before the request's body is read): 403, saying why, unless the token
-    holds one of the scopes and (when given) the account's roles allow the permission (`access.can`)."""
+    holds one of the scopes and (when given) the account's roles allow the permission (`access.can`); 415 for a
+    write whose body is not JSON."""
 
     def decorator(view):
         @wraps(view)
@@ -67,6 +75,8 @@ def requires(*scopes: str, permission: str | None = None):
             if permission is not None and not access.can(g.api_user, permission):
                 raise Forbidden(_("The token's account %(account)s may not do this: its roles do not allow it.",
                                   account=g.api_user.login_name))
+            if request.method not in SAFE_METHODS and not request.is_json:
+                raise UnsupportedMediaType(_("Send the body as JSON, with the header Content-Type: application/json."))
             return view(*args, **kwargs)
 
         return wrapped

@@ -14,7 +14,7 @@ bp = blueprint("feeds", "Annual sales (`sales:write`) and training completions (
 @requires("sales:write", permission="imports.run")
 @bp.arguments(schemas.SalesBulk)
 @bp.response(200, schemas.BulkResult)
-@responds(bp, 400, 413)
+@responds(bp, 400, 413, 415)
 def bulk_sales(body):
     """Upsert up to 5,000 annual sales figures by staff number and year, all or nothing."""
     return bulk_result(import_sales_rows(items_as_rows(body["items"]), source(), actor=current_user()))
@@ -24,7 +24,7 @@ def bulk_sales(body):
 @requires("training:write", permission="imports.run")
 @bp.arguments(schemas.CompletionBulk)
 @bp.response(200, schemas.BulkResult)
-@responds(bp, 400, 413)
+@responds(bp, 400, 413, 415)
 def post_completions(body):
     """Record up to 5,000 completed trainings, all or nothing, idempotent by `external_id`: an id recorded before is
     `unchanged` (a pass earns its credits once, however often it is sent)."""

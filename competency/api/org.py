@@ -54,7 +54,7 @@ def get_org_unit(code: str):
 @bp.response(200, schemas.OrgUnitOut, headers=ETAG, description="Updated (or unchanged).")
 @bp.alt_response(201, schema=schemas.OrgUnitOut, headers=ETAG, description="Created.", success=True)
 @bp.doc(parameters=[IF_MATCH])
-@responds(bp, 400, 412)
+@responds(bp, 400, 412, 413, 415)
 def put_org_unit(values, code: str):
     """Create or update one org unit by code (the org unit import's rules)."""
     return _upserted(lambda: upserts.upsert_org_unit(code, values, request.headers.get("If-Match"), source(), actor=current_user()))
@@ -64,7 +64,7 @@ def put_org_unit(values, code: str):
 @requires("org:write", permission="imports.run")
 @bp.arguments(schemas.OrgUnitBulk)
 @bp.response(200, schemas.BulkResult)
-@responds(bp, 400, 413)
+@responds(bp, 400, 413, 415)
 def bulk_org_units(body):
     """Upsert up to 5,000 org units by code, all or nothing: any item with an error, and nothing is written."""
     return bulk_result(import_org_unit_rows(items_as_rows(body["items"]), source(), actor=current_user()))
@@ -89,9 +89,11 @@ def _id_of(model, args: dict, name: str) -> int | None:
     if code is None:
         return None
     found = org_service.db.session.scalar(select(model.id).where(model.code == code))
-    if found is None:
+    if found is None and access.can(current_user(), "org.browse"):
         raise FieldError(name, _("Unknown code %(code)s.", code=code))
-    return found
+    # for those who may not browse the org tree, an unknown code finds no one, as a known one outside their scope
+    # does: the answer does not tell which codes exist
+    return -1 if found is None else found
 
 
 @bp.route("/employees/<staff_no>")
@@ -112,7 +114,7 @@ def get_employee(staff_no: str):
 @bp.response(200, schemas.EmployeeOut, headers=ETAG, description="Updated (or unchanged).")
 @bp.alt_response(201, schema=schemas.EmployeeOut, headers=ETAG, description="Created.", success=True)
 @bp.doc(parameters=[IF_MATCH])
-@responds(bp, 400, 412)
+@responds(bp, 400, 412, 413, 415)
 def put_employee(values, staff_no: str):
     """Create or update one employee by staff number (the employee import's rules; accounts and roles: admin only)."""
     return _upserted(lambda: upserts.upsert_employee(staff_no, values, request.headers.get("If-Match"), source(),
@@ -123,7 +125,7 @@ def put_employee(values, staff_no: str):
 @requires("org:write", permission="imports.run")
 @bp.arguments(schemas.EmployeeBulk)
 @bp.response(200, schemas.BulkResult)
-@responds(bp, 400, 413)
+@responds(bp, 400, 413, 415)
 def bulk_employees(body):
     """Upsert up to 5,000 employees by staff number, all or nothing, with the import file's row errors (a nightly
     sync sends its people in batches)."""

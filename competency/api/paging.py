@@ -9,6 +9,8 @@ from flask_babel import lazy_gettext as _l
 from ..errors import FieldError
 from ..extensions import db
 
+# The largest key a cursor may name (a BIGINT's): beyond it no row has it, and the database could not compare it.
+MAX_KEY = 2**63 - 1
 NOT_A_CURSOR = _l("Not a cursor of this list: pass the `next` value of the previous page.")
 
 
@@ -21,7 +23,7 @@ def _decode(cursor: str):
         value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except ValueError:
         value = None
-    if not isinstance(value, (str, int)) or isinstance(value, bool):
+    if not isinstance(value, (str, int)) or isinstance(value, bool) or (isinstance(value, int) and not 0 <= value <= MAX_KEY):
         raise FieldError("after", NOT_A_CURSOR)
     return value
 

@@ -4,20 +4,22 @@ import re
 import time
 from http import HTTPStatus
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from ..errors import FieldError, NotFound, ValidationFailed
+from ..extensions import limiter
 from .messages import translate
 
 PROBLEM = "application/problem+json"
 API_PREFIX = "/api/"
+DOCS_PAGE = "/api/v1/docs"  # a page for people, answered as pages are
 
 
 def is_api_request() -> bool:
     """Whether the request is one of the API's (its errors are problem details, not pages)."""
-    return request.path.startswith(API_PREFIX) and not request.path.startswith("/api/v1/docs")
+    return request.path.startswith(API_PREFIX) and request.path.rstrip("/") != DOCS_PAGE
 
 
 def problem(status: int, detail: str | None = None, errors: list | None = None, headers: dict | None = None, **extra):
@@ -77,8 +79,8 @@ def http_error(error: HTTPException):
     data = getattr(error, "data", None) or {}
     headers = {}
     if status == 429:
-        reset = getattr(current_app.extensions.get("limiter"), "current_limit", None)
-        retry = max(int(reset.reset_at - time.time()), 1) if reset is not None else 60
+        reached = limiter.current_limit  # the limit this request went over
+        retry = max(int(reached.reset_at - time.time()), 1) if reached is not None else 60
         headers["Retry-After"] = str(retry)
         return problem(429, _("Too many requests with this token: wait %(n)s seconds and try again.", n=retry), headers=headers)
     if status == 401:

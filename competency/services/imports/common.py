@@ -13,7 +13,7 @@ from ...models import Employee
 from ...models.limits import holds_number, max_length, number_limit
 from .. import audit
 from .tabular import ImportFailed, RowError
-from .values import twin, unpadded
+from .values import FIRST_DATE, LAST_DATE, parse_date, twin, unpadded
 
 _TALLIES = {"create": "created", "update": "updated", "unchanged": "unchanged"}
 
@@ -208,8 +208,13 @@ def unknown_person(staff_no: str, twins: dict, supervisor: bool = False):
 
 
 def date_error(value: str):
-    """The error for a value that is not a date, with the forms a date may take."""
-    return _l("Not a date: %(value)s. Write it as YYYY-MM-DD (2024-03-01, 2024/3/1 and 2024年3月1日 also work).", value=value)
+    """The error for a value that is not a date, with the forms a date may take, or for a date out of range."""
+    try:
+        parse_date(value, bounded=False)
+    except (ValueError, OverflowError):
+        return _l("Not a date: %(value)s. Write it as YYYY-MM-DD (2024-03-01, 2024/3/1 and 2024年3月1日 also work).", value=value)
+    return _l("The date %(value)s is out of range: use a date from %(first)s to %(last)s.", value=value,
+              first=FIRST_DATE.isoformat(), last=LAST_DATE.isoformat())
 
 
 def set_changed(obj, values: dict) -> bool:

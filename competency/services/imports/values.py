@@ -25,16 +25,25 @@ def plain(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "").strip()
 
 
-def parse_date(text: str) -> date:
+# The dates an import takes: a person's, a training's, a cycle's (a year like 9999 is a typing error, and dates
+# computed from it, a probation's end, would not exist).
+FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(2100, 12, 31)
+
+
+def parse_date(text: str, bounded: bool = True) -> date:
     """A date written YYYY-MM-DD, YYYY/M/D, YYYY.MM.DD, YYYY年M月D日 (a time of day after it is ignored) or YYYYMMDD, or
-    an Excel serial number; ValueError otherwise."""
+    an Excel serial number, from FIRST_DATE to LAST_DATE (`bounded`); ValueError otherwise."""
     text = plain(text)
     match = _DATE.match(text) or _COMPACT.match(text)
     if match:
-        return date(*(int(part) for part in match.groups()))
-    if _SERIAL.match(text):
-        return _EXCEL_EPOCH + timedelta(days=int(float(text)))
-    raise ValueError(text)
+        day = date(*(int(part) for part in match.groups()))
+    elif _SERIAL.match(text):
+        day = _EXCEL_EPOCH + timedelta(days=int(float(text)))
+    else:
+        raise ValueError(text)
+    if bounded and not FIRST_DATE <= day <= LAST_DATE:
+        raise ValueError(text)
+    return day
 
 
 def parse_number(text: str) -> Decimal | None:
