@@ -1,6 +1,5 @@
 """flask commands: seed, imports, users, models, standards, probation, review."""
 import json
-from datetime import date
 from pathlib import Path
 
 import click
@@ -21,7 +20,7 @@ from .services.ksa import importer as ksa_importer
 from .services.ksa import versions
 from .services.org import employee_by_staff_no
 from .services.review import decisions, probation, runs, standards
-from .timeutil import bank_time
+from .timeutil import bank_time, bank_today
 
 import_group = AppGroup("import", help="Import data from CSV or .xlsx files (all or nothing).")
 
@@ -227,7 +226,7 @@ def grade_show(staff_no, as_of, as_json):
     person = employee_by_staff_no(staff_no)
     if person is None:
         raise click.ClickException(f"unknown staff number {staff_no}")
-    found = grades.grade_on(person, as_of.date() if as_of else date.today())
+    found = grades.grade_on(person, as_of.date() if as_of else bank_today())
     if as_json:
         click.echo(json.dumps({"staff_no": found.staff_no, "grade": found.grade.value, "status": found.status.value,
                                "since": found.since.isoformat()}))

@@ -26,6 +26,17 @@ def bank_zone() -> ZoneInfo:
     return zone(current_app.config["TIMEZONE"])
 
 
+def bank_today() -> date:
+    """Today in the bank's time zone, whatever the server's own (on a server kept on UTC, a bank in Beijing's day
+    would begin at 08:00: deadlines, completions "in the future", token expiry and effective dates a day behind)."""
+    return datetime.now(bank_zone()).date()
+
+
+def bank_now() -> datetime:
+    """The bank's wall-clock time now, naive: as people enter times (a training session's start)."""
+    return datetime.now(bank_zone()).replace(tzinfo=None)
+
+
 def bank_time(at: datetime | None) -> datetime | None:
     """A stored (naive UTC) time as a naive time in the bank's time zone."""
     if at is None:

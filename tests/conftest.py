@@ -3,6 +3,7 @@ import email
 import gc
 import os
 import socket
+import time
 from email.policy import default as email_policy
 
 import psycopg
@@ -18,6 +19,11 @@ from competency.extensions import db
 from . import factories
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+# The app's "today" is the bank's (timeutil.bank_today); the tests write theirs as date.today() and datetime.now():
+# the process's clock is put in the bank's zone, so that both name the same day on a machine kept on UTC too.
+os.environ["TZ"] = TestingConfig.TIMEZONE
+time.tzset()
 
 
 def postgres_url() -> str | None:

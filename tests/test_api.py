@@ -657,3 +657,32 @@ def test_filters_do_not_tell_those_who_may_not_browse_the_org_tree_which_codes_e
     unknown = client.get("/api/v1/employees?org_unit=NOPE", headers=headers)
     assert known.status_code == unknown.status_code == 200 and unknown.get_json()["items"] == []
     assert [p["staff_no"] for p in known.get_json()["items"]] == ["E1"]
+
+
+@pytest.mark.parametrize("zone", ["Etc/GMT-14", "Etc/GMT+12"])  # 26 hours apart: at any moment one is not the server's day
+def test_today_is_the_banks_day_whatever_the_servers(app, make_app, zone):
+    """A completion dated the bank's today is taken and its tomorrow refused; a token expiring the bank's yesterday is
+    refused and one expiring its today works — by COMPETENCY_TIMEZONE, not by the server's clock."""
+    from zoneinfo import ZoneInfo
+
+    from competency.timeutil import bank_today
+
+    with make_app(TIMEZONE=zone).app_context() as zoned:
+        today = datetime.now(ZoneInfo(zone)).date()
+        assert bank_today() == today
+        made = factories.org_unit(code="U-TZ")
+        factories.position()
+        factories.employee(staff_no="Z1", org_unit=made)
+        factories.course("S5-101", credits="3")
+        user = factories.user(roles=["hr"], with_employee=False, email="tz@bank.example")
+        _token, secret = api_tokens.create_token(user, "today", ["training:write"], expires_on=today)
+        _token, old = api_tokens.create_token(user, "yesterday", ["training:write"], expires_on=today - timedelta(days=1),
+                                              today=today - timedelta(days=1))
+        db.session.commit()
+        client = zoned.app.test_client()
+        headers = {"Authorization": f"Bearer {secret}"}
+        item = {"external_id": "tz-1", "staff_no": "Z1", "course_code": "S5-101", "completed_on": today.isoformat(), "result": "pass"}
+        assert client.post("/api/v1/training/completions", json={"items": [item]}, headers=headers).status_code == 200
+        tomorrow = {**item, "external_id": "tz-2", "completed_on": (today + timedelta(days=1)).isoformat()}
+        assert client.post("/api/v1/training/completions", json={"items": [tomorrow]}, headers=headers).status_code == 422
+        assert client.get("/api/v1/token", headers={"Authorization": f"Bearer {old}"}).status_code == 401

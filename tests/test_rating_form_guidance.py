@@ -7,6 +7,7 @@ import pytest
 
 from competency.extensions import db
 from competency.models import Assessment, AssessmentStatus, Rater, Rating
+from competency.timeutil import bank_time
 
 from . import factories
 from .test_assessments import _assessment, _open, _rate, build_org
@@ -119,7 +120,7 @@ def test_a_read_only_form_says_what_state_it_is_in_and_what_comes_next(org, clie
     assert "has not submitted their self-assessment yet" in page and "Save a draft at any time" not in page
     _rate(a, Rater.SELF, 3, 3)
     a = db.session.get(Assessment, a.id)
-    submitted_on = a.self_submitted_at.strftime("%Y-%m-%d")
+    submitted_on = bank_time(a.self_submitted_at).strftime("%Y-%m-%d")  # the bank's day of the UTC moment
     login_as(org["e1"])
     page = _page(client, f"/assessments/{a.id}/self")
     assert "Save a draft at any time" not in page and "form-nav" in page
@@ -131,7 +132,7 @@ def test_a_read_only_form_says_what_state_it_is_in_and_what_comes_next(org, clie
     _rate(a, Rater.SUPERVISOR, 3, 3)
     a = db.session.get(Assessment, a.id)
     page = _page(client, f"/assessments/{a.id}/review")
-    assert f"You submitted your ratings on {a.supervisor_submitted_at:%Y-%m-%d}: the assessment is completed" in page
+    assert f"You submitted your ratings on {bank_time(a.supervisor_submitted_at):%Y-%m-%d}: the assessment is completed" in page
     assert f'href="/assessments/{a.id}">See the result</a>' in page
     login_as(org["e1"])
     page = _page(client, f"/assessments/{a.id}/self")

@@ -1,5 +1,4 @@
 """Account administration and the audit log (admin only)."""
-from datetime import date
 
 from flask import Response, current_app, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
@@ -10,6 +9,7 @@ from ..extensions import db
 from ..models import User
 from ..security import permission_required
 from ..services import access, accounts, api_tokens, audit, exports, two_factor
+from ..timeutil import bank_today
 from . import bp
 from .forms import (
     ActivationForm,
@@ -143,7 +143,7 @@ def api_tokens_page():
             form = CreateTokenForm(formdata=None)
     page = db.paginate(api_tokens.tokens_query(), per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render_template("admin/api_tokens.html", form=form, page=page, secret=secret, revoke_form=RevokeTokenForm(),
-                           today=date.today())
+                           today=bank_today())
 
 
 @bp.route("/api-tokens/<int:token_id>/revoke", methods=["POST"])

@@ -1,5 +1,4 @@
 """Each chart of the dashboards: fetch the aggregate, label it in the user's language, build the figure."""
-from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, select
@@ -11,6 +10,7 @@ from ..services import analytics, charts
 from ..services.assessments.results import latest_completed, result_of
 from ..services.ksa.published import parts_of
 from ..services.training.ledger import my_year
+from ..timeutil import bank_today
 
 
 def employee_radars(employee, latest=None, result=None) -> tuple[dict | None, dict | None]:
@@ -68,7 +68,7 @@ def grade_timeline(employee) -> dict:
     history = sorted(employee.grade_history, key=lambda h: (h.effective_date, h.id))
     points = [(employee.hire_date.isoformat(), (history[0].from_grade or history[0].to_grade).rank if history else employee.grade.rank)]
     points += [(h.effective_date.isoformat(), h.to_grade.rank) for h in history]
-    points.append((date.today().isoformat(), employee.grade.rank))
+    points.append((bank_today().isoformat(), employee.grade.rank))
     return charts.timeline([p[0] for p in points], [p[1] for p in points], [label(g) for g in Grade], _("Grade over time"))
 
 

@@ -1,7 +1,6 @@
 """Dashboards for hr and supervisors, my development with charts, the printable report, exports, plotly.js."""
 import hashlib
 from dataclasses import asdict
-from datetime import date
 from functools import cache
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from ..services.review.path import next_grade_path
 from ..services.review.runs import chosen_run
 from ..services.training.ledger import my_year
 from ..services.training.recommendations import recommendations
+from ..timeutil import bank_today
 from . import bp, figures
 from .forms import FilterForm
 
@@ -75,11 +75,11 @@ def _filters(with_units: bool = True) -> tuple[FilterForm, Filters, int]:
     form.position.choices = options([("", _("All"))] + [(str(p.id), localized(p)) for p in org_service.positions()])
     form.grade.choices = grade_options(_("All"))
     if not form.validate():
-        return form, Filters(), date.today().year
+        return form, Filters(), bank_today().year
     filters = Filters(cycle_id=int(form.cycle.data) if form.cycle.data else None,
                       org_unit_id=int(form.org_unit.data) if with_units and form.org_unit.data else None,
                       position_id=int(form.position.data) if form.position.data else None, grade=form.grade.data or None)
-    return form, filters, form.year.data or date.today().year
+    return form, filters, form.year.data or bank_today().year
 
 
 @bp.route("/analytics")
@@ -113,7 +113,7 @@ def development(employee_id: int | None = None):
     person = access.private_employee_or_404(current_user, employee_id)
     printed = request.args.get("print") == "1"
     audit.record_view(current_user, "development", person.id, **({"printed": True} if printed else {}))
-    year = date.today().year
+    year = bank_today().year
     latest = latest_completed(person.id)
     result = result_of(latest) if latest else None
     levels, raters = figures.employee_radars(person, latest, result)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 
 from ..models import AssessmentStatus, Rater
+from ..timeutil import bank_time
 
 S = AssessmentStatus
 
@@ -88,7 +89,8 @@ def return_anchor(form, parts) -> str | None:
 
 
 def _day(moment) -> str:
-    return moment.strftime("%Y-%m-%d") if moment else ""
+    """The bank's day of a stored (UTC) moment."""
+    return bank_time(moment).strftime("%Y-%m-%d") if moment else ""
 
 
 def read_only_note(assessment, rater: Rater) -> str:

@@ -1,5 +1,4 @@
 """The dashboard."""
-from datetime import date
 
 from flask import render_template
 from flask_login import current_user, login_required
@@ -12,6 +11,7 @@ from ..models import Employee
 from ..services import access, analytics, audit, dashboard, due
 from ..services.analytics import Filters
 from ..services.training.recommendations import demand
+from ..timeutil import bank_today
 from . import bp
 
 
@@ -20,7 +20,7 @@ from . import bp
 def home():
     """Show the sections of the dashboard that the user's permissions call for."""
     user = current_user
-    context = {"me": _me(user), "todo": due.todo(user), "today": date.today()}
+    context = {"me": _me(user), "todo": due.todo(user), "today": bank_today()}
     if access.can(user, "team.lead") and user.employee:
         context["team"] = user.employee.reports
     if access.can(user, "dashboard.organisation"):
@@ -57,7 +57,7 @@ def _charts(user, rolled_up=None) -> list:
     headcounts already counted when the user sees everyone)."""
     found = []
     if user.employee:
-        found += [figures.profile_radar(user.employee), figures.credit_progress(user.employee, date.today().year)]
+        found += [figures.profile_radar(user.employee), figures.credit_progress(user.employee, bank_today().year)]
     if access.can(user, "team.lead") and user.employee:
         found.append(figures.team_radar(Filters(), access.team_ids(user)))
     if access.can(user, "analytics.organisation"):

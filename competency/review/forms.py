@@ -1,5 +1,4 @@
 """Forms of the annual review, standards, settings and probation."""
-from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -22,10 +21,11 @@ from wtforms.widgets import HiddenInput
 from ..formutil import Amount, options
 from ..i18n import LABELS
 from ..models import Grade
+from ..timeutil import bank_today
 
 
 class RunForm(FlaskForm):
-    year = IntegerField(_l("Performance year"), default=lambda: date.today().year - 1,
+    year = IntegerField(_l("Performance year"), default=lambda: bank_today().year - 1,
                         validators=[InputRequired(), NumberRange(min=2000, max=2100)])
     anyway = BooleanField(_l("I have read the warnings: run the review anyway (people with missing data are "
                              "referred to hr)"))

@@ -23,6 +23,7 @@ from ..services.org import org_subtree_ids, positions
 from ..services.review import decisions, path, runs
 from ..services.review import probation as probation_service
 from ..services.review import standards as standards_service
+from ..timeutil import bank_today
 from . import bp
 from .forms import (
     BulkDecisionForm,
@@ -240,7 +241,7 @@ def settings():
 @permission_required("team.lead")
 def probation():
     """Trainees among my reports, with their probation end and confirmation."""
-    return render_template("review/probation.html", today=date.today(),
+    return render_template("review/probation.html", today=bank_today(),
                            rows=probation_service.trainees_to_confirm(access.team_ids(current_user)))
 
 
@@ -267,7 +268,7 @@ def my_grade(employee_id: int | None = None):
     """Current grade and history, the latest finalised recommendation explained, and the path to the next grade."""
     person = access.private_employee_or_404(current_user, employee_id)
     audit.record_view(current_user, "grade", person.id)
-    year = date.today().year
+    year = bank_today().year
     latest = runs.latest_finalised(person.id)
     return render_template("review/my_grade.html", person=person, latest=latest, path=path.next_grade_path(person, year),
                            year=year, scheduled=grades.scheduled_changes(person.id),

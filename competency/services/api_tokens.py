@@ -12,7 +12,7 @@ from ..errors import DomainError, FieldError, NotFound
 from ..extensions import db
 from ..models import SCOPES, ApiToken, Employee, User
 from ..models.limits import max_length
-from ..timeutil import utcnow
+from ..timeutil import bank_today, utcnow
 from . import audit
 from .unit_of_work import unit_of_work
 
@@ -47,7 +47,7 @@ def create_token(user: User, name: str, scopes, expires_on: date | None = None, 
         raise FieldError("name", _l("Give the token a name that says who uses it (e.g. HR nightly sync)."))
     if len(name) > max_length(ApiToken.name):
         raise FieldError("name", _l("At most %(n)s characters.", n=max_length(ApiToken.name)))
-    if expires_on is not None and expires_on < (today or date.today()):
+    if expires_on is not None and expires_on < (today or bank_today()):
         raise FieldError("expires_on", _l("The expiry date has passed."))
     if not user.active:
         raise DomainError(_l("This account is deactivated: activate it before giving it a token."))
@@ -69,7 +69,7 @@ def authenticate(secret: str | None, today: date | None = None) -> ApiToken | No
         return None
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(secret))
                               .options(joinedload(ApiToken.user).joinedload(User.role_rows)))
-    if token is None or not token.is_usable(today or date.today()):
+    if token is None or not token.is_usable(today or bank_today()):
         return None
     return token
 

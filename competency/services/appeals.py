@@ -24,7 +24,7 @@ from ..models import (
     Recommendation,
     ReviewAction,
 )
-from ..timeutil import utcnow
+from ..timeutil import bank_today, utcnow
 from . import audit, grades
 from .assessments import workflow
 from .notifications import events as notifications
@@ -45,7 +45,7 @@ class Standing:
 
     @property
     def window_open(self) -> bool:
-        return self.deadline is not None and date.today() <= self.deadline
+        return self.deadline is not None and bank_today() <= self.deadline
 
     @property
     def may_respond(self) -> bool:
@@ -185,7 +185,7 @@ def change_grade(appeal: Appeal, grade: Grade, response: str, actor=None, today:
     if not appeal.about_grade:
         raise DomainError(_l("Only an appeal against a grade decision changes a grade."))
     _resolve(appeal, AppealStatus.CHANGED, response, actor)
-    today = today or date.today()
+    today = today or bank_today()
     decision = appeal.recommendation
     effective = max(decision.run.effective_date or today, today)
     appeal.new_grade = grade

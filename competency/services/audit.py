@@ -13,7 +13,7 @@ from sqlalchemy.orm import aliased, selectinload
 from ..audit_labels import action_label, actor_label, object_label, person_label
 from ..extensions import db
 from ..models import AuditEvent, Employee, User
-from ..timeutil import bank_day_start, bank_time, utcnow
+from ..timeutil import bank_day_start, bank_time, bank_today, utcnow
 from . import bulk
 from .streaming import stream_rows
 from .unit_of_work import unit_of_work
@@ -242,7 +242,7 @@ def export_filename(filters: AuditFilters, fmt: str) -> str:
     """The download's file name: the period chosen (from its first day, to its last) and the date it was made."""
     period = "_".join(day.isoformat() for day in (filters.since, filters.until) if day)
     prefix = f"audit-{'from-' if filters.since and not filters.until else 'to-' if filters.until and not filters.since else ''}"
-    return f"{prefix}{period + '-' if period else ''}{date.today().isoformat()}.{fmt}"
+    return f"{prefix}{period + '-' if period else ''}{bank_today().isoformat()}.{fmt}"
 
 
 _PLAIN = (str, int, bool, float)

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import AuditEvent, Employee, EmployeeStatus, Grade, OrgUnit, Role, User, UserRole
-from ..timeutil import utcnow
+from ..timeutil import bank_today, utcnow
 from . import due
 from .access import among, private_among, visible_employee_ids
 from .analytics import Filters, in_scope
@@ -49,7 +49,7 @@ def _probation_query(user, within_days: int, today: date):
 def probation_ending(user, within_days: int = 30, today: date | None = None, limit: int = DASHBOARD_ROWS) -> tuple[list[Employee], int]:
     """Visible trainees whose probation ends in the coming days or has ended without a change of grade: the first
     `limit` (soonest first) and how many there are."""
-    query = _probation_query(user, within_days, today or date.today())
+    query = _probation_query(user, within_days, today or bank_today())
     rows = db.session.execute(query.add_columns(func.count().over())  # how many, counted in the same pass
                               .order_by(Employee.probation_end, Employee.staff_no).limit(limit)).all()
     return [person for person, _total in rows], rows[0][1] if rows else 0

@@ -60,6 +60,7 @@ from ..models import (
 from ..models.assessment import SELF_EDITABLE, SUPERVISOR_EDITABLE
 from ..models.enums import Decision, RunStatus
 from ..models.training import ACTIVE_STATUSES
+from ..timeutil import bank_today
 from . import access
 from .training.ledger import credits_earned
 
@@ -348,7 +349,7 @@ def todo(user, today: date | None = None, limit: int = TODO_ROWS) -> list[Group]
     """The user's to-do list: for every rule that applies to them, the first `limit` items (soonest deadline first)
     and the count — all in one statement, each rule restricted to the user by an indexed column. None when no rule
     applies to the user at all (an account without an employee record or a role that acts)."""
-    today = today or date.today()
+    today = today or bank_today()
     if not any(rule.applies_to(user) for rule in RULES):
         return None
     kinds = tuple(rule.kind for rule in RULES if rule.holds_on(today) and rule.applies_to(user))

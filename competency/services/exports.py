@@ -18,7 +18,7 @@ from .. import audit_labels
 from ..extensions import db
 from ..i18n import in_language, label, lang
 from ..models import Assessment, Competency, Cycle, Employee, OrgUnit, Recommendation, ResultRow
-from ..timeutil import bank_time
+from ..timeutil import bank_time, bank_today
 from . import safe_files, scoring, xlsx_writer
 from .analytics import Filters, competency_names, model_order, model_order_by, people, stored_rows
 from .review.runs import get_run
@@ -225,7 +225,7 @@ def filename(kind: str, fmt: str, year: int | None = None, cycle: str | None = N
     digits, "-", "_" and "." (a cycle code could hold anything)."""
     which = (cycle or "latest") if kind in ("results", "results_wide", "gaps") else str(year)
     which = re.sub(r"[^A-Za-z0-9_.-]+", "_", which).strip("._") or "cycle"
-    return f"{kind}-{which}-{date.today().isoformat()}.{fmt}"
+    return f"{kind}-{which}-{bank_today().isoformat()}.{fmt}"
 
 
 def _csv_cell(value):

@@ -14,7 +14,7 @@ from sqlalchemy import exists, insert, select, update
 
 from ..extensions import db
 from ..models import Employee, EmployeeStatus, Grade, GradeHistory
-from ..timeutil import utcnow
+from ..timeutil import bank_today, utcnow
 from . import audit, bulk
 from .assessments import stored
 from .unit_of_work import unit_of_work
@@ -61,7 +61,7 @@ def record_grade_change(employee: Employee, to_grade: Grade, *, effective: date,
                        reason=(reason or "").strip(), approved_by_id=getattr(actor, "id", None),
                        recommendation_id=recommendation_id)
     db.session.add(row)
-    if effective <= (today or date.today()):
+    if effective <= (today or bank_today()):
         _apply(row, employee)
     return row
 
@@ -85,7 +85,7 @@ def record_grade_changes(changes: dict[int, tuple[Grade, EmployeeStatus, Grade]]
     if not changes:
         return
     _supersede_scheduled_many(list(changes), actor)
-    applied_at = utcnow() if effective <= (today or date.today()) else None
+    applied_at = utcnow() if effective <= (today or bank_today()) else None
     rows = []
     for employee_id, (grade, status, to_grade) in changes.items():
         after = grade_and_status_after(grade, status, to_grade)
@@ -140,7 +140,7 @@ def any_due(today: date) -> bool:
 def apply_due_changes(today: date | None = None) -> int:
     """Apply every scheduled change whose effective date has come. Unit of work; returns how many were applied.
     Running it twice, or from two servers at once, applies nothing twice (rows are claimed one by one)."""
-    today = today or date.today()
+    today = today or bank_today()
     applied = []
     for row in db.session.scalars(_due(today)).all():
         claimed = db.session.execute(update(GradeHistory).where(GradeHistory.id == row.id, GradeHistory.applied_at.is_(None),
@@ -202,7 +202,7 @@ def apply_due_once_a_day() -> None:
     from .background import remove_old_exports
     from .imports import staging
 
-    today = date.today()
+    today = bank_today()
     if _checked.get("day") == today:
         return
     _checked["day"] = today

@@ -1,6 +1,5 @@
 """The organisation: the org unit tree, employee queries, employee edits and the grade history."""
 from dataclasses import dataclass
-from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, literal, or_, select
@@ -8,6 +7,7 @@ from sqlalchemy import Select, func, literal, or_, select
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Employee, EmployeeStatus, Grade, OrgUnit, Position
+from ..timeutil import bank_today
 from . import audit, grades
 from .assessments import stored
 from .unit_of_work import unit_of_work
@@ -178,7 +178,7 @@ def update_employee(employee: Employee, values: dict, actor=None) -> Employee:
     grade = values.pop("grade", None)
     if grade is not None and grade != employee.grade:
         changes["grade"] = [employee.grade, grade]
-        grades.record_grade_change(employee, grade, effective=date.today(), reason_code="employee_page", actor=actor)
+        grades.record_grade_change(employee, grade, effective=bank_today(), reason_code="employee_page", actor=actor)
     for key, value in values.items():
         before = getattr(employee, key)
         if before != value:

@@ -1,6 +1,5 @@
 """Training pages: my training, credits and certifications; catalogue, sessions, rosters, assignment, demand
 (trainer, hr); team credits (supervisor); compliance, requirements, adjustments and mentoring (hr)."""
-from datetime import date
 from uuid import uuid4
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -21,6 +20,7 @@ from ..services import org as org_service
 from ..services.assessments.cycles import started_cycles
 from ..services.ksa.versions import published_competencies
 from ..services.training import catalogue, certifications, enrolment, ledger, mentoring, recommendations
+from ..timeutil import bank_today
 from . import bp
 from .forms import (
     DELIVERY_LABELS,
@@ -56,7 +56,7 @@ def mine():
     if me is None:
         raise NotFound()
     mine, sessions = enrolment.my_enrolments(me.id), catalogue.open_sessions()
-    return render_template("training/mine.html", enrolments=mine, today=date.today(), sessions=sessions,
+    return render_template("training/mine.html", enrolments=mine, today=bank_today(), sessions=sessions,
                            standing=enrolment.session_standing(mine, sessions),
                            recommendations=recommendations.recommendations(me), action=ActionForm(), me=me)
 
@@ -93,7 +93,7 @@ def cancel(enrolment_id: int):
 
 def _year() -> int:
     form = YearForm(request.args)
-    return form.year.data if form.validate() and form.year.data else date.today().year
+    return form.year.data if form.validate() and form.year.data else bank_today().year
 
 
 @bp.route("/training/credits")
@@ -165,7 +165,7 @@ def certifications_page(employee_id: int | None = None):
         except DomainError as error:
             flash(str(error), "error")
     return render_template("training/certifications.html", person=person, items=certifications.certifications_of(person.id),
-                           form=form, may_edit=may_edit, expiring=certifications.expiring_soon, today=date.today())
+                           form=form, may_edit=may_edit, expiring=certifications.expiring_soon, today=bank_today())
 
 
 # --- catalogue, sessions, rosters (trainer, hr) ----------------------------------------------------
@@ -254,7 +254,7 @@ def roster(course_id: int):
             _flash_recorded(done)
         return redirect(request.full_path)
     return render_template("training/roster.html", course=item, enrolments=enrolments, form=form, session_id=session_id,
-                           undo_form=UndoForm(), action=ActionForm(), today=date.today())
+                           undo_form=UndoForm(), action=ActionForm(), today=bank_today())
 
 
 def _flash_recorded(done: enrolment.Recorded) -> None:

@@ -21,7 +21,7 @@ from ...models import (
     VersionStatus,
 )
 from ...models.assessment import SELF_EDITABLE, SUPERVISOR_EDITABLE
-from ...timeutil import utcnow
+from ...timeutil import bank_time, bank_today, utcnow
 from .. import audit
 from ..notifications import events as notifications
 from ..org import org_subtree_ids, rolled_up
@@ -172,7 +172,7 @@ def overdue_condition(today: date):
 
 def overdue(cycle: Cycle, today: date | None = None, employee_ids=None) -> list[Assessment]:
     """Open-cycle assessments whose current phase is past its deadline (optionally among some employees)."""
-    today = today or date.today()
+    today = today or bank_today()
     query = (select(Assessment).join(Cycle).where(Assessment.cycle_id == cycle.id, Cycle.status == CycleStatus.OPEN,
                                                   overdue_condition(today)))
     if employee_ids is not None:
@@ -182,7 +182,7 @@ def overdue(cycle: Cycle, today: date | None = None, employee_ids=None) -> list[
 
 def is_overdue(assessment: Assessment, today: date | None = None) -> bool:
     """Whether the assessment's current phase is past its deadline in an open cycle."""
-    today, cycle = today or date.today(), assessment.cycle
+    today, cycle = today or bank_today(), assessment.cycle
     if not cycle.is_open:
         return False
     if assessment.self_editable:
@@ -191,13 +191,14 @@ def is_overdue(assessment: Assessment, today: date | None = None) -> bool:
 
 
 def late_flags(assessment: Assessment) -> dict[str, bool]:
-    """Which phases were submitted after their deadline (late work is allowed, and flagged)."""
+    """Which phases were submitted after their deadline, a day of the bank's (late work is allowed, and flagged)."""
     cycle = assessment.cycle
-    return {
-        "self": bool(assessment.self_submitted_at and assessment.self_submitted_at.date() > cycle.self_deadline),
-        "supervisor": bool(assessment.supervisor_submitted_at
-                           and assessment.supervisor_submitted_at.date() > cycle.supervisor_deadline),
-    }
+
+    def after(submitted_at, deadline) -> bool:
+        return submitted_at is not None and bank_time(submitted_at).date() > deadline
+
+    return {"self": after(assessment.self_submitted_at, cycle.self_deadline),
+            "supervisor": after(assessment.supervisor_submitted_at, cycle.supervisor_deadline)}
 
 
 def cycles() -> list[Cycle]:

@@ -5,7 +5,7 @@ States: not_started → self_in_progress → self_submitted → supervisor_in_pr
 Each change is a unit of work and is audited.
 """
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select, update
@@ -26,7 +26,7 @@ from ...models import (
     Rating,
     Reopening,
 )
-from ...timeutil import utcnow
+from ...timeutil import bank_today, utcnow
 from .. import audit, settings
 from ..access import may_assess_as_supervisor
 from ..ksa.published import CompetencyPart, parts_of
@@ -189,7 +189,7 @@ def save_ratings(assessment: Assessment, rater: Rater, entries: dict[int, tuple[
         assessment.supervisor_submitted_at = now if submit else None
         if submit:
             assessment.overall_score = result_of(assessment).overall
-            assessment.respond_by = date.today() + timedelta(days=settings.appeal_days())
+            assessment.respond_by = bank_today() + timedelta(days=settings.appeal_days())
     assessment.updated_at = now
     audit.record(f"assessment.{rater.value}_{'submit' if submit else 'save'}", "assessment", assessment.id, actor=actor,
                  changes=changes, **({"overall_comment": True} if overall_changed else {}))

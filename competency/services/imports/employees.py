@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased, selectinload
 
 from ...extensions import db
 from ...models import Employee, EmployeeStatus, Grade, OrgUnit, Position, Role, User, UserRole
-from ...timeutil import utcnow
+from ...timeutil import bank_today, utcnow
 from .. import accounts, bulk, grades
 from ..access import manages_accounts
 from ..unit_of_work import unit_of_work
@@ -309,7 +309,7 @@ def import_employee_rows(rows, filename: str, *, dry_run=False, actor=None, prob
             steps.at(0, done)
         _supervisor_errors(rows, check)
         refuse(check.errors, rows.sheet)
-        today = today or date.today()
+        today = today or bank_today()
         plan = [_plan(row, parsed[row.line], check, today) for row in rows]
         steps.at(1, 0)
         # Everything but the writing is done before the first write: on SQLite, that takes the one write lock,

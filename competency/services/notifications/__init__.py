@@ -20,7 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ...extensions import db
 from ...models import Notification, User
-from ...timeutil import utcnow
+from ...timeutil import bank_today, utcnow
 from . import mail
 from .kinds import KINDS, Kind, kind_of, register  # noqa: F401 (the registry is part of the API)
 
@@ -38,7 +38,7 @@ def _insert():
 
 
 def _today(on: date | None) -> date:
-    return on or date.today()
+    return on or bank_today()
 
 
 def _object(kind: Kind, obj) -> tuple[str, int]:

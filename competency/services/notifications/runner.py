@@ -10,7 +10,7 @@ from sqlalchemy import delete, or_
 from ...extensions import db
 from ...models import Notification, OutboxMessage, PasswordReset
 from ...models.notification import SENT
-from ...timeutil import utcnow
+from ...timeutil import bank_today, utcnow
 from ..unit_of_work import unit_of_work
 from . import mail, reminders
 
@@ -40,7 +40,7 @@ def prune(now: datetime) -> tuple[int, int]:
 
 def run(today: date | None = None, now: datetime | None = None) -> RunReport:
     """The reminders (one unit of work: all or none), then the outbox, then pruning."""
-    today, now = today or date.today(), now or utcnow()
+    today, now = today or bank_today(), now or utcnow()
     report = RunReport(mail_on=mail.configured())
     with unit_of_work():
         report.reminders = reminders.run(today)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from ...errors import Conflict, DomainError
 from ...extensions import db
 from ...models import Decision, EmployeeStatus, Grade, Recommendation, ReviewAction, ReviewRun, RunStatus
-from ...timeutil import utcnow
+from ...timeutil import bank_today, utcnow
 from .. import audit, settings
 from ..access import second_pair_of_eyes
 from ..grades import record_grade_change
@@ -188,7 +188,7 @@ def finalise(run: ReviewRun, effective: date, actor=None, via: str = "web", expe
             changed.append((item, before, item.final))
     run.status, run.effective_date, run.finalised_at = RunStatus.FINALISED, effective, utcnow()
     run.finalised_by_id = getattr(actor, "id", None)
-    run.respond_by = date.today() + timedelta(days=settings.appeal_days())
+    run.respond_by = bank_today() + timedelta(days=settings.appeal_days())
     audit.record("review.finalise", "review_run", run.id, actor=actor, effective=effective, changed=len(changed), via=via)
     notifications.grade_changes(run, [c for c in changed if c[1] != c[2]])
     return len(changed)

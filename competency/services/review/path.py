@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from ...extensions import db
 from ...models import AnnualSales, Employee, Grade
+from ...timeutil import bank_today
 from ..assessments.results import latest_completed
 from ..training.certifications import held_on
 from ..training.ledger import credits_earned
@@ -32,7 +33,7 @@ def next_grade_path(employee: Employee, year: int, as_of: date | None = None) ->
     row = standards_of(employee.position_id).get(next_grade)
     if row is None:
         return None
-    as_of = as_of or date.today()
+    as_of = as_of or bank_today()
     sales = db.session.scalar(select(AnnualSales.amount).where(AnnualSales.employee_id == employee.id, AnnualSales.year == year))
     earned = credits_earned(year, [employee.id])
     credits = db.session.scalar(select(func.coalesce(func.sum(earned.c.earned), 0)))

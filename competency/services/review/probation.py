@@ -7,6 +7,7 @@ from sqlalchemy import select
 from ...errors import DomainError
 from ...extensions import db
 from ...models import Employee, EmployeeStatus, Grade, ProbationConfirmation
+from ...timeutil import bank_today
 from .. import audit
 from ..unit_of_work import unit_of_work
 
@@ -20,7 +21,7 @@ def confirm_probation(employee: Employee, qualified: bool, comment: str = "", on
         raise DomainError(_l("Say why the probation is not passed."))
     item = db.session.scalar(select(ProbationConfirmation).where(ProbationConfirmation.employee_id == employee.id))
     item = item or ProbationConfirmation(employee=employee)
-    item.qualified, item.comment, item.confirmed_on = qualified, (comment or "").strip(), on or date.today()
+    item.qualified, item.comment, item.confirmed_on = qualified, (comment or "").strip(), on or bank_today()
     item.confirmed_by_id = getattr(actor, "id", None)
     db.session.add(item)
     db.session.flush()

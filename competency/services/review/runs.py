@@ -26,7 +26,7 @@ from ...models import (
     ReviewRun,
     RunStatus,
 )
-from ...timeutil import utcnow
+from ...timeutil import bank_today, utcnow
 from .. import audit, bulk
 from ..assessments.results import latest_completed_query
 from ..training.certifications import held_on
@@ -115,7 +115,7 @@ def readiness(year: int, as_of: date | None = None) -> Readiness:
         select(Cycle).where(Cycle.status == CycleStatus.OPEN, Cycle.period_end >= first, Cycle.period_end < after)
         .order_by(Cycle.code)).all())
     standards, _units = load_standards()
-    for person in load_inputs(year, as_of or date.today(), standards.keys()):
+    for person in load_inputs(year, as_of or bank_today(), standards.keys()):
         if person.grade == Grade.TRAINEE:
             continue  # trainees are confirmed or referred on their probation, not on the year's data
         found.reviewed += 1
@@ -253,7 +253,7 @@ def run_review(year: int, as_of: date | None = None, actor=None,
     """Run the review of a performance year, or re-run its draft: decisions on recommendations that did not
     change are kept, and what changed is listed on the run (`rerun_changes`). `progress(done, total)` hears of
     the people in scope reviewed, batch by batch. Unit of work."""
-    as_of = as_of or date.today()
+    as_of = as_of or bank_today()
     run = get_run(year)
     if run is not None and run.is_finalised:
         raise DomainError(_l("The review of %(year)s is finalised and cannot be run again.", year=year))

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from ...errors import DomainError, FieldError
 from ...extensions import db
 from ...models import LEVELS, Course, CourseCompetency, CourseType, Delivery, TrainingSession
+from ...timeutil import bank_now, bank_today
 from .. import audit
 from ..ksa.versions import published_codes
 from ..unit_of_work import unit_of_work
@@ -128,7 +129,7 @@ def save_session(course: Course, values: dict, session: TrainingSession | None =
     # to the minute, as the form gives them
     moved = session is None or _minutes(values["starts_at"], values["ends_at"]) != _minutes(session.starts_at, session.ends_at)
     # sessions keep the local time they were planned in, so they are compared with the local time
-    in_past = moved and values["starts_at"] < datetime.now()
+    in_past = moved and values["starts_at"] < bank_now()
     if in_past and not confirm_past:
         raise PastSession(values["starts_at"])
     if values["capacity"] < 1:
@@ -148,7 +149,7 @@ def save_session(course: Course, values: dict, session: TrainingSession | None =
 
 def open_sessions(today: date | None = None):
     """Sessions open for enrolment that have not started, soonest first."""
-    today = today or date.today()
+    today = today or bank_today()
     return db.session.scalars(
         select(TrainingSession).join(Course)
         .where(TrainingSession.open.is_(True), Course.active.is_(True), TrainingSession.starts_at >= today)

@@ -7,6 +7,7 @@ from sqlalchemy import or_, select
 from ...errors import DomainError
 from ...extensions import db
 from ...models import Certification, Employee
+from ...timeutil import bank_today
 from .. import audit
 from ..unit_of_work import unit_of_work
 
@@ -47,5 +48,5 @@ def held_on(as_of: date, employee_ids=None) -> dict[int, frozenset[str]]:
 
 def expiring_soon(cert: Certification, today: date | None = None, days: int = 60) -> bool:
     """Whether the certification expires within the coming `days` (or has expired)."""
-    today = today or date.today()
+    today = today or bank_today()
     return cert.expires_on is not None and cert.expires_on <= today + timedelta(days=days)

@@ -5,7 +5,7 @@ exactly once (one request claims the completion, then ledger.award_completions);
 the enrolment back in progress.
 """
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -25,7 +25,7 @@ from ...models import (
     TrainingSession,
 )
 from ...models.training import ACTIVE_STATUSES
-from ...timeutil import utcnow
+from ...timeutil import bank_now, bank_today, utcnow
 from .. import audit
 from ..notifications import events as notifications
 from ..unit_of_work import release_snapshot, unit_of_work
@@ -102,7 +102,7 @@ def enrol_in_session(session: TrainingSession, employee: Employee, actor=None) -
     enrolments queue on the database's write lock and never overbook, on SQLite as on PostgreSQL.
     """
     # sessions keep the local time they were planned in, so they are compared with the local time
-    if not session.open or not session.course.active or session.starts_at <= datetime.now():
+    if not session.open or not session.course.active or session.starts_at <= bank_now():
         raise DomainError(_l("This session is not open for enrolment."))
     if db.session.scalar(select(Enrolment.id).where(Enrolment.employee_id == employee.id, Enrolment.course_id == session.course_id,
                                                     Enrolment.status == E.COMPLETED)) is not None:
@@ -166,7 +166,7 @@ OUTCOMES = {"pass": (E.COMPLETED, TrainingResult.PASS), "fail": (E.FAILED, Train
 
 def result_date_error(on: date, session_start: date | None = None, today: date | None = None):
     """Why a result cannot be dated `on` — in the future, or before its session started — or None when it can."""
-    today = today or date.today()
+    today = today or bank_today()
     if on > today:
         return _l("A result cannot be dated in the future (%(date)s is after today, %(today)s).",
                   date=on.isoformat(), today=today.isoformat())
@@ -229,7 +229,7 @@ def record_result(enrolment: Enrolment, outcome: str, *, score=None, on: date | 
     future nor before the session started). A pass completes the enrolment and earns its credits exactly once;
     recording the same outcome again changes nothing. The person is told, unless `tell` is off (an import of past
     training: history, not news). Unit of work; whether anything was recorded."""
-    on = on or date.today()
+    on = on or bank_today()
     if not _needs_recording(enrolment, outcome, on):
         return False
     db.session.flush()  # an enrolment made in the same unit (an import) exists before the UPDATE
@@ -250,7 +250,7 @@ def record_results(enrolments: list[Enrolment], outcome: str, *, score=None, on:
     (a second click of the same button) are left as they are. DomainError when nobody is chosen. Unit of work."""
     if not enrolments:
         raise FieldError("enrolments", _l("Tick at least one person to record a result for."))
-    on = on or date.today()
+    on = on or bank_today()
     pending = [e.id for e in enrolments if _needs_recording(e, outcome, on)]
     recorded = 0
     if pending:

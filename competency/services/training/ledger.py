@@ -21,7 +21,7 @@ from ...models import (
     Grade,
     Mentoring,
 )
-from ...timeutil import utcnow
+from ...timeutil import bank_today, utcnow
 from .. import audit
 from ..org import rolled_up
 from ..unit_of_work import unit_of_work
@@ -179,13 +179,13 @@ def adjust(employee: Employee, amount, reason: str, on: date | None = None, acto
         raise DomainError(_l("The amount cannot be zero."))
     if not (reason or "").strip():
         raise DomainError(_l("Give a reason."))
-    if on is not None and on > date.today():  # it would count towards a year, or a review, not yet reached
+    if on is not None and on > bank_today():  # it would count towards a year, or a review, not yet reached
         raise FieldError("on", _l("Credits cannot be dated in the future (%(date)s is after today, %(today)s).",
-                                  date=on.isoformat(), today=date.today().isoformat()))
+                                  date=on.isoformat(), today=bank_today().isoformat()))
     key = (key or "").strip() or None
     if key is not None and db.session.scalar(select(CreditEntry.id).where(CreditEntry.request_key == key)) is not None:
         raise AlreadyAdjusted()
-    entry = CreditEntry(employee_id=employee.id, amount=value, earned_on=on or date.today(), source=CreditSource.ADJUSTMENT,
+    entry = CreditEntry(employee_id=employee.id, amount=value, earned_on=on or bank_today(), source=CreditSource.ADJUSTMENT,
                         reason=reason.strip(), request_key=key, created_by_id=getattr(actor, "id", None))
     db.session.add(entry)
     try:

@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from ...errors import DomainError
 from ...extensions import db
 from ...models import Course, CourseType, Employee, Mentoring, MentoringStatus
+from ...timeutil import bank_today
 from .. import audit
 from ..unit_of_work import unit_of_work
 from . import ledger
@@ -28,7 +29,7 @@ def pair(mentor: Employee, mentee: Employee, course: Course, on: date | None = N
         Mentoring.status == MentoringStatus.ACTIVE))
     if already is not None:
         raise DomainError(_l("These two are already paired for this course."))
-    mentoring = Mentoring(course=course, mentor=mentor, mentee=mentee, started_on=on or date.today(),
+    mentoring = Mentoring(course=course, mentor=mentor, mentee=mentee, started_on=on or bank_today(),
                           created_by_id=getattr(actor, "id", None))
     db.session.add(mentoring)
     try:
@@ -46,8 +47,8 @@ def complete_mentoring(mentoring: Mentoring, on: date | None = None, actor=None)
         return
     if not mentoring.is_active:
         raise DomainError(_l("This pairing was cancelled."))
-    on = on or date.today()
-    if on > date.today() or on < mentoring.started_on:
+    on = on or bank_today()
+    if on > bank_today() or on < mentoring.started_on:
         raise DomainError(_l("A pairing is completed between its start (%(start)s) and today, not on %(date)s.",
                              start=mentoring.started_on.isoformat(), date=on.isoformat()))
     claimed = db.session.execute(update(Mentoring).where(Mentoring.id == mentoring.id, Mentoring.status == MentoringStatus.ACTIVE)
