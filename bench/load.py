@@ -43,7 +43,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -82,10 +82,11 @@ def build(app, employees: int, accounts: int) -> None:
     from synthetic import build_bank
 
     from competency.services.assessments import cycles
+    from competency.timeutil import bank_today
 
     bank = build_bank(employees)
     add_assessments(bank["version"].id)
-    today = date.today()
+    today = bank_today()
     cycle = cycles.save_cycle(cycles.CycleValues(
         code=CYCLE, name_zh="负载", name_en="Load", version_id=bank["version"].id, period_start=today - timedelta(days=60),
         period_end=today + timedelta(days=60), self_deadline=today + timedelta(days=30),

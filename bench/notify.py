@@ -27,6 +27,7 @@ from synthetic import build_bank, fresh_app, peak_rss_mb  # noqa: E402
 from competency.extensions import db  # noqa: E402
 from competency.models import Employee, Notification, Role, User, UserRole  # noqa: E402
 from competency.services.assessments import cycles  # noqa: E402
+from competency.timeutil import bank_today  # noqa: E402
 
 
 def _accounts() -> int:
@@ -48,10 +49,11 @@ def build(url: str | None, employees: int) -> str:
         started = time.perf_counter()
         bank = build_bank(employees)
         _accounts()
-        tomorrow = date.today() + timedelta(days=1)
+        today = bank_today()  # the day the reminders count from (the bank's, as runner.run's)
+        tomorrow = today + timedelta(days=1)
         cycle = cycles.save_cycle(cycles.CycleValues(
             code="DUE", name_zh="年度评估", name_en="Annual appraisal", version_id=bank["version"].id,
-            period_start=date(date.today().year, 1, 1), period_end=date(date.today().year, 12, 31),
+            period_start=date(today.year, 1, 1), period_end=date(today.year, 12, 31),
             self_deadline=tomorrow, supervisor_deadline=tomorrow + timedelta(days=14)))
         opened = cycles.open_cycle(cycle)
         db.session.commit()

@@ -1,6 +1,6 @@
 """Bilingual error pages: HTTP errors, domain errors that no view handled, and the database's refusals of a race
 (two people saving at once) or of a value it cannot hold — never a 500 for those."""
-from flask import abort, current_app, render_template, request
+from flask import abort, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, IntegrityError
@@ -69,16 +69,6 @@ def _http_error(error: HTTPException):
     return problems.http_error(error) if problems.is_api_request() else error
 
 
-def _too_deep(error: RecursionError):
-    """An API request whose JSON body nests deeper than the parser goes (webargs reads it in the view): a 400, not a
-    server error. Elsewhere a RecursionError is the app's own fault: a 500."""
-    db.session.rollback()
-    if problems.is_api_request():
-        return problems.problem(400, _("The JSON body is nested too deeply to be read."))
-    current_app.logger.exception("recursion", exc_info=error)
-    return render_template("errors/error.html", status=500), 500
-
-
 MAX_ID = 2_147_483_647  # the largest id an INTEGER column holds (on PostgreSQL, 32 bits)
 MAX_PAGE = 1_000_000
 
@@ -117,7 +107,6 @@ def init_app(app) -> None:
     app.register_error_handler(IntegrityError, _race)
     app.register_error_handler(StaleDataError, _race)
     app.register_error_handler(DataError, _bad_value)
-    app.register_error_handler(RecursionError, _too_deep)
     app.url_map.converters["int"] = BoundedIntConverter
     app.before_request(_page_in_range)
     app.register_error_handler(CSRFError, _csrf)

@@ -686,3 +686,17 @@ def test_today_is_the_banks_day_whatever_the_servers(app, make_app, zone):
         tomorrow = {**item, "external_id": "tz-2", "completed_on": (today + timedelta(days=1)).isoformat()}
         assert client.post("/api/v1/training/completions", json={"items": [tomorrow]}, headers=headers).status_code == 422
         assert client.get("/api/v1/token", headers={"Authorization": f"Bearer {old}"}).status_code == 401
+
+
+def test_a_file_naming_one_training_with_and_without_an_external_id_is_refused_not_credited_twice(app, unit):
+    from competency.services.imports import ImportFailed, import_training
+
+    factories.employee(staff_no="W1", org_unit=unit)
+    factories.course("S5-101", credits="3")
+    db.session.commit()
+    rows = ("staff_no,course_code,completed_on,result,external_id\n"
+            "W1,S5-101,2025-05-01,pass,lms-1\nW1,S5-101,2025-05-01,pass,\nW1,S5-101,2025-05-01,pass," + "x" * 300 + "\n")
+    with pytest.raises(ImportFailed) as refused:
+        import_training(rows.encode(), "t.csv")
+    assert [(e.line, e.column) for e in refused.value.errors] == [(3, "course_code"), (4, "external_id")]  # not a KeyError
+    assert db.session.scalar(select(func.count(CreditEntry.id))) == 0

@@ -4,7 +4,9 @@ problem+json errors. Every rule is the pages' and the imports': the views call t
 from http import HTTPStatus
 
 from flask import current_app
+from flask_limiter.util import get_remote_address
 from flask_smorest import Api, Blueprint
+from webargs.flaskparser import FlaskParser
 
 from ..extensions import csrf, limiter
 from . import auth
@@ -29,13 +31,35 @@ class ApiDocument(Api):
                                                              "content": {PROBLEM: {"schema": Problem}}}, lazy=True)
 
 
+class JsonParser(FlaskParser):
+    """webargs' parser, with a body nested deeper than Python's JSON reader goes answered as any unreadable body is
+    (400, "Invalid JSON body."): the RecursionError is the body's fault only there."""
+
+    def _raw_load_json(self, req):
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError as error:
+            self._handle_invalid_json_error(error, req)
+
+
+class ApiBlueprint(Blueprint):
+    ARGUMENTS_PARSER = JsonParser()
+
+
+def _api_limit() -> str:
+    return current_app.config["API_RATE_LIMIT"]
+
+
 def blueprint(name: str, description: str) -> Blueprint:
     """A blueprint of the API: CSRF-exempt (a token is not a cookie: `auth.authenticate` holds tokenless requests to
-    CSRF), every request authenticated, counted against the token's rate limit."""
-    bp = Blueprint(name, __name__, url_prefix="/api/v1", description=description)
+    CSRF), every request authenticated, counted against its token's rate limit — and, when refused for want of a
+    usable token (401), against its address's, so that made-up tokens cannot each have a limit of their own."""
+    bp = ApiBlueprint(name, __name__, url_prefix="/api/v1", description=description)
     csrf.exempt(bp)
     bp.before_request(auth.authenticate)
-    limiter.shared_limit(lambda: current_app.config["API_RATE_LIMIT"], scope="api", key_func=auth.rate_key)(bp)
+    limiter.shared_limit(_api_limit, scope="api", key_func=auth.rate_key)(bp)
+    limiter.shared_limit(_api_limit, scope="api-refused", key_func=get_remote_address,
+                         deduct_when=lambda response: response.status_code == 401)(bp)
     return bp
 
 

@@ -20,18 +20,12 @@ def bearer_secret() -> str | None:
     return secret.strip() or None if scheme.lower() == "bearer" else None
 
 
-def _usable_token():
-    """The request's token if it is usable (else None), looked up once per request: the rate limit asks first."""
-    if "api_token" not in g:
-        g.api_token = api_tokens.authenticate(bearer_secret())
-    return g.api_token
-
-
 def rate_key() -> str:
-    """What the API's rate limit counts by: a usable token (by id: the limiter's storage holds no secret), else the
-    client's address — so that made-up tokens, each refused, still count against their sender's address."""
-    token = _usable_token()
-    return f"token:{token.id}" if token is not None else f"address:{request.remote_addr}"
+    """What the API's rate limit counts by: the token (its hash: the limiter's storage holds no secret, and a request
+    over the limit is refused without reading the database), else the client's address. Made-up tokens are held by
+    a second limit, on the address's refused requests (`api.blueprint`)."""
+    secret = bearer_secret()
+    return f"token:{api_tokens.token_hash(secret)}" if secret else f"address:{request.remote_addr}"
 
 
 def authenticate() -> None:
@@ -39,11 +33,11 @@ def authenticate() -> None:
     secret = bearer_secret()
     if secret is None and request.method not in SAFE_METHODS:
         csrf.protect()  # a browser's session cookie is not an API credential, and never writes without CSRF
-    token = _usable_token()
+    token = api_tokens.authenticate(secret)
     if token is None:
         raise Unauthorized(_("Send a valid API token as `Authorization: Bearer <token>`: it may be missing, mistyped, "
                              "revoked or expired, or its account deactivated."))
-    g.api_user = token.user
+    g.api_token, g.api_user = token, token.user
     api_tokens.touch(token)
 
 

@@ -31,8 +31,8 @@ LABELS = {"staff_no": STAFF_NO, "year": ("年度", "年份", "考核年度"),
 
 
 def _amount(text: str) -> Decimal | None:
-    amount = at_scale(parse_number(text), AnnualSales.amount)
-    return amount if amount is not None and amount >= 0 else None
+    amount = parse_number(text)
+    return at_scale(amount, AnnualSales.amount) if amount is not None and amount >= 0 else None
 
 
 def _year(text: str) -> str:

@@ -11,7 +11,6 @@ completion date were. Set-based: the
 reference data is read in a fixed number of queries (the people by the staff number's index, or all of them for a
 file of more than LOOKUP_IN), the enrolments, ledger entries and audit events are written in a statement each.
 """
-from datetime import datetime, time
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -20,7 +19,7 @@ from sqlalchemy import insert, select
 from ...extensions import db
 from ...models import Course, CreditEntry, CreditSource, Enrolment, EnrolmentStatus, TrainingResult
 from ...models.limits import max_length
-from ...timeutil import utcnow
+from ...timeutil import bank_day_start, utcnow
 from .. import audit, bulk
 from ..training.enrolment import result_date_error
 from ..unit_of_work import unit_of_work
@@ -40,8 +39,8 @@ SYNONYMS = {TrainingResult.PASS: ("合格", "及格"), TrainingResult.FAIL: ("�
 
 def _score(text: str) -> Decimal | None:
     """The score as stored, to one decimal (66.67 is 66.7), or None when it is not a number from 0 to 100."""
-    value = at_scale(parse_number(text), Enrolment.score)
-    return value if value is not None and 0 <= value <= 100 else None
+    value = parse_number(text)
+    return at_scale(value, Enrolment.score) if value is not None and 0 <= value <= 100 else None
 
 
 def _check(rows, people: dict, catalogue: dict) -> list[tuple]:
@@ -77,12 +76,14 @@ def _check(rows, people: dict, catalogue: dict) -> list[tuple]:
                                                                line=external[external_id])))
         elif external_id:
             external[external_id] = row.line
-        # one training reported twice: the same person, course and day (and, between external ids, the same result:
-        # a fail and the retake's pass on one day are two) — unless the row's id already appeared twice (said above)
-        key = (row.get("staff_no"), row.get("course_code"), on or row.get("completed_on"), outcome if external_id else None)
-        if key in seen and (not external_id or external[external_id] == row.line):
-            errors.append(RowError(row.line, "course_code", _l("The same training appears twice (also on line %(line)s).", line=seen[key])))
-        seen.setdefault(key, row.line)
+        # one training reported twice: the same person, course and day — but between two external ids only with the
+        # same result (a fail and the retake's pass on one day are two); unless the row's id appeared before (said above)
+        key = (row.get("staff_no"), row.get("course_code"), on or row.get("completed_on"))
+        twice = next((line for line, other_id, other_outcome in seen.get(key, ())
+                      if not external_id or not other_id or other_outcome == outcome), None)
+        if twice is not None and (not external_id or external.get(external_id) == row.line):
+            errors.append(RowError(row.line, "course_code", _l("The same training appears twice (also on line %(line)s).", line=twice)))
+        seen.setdefault(key, []).append((row.line, external_id, outcome))
         items.append((row.line, person, course, on, outcome, _score(score) if score else None, external_id))
     errors += unknown_people(missing)
     refuse(errors, rows.sheet)
@@ -170,7 +171,7 @@ def _write(new: list[tuple], result: ImportResult, actor) -> None:
     status = {"pass": (EnrolmentStatus.COMPLETED, TrainingResult.PASS), "fail": (EnrolmentStatus.FAILED, TrainingResult.FAIL)}
     ids = bulk.insert_returning_ids(Enrolment.__table__, (
         {"course_id": course.id, "employee_id": person.id, "status": status[outcome][0], "result": status[outcome][1],
-         "score": score, "completed_on": on, "assigned_by_id": actor_id, "assigned_at": datetime.combine(on, time()),
+         "score": score, "completed_on": on, "assigned_by_id": actor_id, "assigned_at": bank_day_start(on),
          "updated_at": now, "external_id": external_id}
         for _line, person, course, on, outcome, score, external_id in new))
     bulk.execute_many(insert(CreditEntry.__table__), (
