@@ -23,16 +23,19 @@ from .common import (
 )
 from .headers import STAFF_NO
 from .tabular import RowError, read_rows
-from .values import at_scale, parse_number, parse_whole
+from .values import at_scale, parse_number, parse_whole, step_of
 
 COLUMNS = ["staff_no", "year", "amount"]
 LABELS = {"staff_no": STAFF_NO, "year": ("年度", "年份", "考核年度"),
           "amount": ("年销量", "销量", "年度销量", "销售额", "年度销售额", "销售金额", "业绩", "金额")}
 
 
+CENT = step_of(AnnualSales.amount)
+
+
 def _amount(text: str) -> Decimal | None:
     amount = parse_number(text)
-    return at_scale(amount, AnnualSales.amount) if amount is not None and amount >= 0 else None
+    return at_scale(amount, CENT) if amount is not None and amount >= 0 else None
 
 
 def _year(text: str) -> str:

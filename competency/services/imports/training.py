@@ -19,14 +19,14 @@ from sqlalchemy import insert, select
 from ...extensions import db
 from ...models import Course, CreditEntry, CreditSource, Enrolment, EnrolmentStatus, TrainingResult
 from ...models.limits import max_length
-from ...timeutil import bank_day_start, utcnow
+from ...timeutil import bank_day_start, bank_today, utcnow
 from .. import audit, bulk
 from ..training.enrolment import result_date_error
 from ..unit_of_work import unit_of_work
 from .common import ImportResult, date_error, finish, keys_to_read, people_by_staff_no, refuse, unknown_people, where_among
 from .headers import STAFF_NO
 from .tabular import RowError, read_rows
-from .values import at_scale, choices, choose, parse_date, parse_number, twin, zero_twins
+from .values import at_scale, choices, choose, parse_date, parse_number, step_of, twin, zero_twins
 
 COLUMNS = ["staff_no", "course_code", "completed_on", "result"]
 OPTIONAL = ["score", "external_id"]
@@ -37,16 +37,20 @@ LABELS = {"staff_no": STAFF_NO, "course_code": ("课程代码", "课程编号"),
 SYNONYMS = {TrainingResult.PASS: ("合格", "及格"), TrainingResult.FAIL: ("不合格", "不及格", "不通过")}
 
 
+SCORE_STEP = step_of(Enrolment.score)
+
+
 def _score(text: str) -> Decimal | None:
     """The score as stored, to one decimal (66.67 is 66.7), or None when it is not a number from 0 to 100."""
     value = parse_number(text)
-    return at_scale(value, Enrolment.score) if value is not None and 0 <= value <= 100 else None
+    return at_scale(value, SCORE_STEP) if value is not None and 0 <= value <= 100 else None
 
 
 def _check(rows, people: dict, catalogue: dict) -> list[tuple]:
     """Each row as (line, person, course, date, result, score, external id); ImportFailed on any bad row."""
     errors, items, seen, external, missing = [], [], {}, {}, []
     results, twins, longest = choices(TrainingResult, SYNONYMS), zero_twins(catalogue), max_length(Enrolment.external_id)
+    today = bank_today()
     for row in rows:
         person, course = people.get(row.get("staff_no")), catalogue.get(row.get("course_code"))
         if person is None:
@@ -58,7 +62,7 @@ def _check(rows, people: dict, catalogue: dict) -> list[tuple]:
         except ValueError:
             errors.append(RowError(row.line, "completed_on", date_error(row.get("completed_on"))))
             on = None
-        problem = result_date_error(on) if on is not None else None
+        problem = result_date_error(on, today=today) if on is not None else None
         if problem is not None:
             errors.append(RowError(row.line, "completed_on", problem))
         outcome = choose(results, row.get("result"))
@@ -66,7 +70,8 @@ def _check(rows, people: dict, catalogue: dict) -> list[tuple]:
             errors.append(RowError(row.line, "result", _l("Unknown result %(value)s: use pass or fail (通过, 未通过).",
                                                           value=row.get("result"))))
         score = row.get("score")
-        if score and _score(score) is None:
+        kept = _score(score) if score else None
+        if score and kept is None:
             errors.append(RowError(row.line, "score", _l("The score must be a number from 0 to 100: %(value)s.", value=score)))
         external_id = row.get("external_id") or None
         if external_id and len(external_id) > longest:
@@ -84,7 +89,7 @@ def _check(rows, people: dict, catalogue: dict) -> list[tuple]:
         if twice is not None and (not external_id or external.get(external_id) == row.line):
             errors.append(RowError(row.line, "course_code", _l("The same training appears twice (also on line %(line)s).", line=twice)))
         seen.setdefault(key, []).append((row.line, external_id, outcome))
-        items.append((row.line, person, course, on, outcome, _score(score) if score else None, external_id))
+        items.append((row.line, person, course, on, outcome, kept, external_id))
     errors += unknown_people(missing)
     refuse(errors, rows.sheet)
     return items
@@ -169,9 +174,10 @@ def _write(new: list[tuple], result: ImportResult, actor) -> None:
     however many rows."""
     now, actor_id = utcnow(), getattr(actor, "id", None)
     status = {"pass": (EnrolmentStatus.COMPLETED, TrainingResult.PASS), "fail": (EnrolmentStatus.FAILED, TrainingResult.FAIL)}
+    midnight = {on: bank_day_start(on) for _line, _person, _course, on, *_rest in new}  # a few days, many rows
     ids = bulk.insert_returning_ids(Enrolment.__table__, (
         {"course_id": course.id, "employee_id": person.id, "status": status[outcome][0], "result": status[outcome][1],
-         "score": score, "completed_on": on, "assigned_by_id": actor_id, "assigned_at": bank_day_start(on),
+         "score": score, "completed_on": on, "assigned_by_id": actor_id, "assigned_at": midnight[on],
          "updated_at": now, "external_id": external_id}
         for _line, person, course, on, outcome, score, external_id in new))
     bulk.execute_many(insert(CreditEntry.__table__), (

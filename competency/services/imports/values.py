@@ -62,13 +62,18 @@ def parse_number(text: str) -> Decimal | None:
     return value if value.is_finite() else None
 
 
-def at_scale(value: Decimal | None, attribute) -> Decimal | None:
-    """The number as its NUMERIC column keeps it: rounded half up to the column's decimals. The database would round
-    it anyway; rounded first, the same figure sent again compares equal to the stored one (and stays unchanged)."""
+def step_of(attribute) -> Decimal:
+    """The smallest step of a NUMERIC column: 0.01 for two decimals (read once per column, not per value)."""
+    return Decimal(1).scaleb(-attribute.type.scale)
+
+
+def at_scale(value: Decimal | None, step: Decimal) -> Decimal | None:
+    """The number as its NUMERIC column keeps it: rounded half up to the column's step (`step_of`). The database would
+    round it anyway; rounded first, the same figure sent again compares equal to the stored one (and stays unchanged)."""
     if value is None:
         return None
     try:
-        return value.quantize(Decimal(1).scaleb(-attribute.type.scale), rounding=ROUND_HALF_UP)
+        return value.quantize(step, rounding=ROUND_HALF_UP)
     except InvalidOperation:  # more digits than any column holds: left as it is, for the caller to refuse as too large
         return value
 
