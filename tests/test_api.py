@@ -700,3 +700,13 @@ def test_a_file_naming_one_training_with_and_without_an_external_id_is_refused_n
         import_training(rows.encode(), "t.csv")
     assert [(e.line, e.column) for e in refused.value.errors] == [(3, "course_code"), (4, "external_id")]  # not a KeyError
     assert db.session.scalar(select(func.count(CreditEntry.id))) == 0
+
+
+def test_credits_of_any_year_a_completion_may_be_dated_can_be_read(app, client, token, unit):
+    factories.employee(staff_no="Y1", org_unit=unit)
+    factories.course("S5-101", credits="3")
+    headers, _user = token(("hr",), ["training:write", "results:read"], with_employee=False, email="lms@bank.example")
+    item = {"external_id": "old-1", "staff_no": "Y1", "course_code": "S5-101", "completed_on": "1998-06-01", "result": "pass"}
+    assert client.post("/api/v1/training/completions", json={"items": [item]}, headers=headers).status_code == 200
+    page = client.get("/api/v1/credits?year=1998", headers=headers).get_json()
+    assert [(c["staff_no"], c["earned_on"]) for c in page["items"]] == [("Y1", "1998-06-01")]

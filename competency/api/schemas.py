@@ -292,7 +292,7 @@ class RecommendationPage(PageOut):
 
 class CreditArgs(PageArgs):
     staff_no = fields.String(validate=validate.Length(1, 32))
-    year = fields.Integer(validate=validate.Range(2000, 2100))
+    year = fields.Integer(validate=validate.Range(1900, 2100))  # as far back as a completion may be dated
 
 
 class CreditOut(Strict):
