@@ -710,3 +710,26 @@ def test_credits_of_any_year_a_completion_may_be_dated_can_be_read(app, client, 
     assert client.post("/api/v1/training/completions", json={"items": [item]}, headers=headers).status_code == 200
     page = client.get("/api/v1/credits?year=1998", headers=headers).get_json()
     assert [(c["staff_no"], c["earned_on"]) for c in page["items"]] == [("Y1", "1998-06-01")]
+
+
+def test_the_days_housekeeping_at_an_api_request_is_not_audited_as_the_tokens(app, make_app):
+    """The first request of the bank's day applies the grade changes that fell due; when it is an API call under the
+    rate limit, the change is the system's, not the token's (the limit looks at the token before the request is
+    authenticated)."""
+    from competency.models import Grade, GradeHistory
+    from competency.services import grades
+
+    limited = make_app(RATELIMIT_ENABLED=True)
+    with limited.app_context():
+        position, made = factories.position(code="CM_HK"), factories.org_unit(code="U-HK")
+        person = factories.employee(staff_no="HK1", org_unit=made, position=position, grade="junior")
+        db.session.add(GradeHistory(employee_id=person.id, from_grade=Grade.JUNIOR, to_grade=Grade.INTERMEDIATE,
+                                    effective_date=date.today(), reason="due today"))
+        user = factories.user(roles=["hr"], with_employee=False, email="nightly@bank.example")
+        _token, secret = api_tokens.create_token(user, "HR nightly sync", ["org:read"])
+        db.session.commit()
+        grades._checked.clear()  # as at the first request of a new day
+        assert limited.test_client().get("/api/v1/token", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+        applied = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "grade.apply_due"))
+        assert applied is not None and "api_token" not in applied.details
+        assert db.session.scalar(select(Employee.grade).where(Employee.staff_no == "HK1")) == Grade.INTERMEDIATE
