@@ -60,5 +60,5 @@ def translate(message: str) -> str:
     for pattern, template in _patterns():
         found = pattern.fullmatch(message)
         if found:
-            return gettext(template).format(**found.groupdict()) if found.groupdict() else gettext(template)
+            return gettext(template).format(**found.groupdict())
     return message

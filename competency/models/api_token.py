@@ -36,6 +36,10 @@ class ApiToken(db.Model):
     def scope_list(self) -> list[str]:
         return self.scopes.split()
 
+    def is_expired(self, today: date) -> bool:
+        """Past its last day (a token expiring today still works today)."""
+        return self.expires_on is not None and self.expires_on < today
+
     def is_usable(self, today: date) -> bool:
-        """Not revoked, not expired (a token expiring today still works today), and its account active."""
-        return self.revoked_at is None and (self.expires_on is None or self.expires_on >= today) and self.user.active
+        """Not revoked, not expired, and its account active."""
+        return self.revoked_at is None and not self.is_expired(today) and self.user.active

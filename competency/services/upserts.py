@@ -47,13 +47,12 @@ def matches(if_match: str | None, current: str | None) -> bool:
     return "*" in wanted or current in wanted
 
 
-def canonical_key(key: str, field: str) -> str:
-    """The natural key of a URL as the imports keep it; FieldError when they would keep another (spaces around it,
-    characters that cannot be stored): the write, its lock and its If-Match must be about the record named."""
+def check_key(key: str, field: str) -> None:
+    """FieldError unless the natural key of a URL is as the imports keep it (no spaces around it, no characters that
+    cannot be stored): the write, its lock and its If-Match must be about the record named."""
     if not key or cell_text(key) != key:
         raise FieldError(field, _l("%(key)s is not a key as recorded: leave out spaces around it and invisible characters.",
                                    key=repr(key)))
-    return key
 
 
 def org_unit_record(code: str) -> dict | None:
@@ -79,10 +78,10 @@ EMPLOYEE_LOADS = (joinedload(Employee.org_unit), joinedload(Employee.position), 
 
 def employee_tag(person: Employee) -> str:
     """The employee's entity tag: their record and their account's email and roles (which a PUT may change)."""
-    account = db.session.execute(select(User.id, User.email).where(User.employee_id == person.id)).one_or_none()
-    roles = [] if account is None else sorted(
-        r.value for r in db.session.scalars(select(UserRole.role).where(UserRole.user_id == account.id)))
-    return tag(employee_record(person), {"email": account and account.email, "roles": roles})
+    rows = db.session.execute(select(User.email, UserRole.role).outerjoin(UserRole, UserRole.user_id == User.id)
+                              .where(User.employee_id == person.id)).all()
+    account = {"email": rows[0].email, "roles": sorted(r.role.value for r in rows if r.role)} if rows else None
+    return tag(employee_record(person), account)
 
 
 def _employee_of(staff_no: str) -> tuple[dict, str] | tuple[None, None]:
@@ -104,7 +103,7 @@ def upsert_org_unit(code: str, values: dict, if_match: str | None, source: str, 
     """Create or update one org unit by code (the org unit import's rules; `source` names the writer in the audit
     trail as a file would be); PreconditionFailed when `if_match` no longer holds; ImportFailed with the field errors.
     Unit of work."""
-    canonical_key(code, "code")
+    check_key(code, "code")
     with unit_of_work():
         _lock(OrgUnit, OrgUnit.code, code)
         before = org_unit_record(code)
@@ -120,7 +119,7 @@ def upsert_employee(staff_no: str, values: dict, if_match: str | None, source: s
     """Create or update one employee by staff number (the employee import's rules, `options` its settings; `source` as
     for `upsert_org_unit`); PreconditionFailed when `if_match` no longer holds; ImportFailed with the field errors.
     Unit of work."""
-    canonical_key(staff_no, "staff_no")
+    check_key(staff_no, "staff_no")
     with unit_of_work():
         _lock(Employee, Employee.staff_no, staff_no)
         if not matches(if_match, _employee_of(staff_no)[1]):
