@@ -1,7 +1,7 @@
 """Flask extensions, created unbound and initialised in create_app."""
 import os
 
-from flask import current_app, has_app_context
+from flask import current_app, g, has_app_context
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -54,9 +54,13 @@ limiter = AppLimiter(key_func=get_remote_address, default_limits=[])
 
 def retry_after_only_on_refusals(response):
     """After Flask-Limiter's headers: it writes `Retry-After` on every response it counts, but the header means "try
-    again later" (RFC 9110) and belongs to a refusal, 429 or 503, only (the X-RateLimit headers say what is left)."""
+    again later" (RFC 9110) and belongs to a refusal, 429 or 503, only (the X-RateLimit headers say what is left).
+    On a refusal whose answer named its wait (`g.retry_after`), the header says that wait: the limiter works out its
+    own again, rounded down a moment later, and would say a second less than the message."""
     if response.status_code not in (429, 503):
         response.headers.pop("Retry-After", None)
+    elif "retry_after" in g:
+        response.headers["Retry-After"] = str(g.retry_after)
     return response
 
 

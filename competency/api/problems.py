@@ -4,7 +4,7 @@ import re
 import time
 from http import HTTPStatus
 
-from flask import jsonify, request
+from flask import g, jsonify, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -81,6 +81,7 @@ def http_error(error: HTTPException):
     if status == 429:
         reached = limiter.current_limit  # the limit this request went over
         retry = max(int(reached.reset_at - time.time()), 1) if reached is not None else 60
+        g.retry_after = retry  # the header says the message's wait (extensions.retry_after_only_on_refusals)
         headers["Retry-After"] = str(retry)
         return problem(429, _("Too many requests with this token: wait %(n)s seconds and try again.", n=retry), headers=headers)
     if status == 401:
