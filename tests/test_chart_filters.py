@@ -13,6 +13,7 @@ from competency.models import Assessment, CreditRequirement, Grade, OrgUnitKind,
 from competency.services.assessments import cycles, workflow
 from competency.services.review import runs, standards
 from competency.services.training import ledger
+from competency.timeutil import bank_today
 
 from . import factories
 
@@ -23,7 +24,6 @@ standards:
   intermediate: {min_sales: 800,  min_score: 70, min_credits: 30}
   senior:       {min_sales: 1500, min_score: 80, min_credits: 40}
 """
-YEAR = date.today().year
 
 
 @pytest.fixture
@@ -31,6 +31,7 @@ def org(app, client, login_as):
     """Branch BR with sub-branch SUB (A junior, B intermediate), unit OTH (C junior; D junior, retail position).
     Cycle C1 (corporate model) assesses A, B, C: A and C completed, B not started. A earned this year's 10 credits.
     A review of this year has recommendations for A, B and C. hr is signed in."""
+    year = bank_today().year  # when the test runs: a run may pass New Year
     version = factories.model_version(publish=True)
     retail = factories.position("CM_RETAIL", name_zh="零售客户经理", name_en="Retail customer manager")
     branch = factories.org_unit(code="BR", kind=OrgUnitKind.TIER1_BRANCH, name_en="Branch")
@@ -41,9 +42,9 @@ def org(app, client, login_as):
     c = factories.employee(staff_no="C", org_unit=other, grade=Grade.JUNIOR)
     factories.employee(staff_no="D", org_unit=other, grade=Grade.JUNIOR, position=retail)
     cycle = cycles.save_cycle(cycles.CycleValues(
-        code="C1", name_zh="周期", name_en="Cycle one", version_id=version.id, period_start=date(YEAR, 1, 1),
-        period_end=date(YEAR, 6, 30), self_deadline=date.today() + timedelta(days=3),
-        supervisor_deadline=date.today() + timedelta(days=6), self_weight=0))
+        code="C1", name_zh="周期", name_en="Cycle one", version_id=version.id, period_start=date(year, 1, 1),
+        period_end=date(year, 6, 30), self_deadline=bank_today() + timedelta(days=3),
+        supervisor_deadline=bank_today() + timedelta(days=6), self_weight=0))
     cycles.open_cycle(cycle)
     comps = {comp.code: comp.id for comp in version.competencies}
     for person, (k1, s1) in ((a, (1, 3)), (c, (4, 1))):
@@ -52,13 +53,13 @@ def org(app, client, login_as):
                               lock_version=item.lock_version)
     db.session.add_all([CreditRequirement(grade=Grade.JUNIOR, credits=Decimal("10")),
                         CreditRequirement(grade=Grade.INTERMEDIATE, credits=Decimal("10"))])
-    ledger.adjust(a, "10", "course", on=date(YEAR, 1, 2))
+    ledger.adjust(a, "10", "course", on=date(year, 1, 1))
     standards.import_standards(STANDARDS_YAML)
-    runs.run_review(YEAR)
+    runs.run_review(year)
     db.session.commit()
     login_as(factories.user(roles=["hr"], with_employee=False))
     return dict(branch=branch.id, sub=sub.id, other=other.id, retail=retail.id, corporate=version.position_id,
-                cycle=cycle.id)
+                cycle=cycle.id, year=year)
 
 
 def _charts(client, query: str = "") -> dict:
@@ -105,8 +106,8 @@ def compliance(charts):
     return bar_values(charts, "Credit compliance by org unit")
 
 
-def review_total(charts) -> int | None:
-    values = bar_values(charts, f"Review {YEAR}: recommendations by action")
+def review_total(charts, year: int) -> int | None:
+    values = bar_values(charts, f"Review {year}: recommendations by action")
     return values and sum(values.values())
 
 
@@ -116,7 +117,7 @@ def test_without_filters_every_chart_counts_everyone(org, client):
     assert headcounts(charts) == {"Branch": 2, "Sub": 2, "Other": 2}
     assert completion(charts) == {"Branch": 50, "Sub": 50, "Other": 100}
     assert compliance(charts) == {"Branch": 50, "Sub": 50, "Other": 0}
-    assert review_total(charts) == 3
+    assert review_total(charts, org["year"]) == 3
 
 
 def test_the_org_unit_filter_narrows_every_chart_to_the_unit_and_below(org, client):
@@ -125,20 +126,20 @@ def test_the_org_unit_filter_narrows_every_chart_to_the_unit_and_below(org, clie
     assert headcounts(charts) == {"Branch": 2, "Sub": 2}
     assert completion(charts) == {"Branch": 50, "Sub": 50}
     assert compliance(charts) == {"Branch": 50, "Sub": 50}
-    assert review_total(charts) == 2                                           # A and B
+    assert review_total(charts, org["year"]) == 2                                           # A and B
     charts = _charts(client, f"org_unit={org['other']}")
-    assert completion(charts) == {"Other": 100} and compliance(charts) == {"Other": 0} and review_total(charts) == 1
+    assert completion(charts) == {"Other": 100} and compliance(charts) == {"Other": 0} and review_total(charts, org["year"]) == 1
 
 
 def test_the_position_filter_narrows_every_chart(org, client):
     charts = _charts(client, f"position={org['retail']}")                      # D only: not assessed, not reviewed
-    assert heatmap_units(charts) is None and completion(charts) is None and review_total(charts) is None
+    assert heatmap_units(charts) is None and completion(charts) is None and review_total(charts, org["year"]) is None
     assert headcounts(charts) == {"Other": 1}
     assert compliance(charts) == {"Other": 0}
     charts = _charts(client, f"position={org['corporate']}")
     assert headcounts(charts) == {"Branch": 2, "Sub": 2, "Other": 1}
     assert compliance(charts) == {"Branch": 50, "Sub": 50, "Other": 0}
-    assert completion(charts) == {"Branch": 50, "Sub": 50, "Other": 100} and review_total(charts) == 3
+    assert completion(charts) == {"Branch": 50, "Sub": 50, "Other": 100} and review_total(charts, org["year"]) == 3
 
 
 def test_the_grade_filter_narrows_every_chart(org, client):
@@ -147,19 +148,19 @@ def test_the_grade_filter_narrows_every_chart(org, client):
     assert headcounts(charts) == {"Branch": 1, "Sub": 1}
     assert completion(charts) == {"Branch": 0, "Sub": 0}
     assert compliance(charts) == {"Branch": 0, "Sub": 0}
-    assert review_total(charts) == 1
+    assert review_total(charts, org["year"]) == 1
     charts = _charts(client, "grade=junior")                                    # A, C, D
     assert heatmap_units(charts) == ["Branch", "Sub", "Other"]
     assert completion(charts) == {"Branch": 100, "Sub": 100, "Other": 100}
     assert compliance(charts) == {"Branch": 100, "Sub": 100, "Other": 0}
-    assert review_total(charts) == 2
+    assert review_total(charts, org["year"]) == 2
 
 
 def test_the_year_filter_chooses_the_credits_year_and_the_review(org, client):
-    charts = _charts(client, f"year={YEAR - 1}")                                # no credits, no review that year
+    charts = _charts(client, f"year={org['year'] - 1}")                                # no credits, no review that year
     assert compliance(charts) == {"Branch": 0, "Sub": 0, "Other": 0}
-    assert review_total(charts) is None
-    assert f"Credit compliance by org unit (sub-units included), {YEAR - 1}" in _charts(client, f"year={YEAR - 1}")
+    assert review_total(charts, org["year"]) is None
+    assert f"Credit compliance by org unit (sub-units included), {org['year'] - 1}" in _charts(client, f"year={org['year'] - 1}")
 
 
 def test_the_cycle_filter_chooses_the_heatmaps_and_the_completions_cycle(org, client):
@@ -194,13 +195,13 @@ def test_every_export_follows_the_org_unit_position_and_grade_filters(org, clien
 def test_the_cycle_and_year_filters_choose_what_the_exports_hold(org, client):
     other = cycles.save_cycle(cycles.CycleValues(
         code="C0", name_zh="旧周期", name_en="Cycle zero", version_id=db.session.scalar(select(Assessment.version_id).limit(1)),
-        period_start=date(YEAR - 1, 1, 1), period_end=date(YEAR - 1, 6, 30), self_deadline=date.today() + timedelta(days=3),
-        supervisor_deadline=date.today() + timedelta(days=6), self_weight=0))
+        period_start=date(org["year"] - 1, 1, 1), period_end=date(org["year"] - 1, 6, 30), self_deadline=bank_today() + timedelta(days=3),
+        supervisor_deadline=bank_today() + timedelta(days=6), self_weight=0))
     cycles.open_cycle(other)
     db.session.commit()
     for kind in ("results", "results_wide", "gaps"):
         assert _people(client, kind, f"cycle={org['cycle']}") == {"A", "C"}
         assert _people(client, kind, f"cycle={other.id}") == set()             # nobody's assessment completed in it
-    assert [row[-1] for row in _csv(client, f"/exports/credits.csv?year={YEAR}")[1:] if row[0] == "A"] == ["Yes"]
-    assert [row[-1] for row in _csv(client, f"/exports/credits.csv?year={YEAR - 1}")[1:] if row[0] == "A"] == ["No"]
-    assert _people(client, "recommendations", f"year={YEAR - 1}") == set()
+    assert [row[-1] for row in _csv(client, f"/exports/credits.csv?year={org['year']}")[1:] if row[0] == "A"] == ["Yes"]
+    assert [row[-1] for row in _csv(client, f"/exports/credits.csv?year={org['year'] - 1}")[1:] if row[0] == "A"] == ["No"]
+    assert _people(client, "recommendations", f"year={org['year'] - 1}") == set()

@@ -15,13 +15,21 @@ from competency.services import imports
 from competency.services.imports import ImportFailed
 from competency.services.training import enrolment as enrolments
 from competency.services.training import ledger, mentoring, recommendations
+from competency.timeutil import bank_today
 
 from . import factories
 
 E = EnrolmentStatus
 EN = {"Accept-Language": "en"}
-TODAY = date.today()
-TOMORROW = TODAY + timedelta(days=1)
+
+
+def _today() -> date:
+    """The bank's day when the test runs (not when the file was loaded: a run may pass midnight)."""
+    return bank_today()
+
+
+def _tomorrow() -> date:
+    return _today() + timedelta(days=1)
 
 
 def _session(course, days=7, capacity=5):
@@ -58,10 +66,10 @@ def test_a_pass_dated_in_the_future_is_refused_and_nothing_is_written(app):
     person = factories.employee()
     (enrolment,) = _assigned(factories.course(credits="2"), [person])
     with pytest.raises(DomainError, match="cannot be dated in the future"):
-        enrolments.record_result(enrolment, "pass", on=TOMORROW)
+        enrolments.record_result(enrolment, "pass", on=_tomorrow())
     db.session.expire_all()
     assert db.session.get(Enrolment, enrolment.id).status == E.ASSIGNED
-    assert _credits() == 0 and ledger.my_year(person, TOMORROW.year)[0] == 0
+    assert _credits() == 0 and ledger.my_year(person, _tomorrow().year)[0] == 0
 
 
 def test_a_result_dated_before_its_session_started_is_refused(app):
@@ -83,18 +91,18 @@ def test_the_roster_refuses_a_future_date_with_a_message(app, client, login_as):
     enrolment_ids = [e.id for e in _assigned(course, [factories.employee(), factories.employee()])]
     login_as("trainer")
     page = client.post(f"/catalogue/{course.id}/roster", data={"enrolments": enrolment_ids, "outcome": "pass",
-                                                               "on": TOMORROW.isoformat()},
+                                                               "on": _tomorrow().isoformat()},
                        headers=EN, follow_redirects=True).data.decode()
-    assert f"A result cannot be dated in the future ({TOMORROW.isoformat()} is after today" in page
+    assert f"A result cannot be dated in the future ({_tomorrow().isoformat()} is after today" in page
     assert set(db.session.scalars(select(Enrolment.status))) == {E.ASSIGNED} and _credits() == 0
-    assert f'max="{TODAY.isoformat()}"' in page  # the date picker offers no future day
+    assert f'max="{_today().isoformat()}"' in page  # the date picker offers no future day
 
 
 def test_the_training_import_refuses_a_future_completion_date(app):
     factories.employee(staff_no="P1")
     factories.course("S5-101")
     data = ("staff_no,course_code,completed_on,result\nP1,S5-101,2025-06-01,pass\n"
-            f"P1,S5-101,{TOMORROW.isoformat()},pass\n").encode()
+            f"P1,S5-101,{_tomorrow().isoformat()},pass\n").encode()
     with pytest.raises(ImportFailed) as failure:
         imports.import_training(data, "t.csv")
     assert [(e.line, e.column) for e in failure.value.errors] == [(3, "completed_on")]
@@ -108,15 +116,15 @@ def test_credits_and_mentoring_cannot_be_dated_in_the_future_either(app, client,
     person = factories.employee()
     db.session.commit()
     with pytest.raises(DomainError, match="cannot be dated in the future"):
-        ledger.adjust(person, "3", "Conference", on=TOMORROW)
+        ledger.adjust(person, "3", "Conference", on=_tomorrow())
     login_as("hr")
-    page = client.post(f"/employees/{person.id}/credits/adjust", data={"amount": "3", "reason": "Talk", "on": TOMORROW.isoformat()},
+    page = client.post(f"/employees/{person.id}/credits/adjust", data={"amount": "3", "reason": "Talk", "on": _tomorrow().isoformat()},
                        headers=EN, follow_redirects=True).data.decode()
     assert "Credits cannot be dated in the future" in page and _credits() == 0
     course = factories.course("MEN-1", type=CourseType.MENTORING)
     pairing = mentoring.pair(factories.employee(grade=Grade.SENIOR), factories.employee(grade=Grade.TRAINEE), course,
                              on=date(2026, 1, 5))
-    for wrong in (TOMORROW, date(2026, 1, 4)):
+    for wrong in (_tomorrow(), date(2026, 1, 4)):
         with pytest.raises(DomainError, match="between its start"):
             mentoring.complete_mentoring(pairing, on=wrong)
     assert _credits() == 0
@@ -284,7 +292,7 @@ def test_an_enrolment_closed_by_someone_else_in_between_is_left_or_refuses_the_w
         enrolments.record_results([a, b], "pass")
     assert db.session.scalar(select(Enrolment.status).where(Enrolment.id == b.id)) == E.ASSIGNED and _credits() == 0
     closed_meanwhile(c, E.COMPLETED, TrainingResult.PASS)
-    ledger.award_completions([c.id], TODAY, None)  # as the other request did
+    ledger.award_completions([c.id], _today(), None)  # as the other request did
     done = enrolments.record_results([c, d], "pass")
     assert (done.recorded, done.unchanged) == (1, 1) and _credits() == Decimal("4")
     assert db.session.scalar(select(func.count(CreditEntry.id)).where(CreditEntry.enrolment_id == c.id)) == 1
@@ -436,7 +444,7 @@ def _open_cycle(version):
 
     cycle = cycles.save_cycle(cycles.CycleValues(
         code="C", name_zh="周期", name_en="Cycle", version_id=version.id, period_start=date(2026, 1, 1),
-        period_end=date(2026, 6, 30), self_deadline=TODAY + timedelta(days=5), supervisor_deadline=TODAY + timedelta(days=9),
+        period_end=date(2026, 6, 30), self_deadline=_today() + timedelta(days=5), supervisor_deadline=_today() + timedelta(days=9),
         self_weight=0))
     cycles.open_cycle(cycle)
     return cycle

@@ -46,6 +46,7 @@ def live_server(tmp_path_factory, _require_chromium):
 
     from competency import create_app
     from competency.extensions import db
+    from competency.services.notifications import runner
     from competency.services.seed import seed_all
 
     path = tmp_path_factory.mktemp("e2e-db") / "e2e.db"
@@ -64,6 +65,9 @@ def live_server(tmp_path_factory, _require_chromium):
     with app.app_context():
         upgrade()
         seed_all(app.config["SEEDS_DIR"], probation_months=3, hash_method=HASH)
+        # The day's reminders, as `make run` tells them before serving: the server's job consumer would otherwise
+        # tell them at its first ten-minute tick, in the middle of a journey that counts the bell.
+        runner.run()
         db.session.remove()
 
     werkzeug_log = logging.getLogger("werkzeug")
