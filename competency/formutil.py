@@ -8,6 +8,7 @@ from wtforms import DecimalField, IntegerField, SelectChoice, StringField, Valid
 from .errors import DomainError
 from .i18n import label, localized
 from .models import LEVELS, Category, Grade
+from .models.limits import within
 from .services import access, people
 from .services.ksa.versions import SCALE
 from .services.org import unit_tree
@@ -95,6 +96,7 @@ class Amount(DecimalField):
 
     def __init__(self, label=None, validators=None, *, digits: int, places: int, **kwargs):
         super().__init__(label, validators, places=places, **kwargs)
+        self.digits, self.places = digits, places
         self.limit = Decimal(10) ** (digits - places)
         self.quantum = Decimal(1).scaleb(-places)
 
@@ -102,9 +104,7 @@ class Amount(DecimalField):
         super().process_formdata(valuelist)
         if not valuelist or self.data is None:
             return
-        # checked before rounding (rounding a huge number overflows) and after (9999.995 rounds to 10000.00)
-        if not self.data.is_finite() or abs(self.data) >= self.limit or \
-                abs(self.data.quantize(self.quantum, rounding=ROUND_HALF_UP)) >= self.limit:
+        if not within(self.data, self.digits, self.places):
             self.data = None
             raise ValueError(_l("Enter a number smaller than %(limit)s.", limit=f"{self.limit:,}"))
         self.data = self.data.quantize(self.quantum, rounding=ROUND_HALF_UP)

@@ -11,6 +11,7 @@ from werkzeug.routing import IntegerConverter
 from .api import problems
 from .errors import Conflict, DomainError, Forbidden, NotFound
 from .extensions import db
+from .models.limits import digits_within
 
 DOMAIN_STATUS = ((NotFound, 404), (Forbidden, 403), (Conflict, 409))
 
@@ -86,15 +87,16 @@ def id_arg(name: str) -> int | None:
     value = request.args.get(name)
     if value is None or value == "":
         return None
-    if not value.isdecimal() or not 1 <= int(value) <= MAX_ID:
+    found = digits_within(value, 1, MAX_ID)
+    if found is None:
         abort(404)
-    return int(value)
+    return found
 
 
 def _page_in_range() -> None:
     """A `?page=` beyond any real list is a 404 (it would overflow the database's OFFSET)."""
     page = request.args.get("page")
-    if page is not None and (not page.isdecimal() or not 1 <= int(page) <= MAX_PAGE):
+    if page is not None and digits_within(page, 1, MAX_PAGE) is None:
         abort(404)
 
 

@@ -627,8 +627,9 @@ def test_a_put_names_its_record_exactly(app, client, token, unit):
 
 
 def test_requests_out_of_the_ordinary_get_a_clear_4xx_and_write_nothing(app, client, token, unit):
-    """A date no one can mean (year 9999, whose probation end would not exist), a body nested beyond the parser, a
-    cursor beyond any key, a body that is not JSON, an unknown path beside the docs page: problem details, no 500."""
+    """A date no one can mean (year 9999, whose probation end would not exist), a body nested beyond the parser or
+    with a number of more digits than it reads, an amount beyond the decimal context, a cursor beyond any key, a body
+    that is not JSON, an unknown path beside the docs page: problem details, no 500."""
     headers, _user = token(("hr",), ["org:write", "org:read", "results:read"], with_employee=False, email="hr@bank.example")
     far = client.post("/api/v1/employees/bulk", json={"items": [_employee_item("F1", hire_date="9999-12-01")]},
                       headers={**headers, "Accept-Language": "en"})
@@ -638,6 +639,13 @@ def test_requests_out_of_the_ordinary_get_a_clear_4xx_and_write_nothing(app, cli
     assert client.put("/api/v1/employees/F1", json=body, headers=headers).status_code == 422
     deep = client.post("/api/v1/employees/bulk", data="[" * 100_000 + "]" * 100_000, content_type=JSON, headers=headers)
     assert deep.status_code == 400 and deep.content_type == PROBLEM
+    sales = token(("hr",), ["sales:write"], with_employee=False, email="sales@bank.example")[0]
+    long = client.post("/api/v1/sales/bulk", data='{"items": [{"staff_no": "F1", "year": ' + "9" * 5000 + ', "amount": "1"}]}',
+                       content_type=JSON, headers=sales)  # more digits than Python's JSON reader converts
+    assert long.status_code == 400 and long.content_type == PROBLEM
+    for amount in ("1e999999999", "-1e999999999"):  # beyond the decimal context: any arithmetic on it overflows
+        beyond = client.post("/api/v1/sales/bulk", json={"items": [{"staff_no": "F1", "year": 2025, "amount": amount}]}, headers=sales)
+        assert beyond.status_code == 422 and beyond.get_json()["errors"][0]["pointer"] == "/items/0/amount", amount
     import base64
 
     for path in ("/api/v1/results", "/api/v1/credits", "/api/v1/employees"):

@@ -51,7 +51,8 @@ ID_MODELS = {
 # The natural keys in the API's paths: a real one (the first), as for ids.
 KEYS = {"code": OrgUnit.code, "staff_no": Employee.staff_no}
 HOSTILE = [
-    "", " ", "\x00", "a\x00b", "1e400", "-1e400", "1e30", "NaN", "Infinity", "-0", "99999999999999999999999",
+    "", " ", "\x00", "a\x00b", "1e400", "-1e400", "1e30", "1e999999999", "-1e-999999999", "NaN", "Infinity", "-0",
+    "99999999999999999999999", "9" * 5000,
     "-2147483649", "2147483648", "0.0000001", "²", "１２", "٣", "9999-12-31", "0000-00-00", "2026-02-30", "<script>alert(1)</script>",
     "' OR 1=1 --", "=HYPERLINK(\"http://x\")", "x" * 5000, "中" * 300, "../../etc/passwd", "%s%n", "\ud7ff\ufffd",
 ]
@@ -216,7 +217,8 @@ def _complete_forms(course) -> list[tuple[str, dict, str]]:
             ("/standards", standards, "senior_sales")]
 
 
-@pytest.mark.parametrize("value", ["1e30", "1e400", "-1e400", "NaN", "Infinity", "123456789012345678"])
+# 1e999999999: beyond the decimal context's exponents (any arithmetic on it overflows) and no int() can be built of it
+@pytest.mark.parametrize("value", ["1e30", "1e400", "-1e400", "NaN", "Infinity", "123456789012345678", "1e999999999"])
 def test_numbers_beyond_a_column_are_form_errors_and_leave_the_page_working(seeded, client, login_as, value):
     login_as("hr")
     course = db.session.scalar(select(Course).order_by(Course.id))
@@ -276,6 +278,52 @@ def test_every_import_column_takes_hostile_values_without_a_crash_or_a_half_impo
         db.session.rollback()
         assert _state() == before, f"{kind} refused {rows!r} but wrote"
     db.session.rollback()
+
+
+# A number beyond the decimal context's exponents in each numeric column of a file: any arithmetic on it overflows and
+# int() of it builds a billion digits (a worker lost for hours); the row is refused like any number too large.
+HUGE = "1e999999999"
+HUGE_CELLS = [
+    ("sales", f"S0001,{HUGE},100", "year"), ("sales", f"S0001,2025,{HUGE}", "amount"), ("sales", f"S0001,2025,-{HUGE}", "amount"),
+    ("training", f"S0001,LAW-102,2025-06-30,pass,{HUGE}", "score"), ("ratings", f"S0001,K1,self,{HUGE},", "level"),
+    ("courses", f"NEW-1,新课,New,law,online,{HUGE},1,K1:3", "hours"), ("courses", f"NEW-1,新课,New,law,online,4,{HUGE},K1:3", "credits"),
+    ("courses", f"NEW-1,新课,New,law,online,4,1,K1:{HUGE}", "competencies"),
+    ("sales", f"S0001,{'9' * 5000},100", "year"), ("courses", f"NEW-1,新课,New,law,online,4,1,K1:{'9' * 5000}", "competencies"),
+]
+
+
+@pytest.mark.parametrize(("kind", "row", "column"), HUGE_CELLS, ids=[f"{k}-{c}-{n}" for n, (k, _r, c) in enumerate(HUGE_CELLS)])
+def test_a_number_beyond_any_in_a_file_is_a_row_error(seeded, kind, row, column):
+    from competency.services.imports import IMPORTERS, ImportFailed
+
+    options = {"cycle_code": "H2018", "start": date(2018, 1, 1), "end": date(2018, 12, 31)} if kind == "ratings" else {}
+    before = _state()
+    with pytest.raises(ImportFailed) as refused:
+        IMPORTERS[kind](f"{','.join(IMPORT_COLUMNS[kind])}\n{row}\n".encode(), f"{kind}.csv", **options)
+    assert [e.column for e in refused.value.errors] == [column]
+    db.session.rollback()
+    assert _state() == before
+
+
+@pytest.mark.parametrize("weight", [HUGE, f"-{HUGE}"])
+def test_a_model_or_standards_file_with_a_number_beyond_any_is_refused(seeded, weight):
+    import yaml
+
+    from competency.services.imports import ImportFailed
+    from competency.services.ksa import importer
+    from competency.services.review import standards
+
+    data = factories.model_data()
+    data["competencies"][0]["weight"] = weight
+    data["competencies"][1]["descriptors"] = {weight: {"zh": "x", "en": "x"}}
+    before = _state()
+    with pytest.raises(ImportFailed):
+        importer.import_file(yaml.safe_dump(data, allow_unicode=True).encode(), "model.yaml")
+    grades = {g: {"min_sales": weight, "min_score": 60, "min_credits": weight} for g in ("junior", "intermediate", "senior")}
+    with pytest.raises(ImportFailed):
+        standards.import_standards(yaml.safe_dump({"position": "CM_CORP", "unit": "万元", "standards": grades}))
+    db.session.rollback()
+    assert _state() == before
 
 
 @settings(max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])

@@ -32,13 +32,14 @@ def test_a_strong_key_starts_and_testing_without_one_gets_a_random_key():
 
 @pytest.mark.parametrize("path", ["/employees/100000000000000000000000", "/assessments/100000000000000000000000",
                                   "/catalogue/99999999999999999999999999", "/employees?page=100000000000000000000000",
-                                  "/employees?page=-1", "/employees?page=²", "/admin/users?page=0"])
+                                  "/employees?page=-1", "/employees?page=²", "/admin/users?page=0",
+                                  pytest.param("/employees?page=" + "9" * 5000, id="page-of-5000-digits")])  # beyond int()
 def test_ids_and_pages_beyond_any_row_are_404(seeded, client, login_as, path):
     login_as("admin")
     assert client.get(path).status_code == 404
 
 
-@pytest.mark.parametrize("amount", ["1e400", "Infinity", "NaN", "1e30", "100000"])
+@pytest.mark.parametrize("amount", ["1e400", "Infinity", "NaN", "1e30", "100000", "1e999999999"])
 def test_credits_cannot_be_adjusted_by_an_amount_no_ledger_holds(app, client, login_as, amount):
     person = factories.employee()
     db.session.commit()

@@ -299,6 +299,8 @@ def test_amounts_with_currency_signs_and_thousands_separators(bank):
 @pytest.mark.parametrize(("row", "column", "message"), [
     ("00123,2025,12万", "amount", "The amount must be a number of at least 0, like 1234.5 or ¥1,234.50: 12万."),
     ("00123,去年,100", "year", "The year must be a four-digit year from 2000 to 2100: 去年."),
+    # int() of this would build a number of a billion digits: the import would hold its worker for hours
+    ("00123,1e999999999,100", "year", "The year must be a four-digit year from 2000 to 2100: 1e999999999."),
 ])
 def test_a_refused_value_is_shown_with_the_expected_form(bank, row, column, message):
     imports.import_employees(ROSTER.encode(), "p.csv")
@@ -316,6 +318,10 @@ def test_ratings_and_training_in_chinese(seeded):
         imports.import_ratings("工号,能力代码,评价人,等级\nS0001,K1,自评,6\n".encode(), "r.csv", cycle_code="H2018",
                                start=datetime.date(2018, 1, 1), end=datetime.date(2018, 12, 31))
     assert [str(e.message) for e in failure.value.errors] == ["Levels run from 1 to 5: 6."]
+    with pytest.raises(ImportFailed) as failure:
+        imports.import_ratings("工号,能力代码,评价人,等级\nS0001,K1,自评,1e999999999\n".encode(), "r.csv", cycle_code="H2018",
+                               start=datetime.date(2018, 1, 1), end=datetime.date(2018, 12, 31))
+    assert [str(e.message) for e in failure.value.errors] == ["Levels run from 1 to 5: 1e999999999."]
     training = "工号,课程代码,完成日期,培训结果,成绩\nS0001,LAW-101,2019/5/20,通过,92\nS0002,LAW-101,2019年5月21日,未通过,40\n"
     result = imports.import_training(training.encode("gb18030"), "t.csv")
     assert result.counts == {"passed": 1, "failed": 1}

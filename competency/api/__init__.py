@@ -32,13 +32,14 @@ class ApiDocument(Api):
 
 
 class JsonParser(FlaskParser):
-    """webargs' parser, with a body nested deeper than Python's JSON reader goes answered as any unreadable body is
-    (400, "Invalid JSON body."): the RecursionError is the body's fault only there."""
+    """webargs' parser, with a body Python's JSON reader cannot take answered as any unreadable body is (400, "Invalid
+    JSON body."): nested deeper than it goes (RecursionError), or a number of more digits than it converts (ValueError,
+    4,300 digits); the error is the body's fault only there."""
 
     def _raw_load_json(self, req):
         try:
             return super()._raw_load_json(req)
-        except RecursionError as error:
+        except (RecursionError, ValueError) as error:
             self._handle_invalid_json_error(error, req)
 
 

@@ -1,6 +1,6 @@
 """What a column holds: the longest text of a String(n) column and the largest number of a NUMERIC(p, s) one, so
 that imports and forms refuse a value before the database does (PostgreSQL with an error, SQLite silently)."""
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Numeric, String
 
@@ -20,12 +20,27 @@ def number_limit(attribute) -> Decimal | None:
 
 
 def holds_number(attribute, value: Decimal) -> bool:
-    """Whether a NUMERIC(p, s) column holds the value: finite, and below 10^(p − s) once rounded to s places."""
+    """Whether a NUMERIC(p, s) column holds the value (`within`); any number fits a column without a precision."""
     kind = attribute.property.columns[0].type
-    if not value.is_finite():
-        return False
     if not isinstance(kind, Numeric) or kind.precision is None:
-        return True
-    limit = Decimal(10) ** (kind.precision - (kind.scale or 0))
-    # compared before rounding too: rounding a huge number to the scale would overflow the decimal context
-    return abs(value) < limit and abs(value.quantize(Decimal(1).scaleb(-(kind.scale or 0)))) < limit
+        return value.is_finite()
+    return within(value, kind.precision, kind.scale or 0)
+
+
+def within(value: Decimal, digits: int, places: int) -> bool:
+    """Whether NUMERIC(digits, places) holds the value: finite, and below 10^(digits − places) once rounded half up to
+    `places` (9999.995 rounds to 10000.00). Judged by its exponent first: any arithmetic on 1e999999999, abs() and
+    rounding included, overflows the decimal context."""
+    if not value.is_finite() or value.adjusted() >= digits - places:
+        return False
+    return abs(value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)) < Decimal(10) ** (digits - places)
+
+
+def digits_within(text: str, low: int, high: int) -> int | None:
+    """The text as a whole number written in digits (0-9 or another script's), when it lies within [low, high]; None
+    otherwise. Read by its length first: int() refuses more than 4,300 digits with an error, and a number written
+    with more digits than `high` has is beyond it anyway."""
+    if not text.isdecimal() or len(text) > len(str(high)):
+        return None
+    value = int(text)
+    return value if low <= value <= high else None

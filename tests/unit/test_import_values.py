@@ -7,6 +7,7 @@ import pytest
 from competency.services.imports.headers import column_of, lookup_of
 from competency.services.imports.sources import padded
 from competency.services.imports.values import parse_date, parse_list, parse_number, parse_whole, twin, zero_twins
+from competency.services.ksa.reader import int_or_none
 
 
 @pytest.mark.parametrize("text", ["2024-03-01", "2024-3-1", "2024/3/1", "2024/03/01", "2024.03.01", "2024年3月1日",
@@ -36,6 +37,11 @@ def test_what_is_not_an_amount(text):
 
 def test_whole_numbers_and_lists():
     assert (parse_whole("3.0"), parse_whole("3"), parse_whole("3.5"), parse_whole("x")) == (3, 3, None, None)
+    # beyond any count, year or level (18 digits, a BIGINT's): not a whole number of ours, and never built as one
+    assert (parse_whole("999999999999999999"), parse_whole("-999999999999999999")) == (10**18 - 1, -(10**18 - 1))
+    assert parse_whole("1e18") is None and parse_whole("1e30") is None
+    assert parse_whole("1e999999999") is None and parse_whole("1e-999999999") is None
+    assert [int_or_none(v) for v in ("4", 4.0, "1e30", "x")] == [4, 4, None, None] and int_or_none("1e999999999") is None
     assert parse_list("K1：3；S2：4、A1:2") == "K1:3;S2:4;A1:2"
 
 

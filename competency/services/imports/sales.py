@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, select, update
 
 from ...extensions import db
 from ...models import AnnualSales
+from ...models.limits import digits_within
 from .. import bulk
 from ..unit_of_work import unit_of_work
 from .common import (
@@ -72,7 +73,7 @@ def import_sales_rows(rows, filename: str, *, dry_run=False, actor=None, progres
             person, year, amount = people.get(row.get("staff_no")), _year(row.get("year")), _amount(row.get("amount"))
             if person is None:
                 missing.append((row, row.get("staff_no")))
-            if not year.isdecimal() or not 2000 <= int(year) <= 2100:
+            if digits_within(year, 2000, 2100) is None:
                 errors.append(RowError(row.line, "year", _l("The year must be a four-digit year from 2000 to 2100: %(value)s.",
                                                             value=row.get("year"))))
             if amount is None:

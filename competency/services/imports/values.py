@@ -78,12 +78,21 @@ def at_scale(value: Decimal | None, step: Decimal) -> Decimal | None:
         return value
 
 
-def parse_whole(text: str) -> int | None:
-    """A whole number, written 3 or 3.0 (as a spreadsheet may give it); None if it is not one."""
-    value = parse_number(text)
-    if value is None or value != value.to_integral_value():
+# Digits of the largest whole number read from a file (a BIGINT holds 18 whatever they are): no level, year or order
+# of ours comes near, and int() of "1e999999999" would build a billion-digit number, a worker lost for hours.
+WHOLE_DIGITS = 18
+
+
+def whole(value: Decimal | None) -> int | None:
+    """The number as an int when it is whole and has at most WHOLE_DIGITS digits; None otherwise."""
+    if value is None or not value.is_finite() or value.adjusted() >= WHOLE_DIGITS or value != value.to_integral_value():
         return None
     return int(value)
+
+
+def parse_whole(text: str) -> int | None:
+    """A whole number, written 3 or 3.0 (as a spreadsheet may give it); None if it is not one (or is beyond any)."""
+    return whole(parse_number(text))
 
 
 def parse_list(text: str) -> str:

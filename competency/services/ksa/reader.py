@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from ...models import LEVELS
 from .. import safe_files
 from ..imports.tabular import ImportFailed, RowError
+from ..imports.values import whole
 from .export import COLUMNS, GRADES, SHEETS
 
 
@@ -130,7 +131,6 @@ def _lines(value) -> list[str]:
 def int_or_none(value):
     """The value as a whole number, or None."""
     try:
-        number = Decimal(str(value))
+        return whole(Decimal(str(value)))
     except (InvalidOperation, ValueError):
         return None
-    return int(number) if number == number.to_integral_value() else None

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from ...errors import DomainError, FieldError
 from ...extensions import db
 from ...models import LEVELS, Course, CourseCompetency, CourseType, Delivery, TrainingSession
+from ...models.limits import digits_within
 from ...timeutil import bank_now, bank_today
 from .. import audit
 from ..ksa.versions import published_codes
@@ -24,9 +25,10 @@ def parse_competencies(text: str) -> dict[str, int]:
             continue
         code, _, level = part.partition(":")
         code = code.strip()
-        if not code or not level.strip().isdecimal() or int(level) not in LEVELS or code in result:
+        number = digits_within(level.strip(), min(LEVELS), max(LEVELS))
+        if not code or number is None or code in result:
             raise ValueError(part)
-        result[code] = int(level)
+        result[code] = number
     return result
 
 
