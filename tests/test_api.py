@@ -643,6 +643,8 @@ def test_requests_out_of_the_ordinary_get_a_clear_4xx_and_write_nothing(app, cli
     long = client.post("/api/v1/sales/bulk", data='{"items": [{"staff_no": "F1", "year": ' + "9" * 5000 + ', "amount": "1"}]}',
                        content_type=JSON, headers=sales)  # more digits than Python's JSON reader converts
     assert long.status_code == 400 and long.content_type == PROBLEM
+    empty = client.post("/api/v1/sales/bulk", data="", content_type=JSON, headers=sales)  # no body: its fields are missing
+    assert empty.status_code == 422 and empty.get_json()["errors"][0]["pointer"] == "/items"
     for amount in ("1e999999999", "-1e999999999"):  # beyond the decimal context: any arithmetic on it overflows
         beyond = client.post("/api/v1/sales/bulk", json={"items": [{"staff_no": "F1", "year": 2025, "amount": amount}]}, headers=sales)
         assert beyond.status_code == 422 and beyond.get_json()["errors"][0]["pointer"] == "/items/0/amount", amount

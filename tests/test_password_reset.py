@@ -1,11 +1,14 @@
 """Forgot password: the e-mailed single-use link (to a real SMTP server), the same answer for unknown accounts,
 expiry, sessions ended, throttling, directory accounts, and the pages' absence without e-mail."""
 import re
+import time
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 
+from competency.auth import views as auth_views
 from competency.extensions import db, limiter
 from competency.models import AuditEvent, PasswordReset, User
 from competency.services import password_reset
@@ -100,7 +103,7 @@ def test_without_email_there_is_no_forgot_password(account, client):
     assert client.get("/password/forgot").status_code == 404
 
 
-def test_asking_is_throttled_per_account(make_app, mail_on, app, account):
+def test_asking_is_throttled_per_account(make_app, mail_on, app, account, monkeypatch):
     limited = make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://", MAIL_SERVER="127.0.0.1",
                        MAIL_PORT=app.config["MAIL_PORT"])
     with limited.app_context():
@@ -108,8 +111,14 @@ def test_asking_is_throttled_per_account(make_app, mail_on, app, account):
         client = limited.test_client()
         codes = [client.post("/password/forgot", data={"identifier": "E5001"}, headers=EN).status_code for _ in range(4)]
         assert codes == [302, 302, 302, 429]
-        assert "Too many requests" in client.post("/password/forgot", data={"identifier": "e5001@bank.example"},
-                                                  headers=EN).data.decode()
+        refused = client.post("/password/forgot", data={"identifier": "e5001@bank.example"}, headers=EN)
+        # 3 per 15 minutes: the wait in whole minutes, rounded up, so that who waits as long as it says is let in
+        wait = int(refused.headers["Retry-After"])
+        assert 840 < wait <= 900 and "Too many requests. Wait 15 minutes, then try again." in refused.data.decode()
+        later = time.time() + 331  # 569 s left: 9.5 minutes is told as 10, never 9
+        monkeypatch.setattr(auth_views, "time", SimpleNamespace(time=lambda: later))
+        refused = client.post("/password/forgot", data={"identifier": "E5001"}, headers=EN)
+        assert "Too many requests. Wait 10 minutes, then try again." in refused.data.decode()
         assert len(db.session.scalars(select(PasswordReset)).all()) == 3
         limiter.reset()
     assert db.session.get(User, account.id).session_version == 1

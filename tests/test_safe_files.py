@@ -1,6 +1,7 @@
 """Hostile files: formula injection in exports, zip bombs, YAML billion laughs, NUL bytes and overlong values in
 imports, abandoned staged uploads."""
 import csv
+import datetime
 import io
 import os
 import time
@@ -211,6 +212,29 @@ def test_yaml_documents_still_load(app):
     assert safe_files.load_yaml('a: "x\\0y"') == {"a": "xy"}  # NUL is a valid YAML escape, but not storable
     with pytest.raises(yaml.YAMLError):
         safe_files.load_yaml("a: [")
+
+
+def test_yaml_numbers_that_cost_or_fail_to_convert_are_read_as_text_and_refused(seeded):
+    """An integer in hexadecimal or base 60 (whose conversion grows with the square of its length), one of more digits
+    than Python converts, a date that names no day: text, which the imports refuse as any word, never a 500."""
+    long = "9" * 5000
+    loaded = safe_files.load_yaml(f"a: 0x{'f' * 4000}\nb: {long}\nc: {':'.join(['1'] * 1000)}\nd: 2025-13-45\n")
+    assert loaded == {"a": "0x" + "f" * 4000, "b": long, "c": ":".join(["1"] * 1000), "d": "2025-13-45"}
+    assert safe_files.load_yaml("a: 12\nb: -3\nc: 1_000\nd: 2025-01-31\ne: 0.25\n") == \
+        {"a": 12, "b": -3, "c": 1000, "d": datetime.date(2025, 1, 31), "e": 0.25}
+    for value in (f"0x{'f' * 4000}", long):
+        with pytest.raises(ImportFailed):
+            import_standards(f"position: CM_CORP\nunit: 万元\nstandards:\n  junior: {{min_sales: {value}, min_score: 60, "
+                             "min_credits: 20}\n")
+        for field in ("position", "name_en"):
+            data = factories.model_data()
+            data[field] = "PLACEHOLDER"
+            with pytest.raises(ImportFailed):
+                importer.import_file(yaml.safe_dump(data, allow_unicode=True).replace("PLACEHOLDER", value).encode(), "m.yaml")
+        data = factories.model_data()
+        data["competencies"][0]["targets"]["junior"] = "PLACEHOLDER"
+        with pytest.raises(ImportFailed):
+            importer.import_file(yaml.safe_dump(data, allow_unicode=True).replace("PLACEHOLDER", value).encode(), "m.yaml")
 
 
 # --- 4. NUL bytes and overlong values ------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The REST API under /api/v1/ (flask-smorest: the marshmallow schemas that validate requests are also the OpenAPI 3.1
 document, /api/v1/openapi.json), its documentation page, token authentication, a per-token rate limit and
 problem+json errors. Every rule is the pages' and the imports': the views call the same services."""
+import json
 from http import HTTPStatus
 
 from flask import current_app
@@ -39,6 +40,8 @@ class JsonParser(FlaskParser):
     def _raw_load_json(self, req):
         try:
             return super()._raw_load_json(req)
+        except json.JSONDecodeError:
+            raise  # webargs' own case (an empty body is no body: each required field is named)
         except (RecursionError, ValueError) as error:
             self._handle_invalid_json_error(error, req)
 

@@ -3,6 +3,7 @@ logging out and the language switcher. Sign-in attempts are throttled (Flask-Lim
 and address (growing waits) and per account; every attempt counts when it arrives, so parallel requests cannot slip
 past the limits. A browser that signed in to the account before is not held by the address and account limits: a
 stranger failing on someone's staff number cannot keep its owner out."""
+import math
 import time
 from urllib.parse import urlsplit
 
@@ -97,8 +98,9 @@ def _remember_device(response):
 
 
 def _retry_minutes() -> int:
+    """The wait in whole minutes, rounded up: who waits as long as the message says is let in (Retry-After: seconds)."""
     current = limiter.current_limit
-    return max(1, round((current.reset_at - time.time()) / 60)) if current else 1
+    return max(1, math.ceil(int(current.reset_at - time.time()) / 60)) if current else 1  # the header's seconds
 
 
 @bp.errorhandler(429)

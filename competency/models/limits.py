@@ -31,7 +31,7 @@ def within(value: Decimal, digits: int, places: int) -> bool:
     """Whether NUMERIC(digits, places) holds the value: finite, and below 10^(digits − places) once rounded half up to
     `places` (9999.995 rounds to 10000.00). Judged by its exponent first: any arithmetic on 1e999999999, abs() and
     rounding included, overflows the decimal context."""
-    if not value.is_finite() or value.adjusted() >= digits - places:
+    if not value.is_finite() or (value and value.adjusted() >= digits - places):  # 0E+5 is a zero, held
         return False
     return abs(value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)) < Decimal(10) ** (digits - places)
 
@@ -40,7 +40,7 @@ def digits_within(text: str, low: int, high: int) -> int | None:
     """The text as a whole number written in digits (0-9 or another script's), when it lies within [low, high]; None
     otherwise. Read by its length first: int() refuses more than 4,300 digits with an error, and a number written
     with more digits than `high` has is beyond it anyway."""
-    if not text.isdecimal() or len(text) > len(str(high)):
+    if not text.isdecimal() or len(text.lstrip("0")) > len(str(high)):  # zeros in front count for nothing
         return None
     value = int(text)
     return value if low <= value <= high else None

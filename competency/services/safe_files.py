@@ -27,6 +27,7 @@ MAX_COLUMNS = 200
 MAX_YAML_CHARS = 2 * MB  # characters, shown to users as MB
 MAX_YAML_VALUES = 50_000
 MAX_YAML_DEPTH = 20
+MAX_YAML_INT_DIGITS = 18  # a BIGINT's: no level, weight, year or order of ours comes near
 
 # What a malformed workbook makes zipfile, zlib, the XML parser or openpyxl raise (SyntaxError covers ParseError).
 XLSX_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, IndexError, OSError, SyntaxError, TypeError, ValueError)
@@ -201,8 +202,27 @@ class BoundedLoader(yaml.SafeLoader):
         """A string scalar without the characters the database cannot store ("\\0" is a valid YAML escape)."""
         return clean_text(self.construct_scalar(node))
 
+    def construct_bounded_int(self, node):
+        """A whole number written in decimal digits, of at most MAX_YAML_INT_DIGITS; any other (hexadecimal, base 60,
+        longer) stays text, for the reader to refuse as it refuses a word: converting one costs time that grows with
+        the square of its length (base 60), or fails beyond 4,300 digits."""
+        text = self.construct_scalar(node)
+        digits = text.replace("_", "").removeprefix("-").removeprefix("+")
+        if digits.isascii() and digits.isdigit() and len(digits) <= MAX_YAML_INT_DIGITS:
+            return self.construct_yaml_int(node)
+        return clean_text(text)
+
+    def construct_checked_timestamp(self, node):
+        """A date or moment, or its text when it names none (2025-13-45): the reader then refuses it as a value."""
+        try:
+            return self.construct_yaml_timestamp(node)
+        except ValueError:
+            return clean_text(self.construct_scalar(node))
+
 
 BoundedLoader.add_constructor("tag:yaml.org,2002:str", BoundedLoader.construct_clean_str)
+BoundedLoader.add_constructor("tag:yaml.org,2002:int", BoundedLoader.construct_bounded_int)
+BoundedLoader.add_constructor("tag:yaml.org,2002:timestamp", BoundedLoader.construct_checked_timestamp)
 
 
 def _load(text: str, sheet: str | None, read):

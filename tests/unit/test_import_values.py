@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from competency.models.limits import digits_within, within
 from competency.services.imports.headers import column_of, lookup_of
 from competency.services.imports.sources import padded
 from competency.services.imports.values import parse_date, parse_list, parse_number, parse_whole, twin, zero_twins
@@ -41,6 +42,11 @@ def test_whole_numbers_and_lists():
     assert (parse_whole("999999999999999999"), parse_whole("-999999999999999999")) == (10**18 - 1, -(10**18 - 1))
     assert parse_whole("1e18") is None and parse_whole("1e30") is None
     assert parse_whole("1e999999999") is None and parse_whole("1e-999999999") is None
+    assert parse_whole("0e999999999") == 0 and parse_whole("000000000000000000000003") == 3
+    assert digits_within("00000000000000000002", 1, 1_000_000) == 2 and digits_within("٣", 1, 5) == 3
+    assert digits_within("1000001", 1, 1_000_000) is None and digits_within("9" * 5000, 1, 1_000_000) is None
+    assert within(Decimal("0E+5"), 5, 2) and within(Decimal("-999.994"), 5, 2) and not within(Decimal("999.995"), 5, 2)
+    assert not within(Decimal("1e999999999"), 5, 2) and not within(Decimal("-1e999999999"), 5, 2)
     assert [int_or_none(v) for v in ("4", 4.0, "1e30", "x")] == [4, 4, None, None] and int_or_none("1e999999999") is None
     assert parse_list("K1：3；S2：4、A1:2") == "K1:3;S2:4;A1:2"
 

@@ -85,7 +85,7 @@ WHOLE_DIGITS = 18
 
 def whole(value: Decimal | None) -> int | None:
     """The number as an int when it is whole and has at most WHOLE_DIGITS digits; None otherwise."""
-    if value is None or not value.is_finite() or value.adjusted() >= WHOLE_DIGITS or value != value.to_integral_value():
+    if value is None or not value.is_finite() or (value and value.adjusted() >= WHOLE_DIGITS) or value != value.to_integral_value():
         return None
     return int(value)
 

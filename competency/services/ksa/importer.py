@@ -37,9 +37,7 @@ def validate(data: dict, where: dict) -> tuple[list[RowError], Position | None]:
     position = db.session.scalar(select(Position).where(Position.code == str(data.get("position") or "")))
     if position is None:
         err("model", None, "position", _l("Unknown position %(code)s.", code=data.get("position")))
-    for field in ("name_zh", "name_en"):
-        if not str(data.get(field) or "").strip():
-            err("model", None, field, _l("Required."))
+    _require(data, ("name_zh", "name_en"), "model", None, err, ModelVersion)
     for section in ("duty_areas", "clusters", "competencies"):
         if not isinstance(data.get(section, []), list):
             err(section, None, "", _l("Must be a list."))
