@@ -4,6 +4,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Numeric, String
 
+# Digits of the largest whole number read from a file or a request (a BIGINT holds 18 whatever they are): no level,
+# year, weight or order of ours comes near, and int() of "1e999999999" would build a billion digits.
+WHOLE_DIGITS = 18
+
 
 def max_length(attribute) -> int | None:
     """The length of a String(n) column (None: unbounded text)."""

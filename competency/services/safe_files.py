@@ -13,6 +13,8 @@ from typing import NoReturn
 import yaml
 from flask_babel import lazy_gettext as _l
 
+from ..models.limits import WHOLE_DIGITS
+
 MB = 1024 * 1024
 # .xlsx uploads: the parts together unpack to at most this much; a part over RATIO_FROM_BYTES may be at most MAX_RATIO
 # times smaller packed (real sheets pack 5-20:1; 60 MB of sheet XML is about 300,000 rows and 20 s of parsing).
@@ -27,7 +29,6 @@ MAX_COLUMNS = 200
 MAX_YAML_CHARS = 2 * MB  # characters, shown to users as MB
 MAX_YAML_VALUES = 50_000
 MAX_YAML_DEPTH = 20
-MAX_YAML_INT_DIGITS = 18  # a BIGINT's: no level, weight, year or order of ours comes near
 
 # What a malformed workbook makes zipfile, zlib, the XML parser or openpyxl raise (SyntaxError covers ParseError).
 XLSX_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, IndexError, OSError, SyntaxError, TypeError, ValueError)
@@ -203,12 +204,12 @@ class BoundedLoader(yaml.SafeLoader):
         return clean_text(self.construct_scalar(node))
 
     def construct_bounded_int(self, node):
-        """A whole number written in decimal digits, of at most MAX_YAML_INT_DIGITS; any other (hexadecimal, base 60,
+        """A whole number written in decimal digits, of at most WHOLE_DIGITS; any other (hexadecimal, base 60,
         longer) stays text, for the reader to refuse as it refuses a word: converting one costs time that grows with
         the square of its length (base 60), or fails beyond 4,300 digits."""
         text = self.construct_scalar(node)
         digits = text.replace("_", "").removeprefix("-").removeprefix("+")
-        if digits.isascii() and digits.isdigit() and len(digits) <= MAX_YAML_INT_DIGITS:
+        if digits.isascii() and digits.isdigit() and len(digits) <= WHOLE_DIGITS:
             return self.construct_yaml_int(node)
         return clean_text(text)
 

@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask_babel import force_locale
 
+from ...models.limits import WHOLE_DIGITS
 from .headers import normalise
 
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
@@ -76,11 +77,6 @@ def at_scale(value: Decimal | None, step: Decimal) -> Decimal | None:
         return value.quantize(step, rounding=ROUND_HALF_UP)
     except InvalidOperation:  # more digits than any column holds: left as it is, for the caller to refuse as too large
         return value
-
-
-# Digits of the largest whole number read from a file (a BIGINT holds 18 whatever they are): no level, year or order
-# of ours comes near, and int() of "1e999999999" would build a billion-digit number, a worker lost for hours.
-WHOLE_DIGITS = 18
 
 
 def whole(value: Decimal | None) -> int | None:
